@@ -1,0 +1,514 @@
+//! The state machine of `s6-supervise`, without any I/O.
+//!
+//! The driver (the `s6-supervise` binary) feeds [`Input`]s — control letters, signals, child
+//! deaths, timer expiry, readiness — into [`Supervisor::step`], and carries out the returned
+//! [`Effect`]s in order. Every (state, input) pair is one arm of the `match` in `step`, so the
+//! compiler checks that no cell of the table in control.md §2 is forgotten.
+//!
+//! Configuration files that s6 re-reads at a given moment (`down-signal` at each stop,
+//! `timeout-kill`, `timeout-finish`, …) are read through [`ServiceConfig`] at exactly that moment.
+
+use crate::status::{DeathRecord, StatusFile};
+use crate::tai::Tain;
+
+/// Supervisor states (servicedir.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Nothing runs.
+    Down,
+    /// `run` is alive.
+    Up,
+    /// `finish` is alive.
+    Finish,
+    /// As `Up`, but the supervisor exits once the service is down.
+    LastUp,
+    /// As `Finish`, but the supervisor exits once `finish` ends.
+    LastFinish,
+}
+
+/// The 21 letters s6-supervise understands on `supervise/control`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// `a b q h k t i 1 2 y`: send a signal to `run`.
+    Signal(u32),
+    /// `p`: SIGSTOP, paused.
+    Pause,
+    /// `c`: SIGCONT, not paused.
+    Continue,
+    /// `r`: down-signal, nothing else.
+    Restart,
+    /// `o`: run once.
+    Once,
+    /// `d`: bring down.
+    Down,
+    /// `u`: bring up.
+    Up,
+    /// `D`: create `./down`, then `d`.
+    DownPermanent,
+    /// `U`: remove `./down`, then `u`.
+    UpPermanent,
+    /// `x`: exit when the service is down.
+    Exit,
+    /// `O`: want down, keep running.
+    OnceAndKeep,
+    /// `Q`: create `./down`, want down, keep running.
+    QuitKeep,
+}
+
+impl Control {
+    /// Decodes one byte of the control FIFO; `None` for bytes s6-supervise ignores.
+    pub fn from_byte(b: u8) -> Option<Control> {
+        use Control::*;
+        Some(match b {
+            b'a' => Signal(SIGALRM),
+            b'b' => Signal(SIGABRT),
+            b'q' => Signal(SIGQUIT),
+            b'h' => Signal(SIGHUP),
+            b'k' => Signal(SIGKILL),
+            b't' => Signal(SIGTERM),
+            b'i' => Signal(SIGINT),
+            b'1' => Signal(SIGUSR1),
+            b'2' => Signal(SIGUSR2),
+            b'y' => Signal(SIGWINCH),
+            b'p' => Pause,
+            b'c' => Continue,
+            b'r' => Restart,
+            b'o' => Once,
+            b'd' => Down,
+            b'u' => Up,
+            b'D' => DownPermanent,
+            b'U' => UpPermanent,
+            b'x' => Exit,
+            b'O' => OnceAndKeep,
+            b'Q' => QuitKeep,
+            _ => return None,
+        })
+    }
+}
+
+// Linux signal numbers (this crate does no I/O and does not link libc).
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGABRT: u32 = 6;
+pub const SIGKILL: u32 = 9;
+pub const SIGUSR1: u32 = 10;
+pub const SIGUSR2: u32 = 12;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGCONT: u32 = 18;
+pub const SIGSTOP: u32 = 19;
+pub const SIGWINCH: u32 = 28;
+
+/// Signals s6-supervise itself reacts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SupervisorSignal {
+    Term,
+    Hup,
+    Quit,
+    Int,
+}
+
+/// What happened when the driver tried to spawn `./run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnOutcome {
+    /// `run` was exec'd with this pid.
+    Spawned(u64),
+    /// `execv` failed (missing or not executable `run`): retry in 10 s, status untouched.
+    ExecFailed,
+    /// fork, pipe or the service lock could not be set up: retry in 60 s.
+    ResourceFailed,
+    /// `notification-fd` and `lock-fd` name the same descriptor: do not retry by timer.
+    FdConflict,
+}
+
+/// An input to the state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Control(Control),
+    Signal(SupervisorSignal),
+    /// The deadline returned by [`Supervisor::deadline`] passed.
+    Timeout,
+    /// A newline arrived on the notification pipe.
+    Ready,
+    /// Result of an [`Effect::SpawnRun`].
+    RunSpawned(SpawnOutcome),
+    /// Result of an [`Effect::SpawnFinish`]: `Some(pid)`, or `None` when `fork` failed.
+    FinishSpawned(Option<u64>),
+    /// `run` was reaped with this wait status.
+    RunDied(u16),
+    /// `finish` was reaped with this wait status.
+    FinishDied(u16),
+}
+
+/// Something the driver must do, in the order given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// `kill(pid, sig)`.
+    Kill { pid: u64, sig: u32 },
+    /// `killpg(getpgid(pid), sig)`.
+    KillGroup { pid: u64, sig: u32 },
+    /// Rewrite `supervise/status` from [`Supervisor::status`].
+    WriteStatus,
+    /// Broadcast these bytes to the `event/` fifodir.
+    Event(&'static [u8]),
+    /// Create an empty `./down`.
+    CreateDownFile,
+    /// Remove `./down`.
+    RemoveDownFile,
+    /// Point the supervisor's own fds 0 and 1 at `/dev/null`.
+    StdioToNull,
+    /// Spawn `./run`; answer with [`Input::RunSpawned`].
+    SpawnRun,
+    /// Spawn `./finish A B DIR`; answer with [`Input::FinishSpawned`].
+    SpawnFinish { code: u32, sig: u32 },
+    /// Close the notification pipe (if open).
+    CloseNotification,
+    /// Append this record to `supervise/death_tally`.
+    RecordDeath(DeathRecord),
+    /// `finish` outlived `timeout-finish`: warn, SIGCONT + SIGKILL it.
+    KillFinish { pid: u64 },
+    /// Exit 0 (after the `x` event, which precedes this effect).
+    Exit,
+}
+
+/// Fixed-capacity list of effects: one step never produces more than a handful, and the
+/// supervisor's hot path allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Effects {
+    items: [Effect; 8],
+    len: usize,
+}
+
+impl Effects {
+    fn new() -> Effects {
+        Effects { items: [Effect::Exit; 8], len: 0 }
+    }
+    fn push(&mut self, e: Effect) {
+        // Capacity is a property of this module's code, checked by the tests of every arm.
+        self.items[self.len] = e;
+        self.len += 1;
+    }
+    pub fn as_slice(&self) -> &[Effect] {
+        &self.items[..self.len]
+    }
+}
+
+/// Times handed in with each input: wall clock as TAI (for stamps) and a monotonic clock in
+/// nanoseconds (for deadlines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    pub wall: Tain,
+    pub mono: u64,
+}
+
+/// The configuration files s6-supervise re-reads at the moment it needs them.
+pub trait ServiceConfig {
+    /// `down-signal` (default SIGTERM).
+    fn down_signal(&mut self) -> u32;
+    /// `timeout-kill` in ms (0 = never escalate).
+    fn timeout_kill(&mut self) -> u32;
+    /// `timeout-finish` in ms (default 5000, 0 = unlimited).
+    fn timeout_finish(&mut self) -> u32;
+}
+
+const SECOND: u64 = 1_000_000_000;
+const MILLI: u64 = 1_000_000;
+/// Retry after a failed exec of `run`.
+pub const EXEC_RETRY: u64 = 10 * SECOND;
+/// Retry after a fork/pipe/lock failure.
+pub const RESOURCE_RETRY: u64 = 60 * SECOND;
+/// Repeat period of SIGKILL escalation.
+pub const KILL_REPEAT: u64 = 5 * SECOND;
+/// The restart throttle.
+pub const RESTART_DELAY: u64 = SECOND;
+
+/// The supervisor: its state, the status it publishes, and its one timer.
+#[derive(Clone, Debug)]
+pub struct Supervisor {
+    state: State,
+    status: StatusFile,
+    /// Monotonic deadline of the single timer; its meaning depends on the state: restart
+    /// (Down), SIGKILL escalation (Up), `finish` timeout (Finish).
+    deadline: Option<u64>,
+    /// Monotonic time of the last readiness notification + 1 s, during the current life of `run`.
+    ready_restart_at: Option<u64>,
+}
+
+impl Supervisor {
+    /// A fresh supervisor: initial status written, event `s`, immediate timeout.
+    /// `want_up` is "no `./down` file".
+    pub fn start(want_up: bool, now: Now) -> (Supervisor, Effects) {
+        let sup = Supervisor {
+            state: State::Down,
+            status: StatusFile {
+                stamp: now.wall,
+                readystamp: now.wall,
+                pid: 0,
+                wstat: 0,
+                paused: false,
+                finishing: false,
+                wantup: want_up,
+                ready: true,
+            },
+            deadline: Some(now.mono),
+            ready_restart_at: None,
+        };
+        let mut fx = Effects::new();
+        fx.push(Effect::WriteStatus);
+        fx.push(Effect::Event(b"s"));
+        (sup, fx)
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn status(&self) -> &StatusFile {
+        &self.status
+    }
+    /// When the driver must feed [`Input::Timeout`], as a monotonic time in nanoseconds.
+    pub fn deadline(&self) -> Option<u64> {
+        self.deadline
+    }
+    /// Pid of `run` when up, `finish` when finishing.
+    pub fn child_pid(&self) -> Option<u64> {
+        (self.status.pid != 0).then_some(self.status.pid)
+    }
+
+    /// Applies one input and returns what to do.
+    pub fn step(&mut self, input: Input, now: Now, cfg: &mut dyn ServiceConfig) -> Effects {
+        use Control as C;
+        use Input as I;
+        use State as S;
+        use SupervisorSignal as G;
+        let mut fx = Effects::new();
+        let pid = self.status.pid;
+        match (self.state, input) {
+            // ---- control letters ----
+            (S::Up | S::LastUp, I::Control(C::Signal(sig))) => fx.push(Effect::Kill { pid, sig }),
+            (S::Down | S::Finish | S::LastFinish, I::Control(C::Signal(_))) => {}
+            (S::Up | S::LastUp, I::Control(C::Pause)) => {
+                fx.push(Effect::Kill { pid, sig: SIGSTOP });
+                self.status.paused = true;
+                fx.push(Effect::WriteStatus);
+            }
+            (S::Up | S::LastUp, I::Control(C::Continue)) => {
+                fx.push(Effect::Kill { pid, sig: SIGCONT });
+                self.status.paused = false;
+                fx.push(Effect::WriteStatus);
+            }
+            (S::Down | S::Finish | S::LastFinish, I::Control(C::Pause | C::Continue)) => {}
+            (S::Up | S::LastUp, I::Control(C::Restart)) => {
+                fx.push(Effect::Kill { pid, sig: cfg.down_signal() })
+            }
+            (S::Down | S::Finish | S::LastFinish, I::Control(C::Restart)) => {}
+            (S::Down, I::Control(C::Once)) => {
+                self.want(false, &mut fx);
+                self.spawn(&mut fx);
+            }
+            (S::Down, I::Control(C::Up)) => {
+                self.want(true, &mut fx);
+                self.spawn(&mut fx);
+            }
+            (S::Down, I::Control(C::UpPermanent)) => {
+                fx.push(Effect::RemoveDownFile);
+                self.want(true, &mut fx);
+                self.spawn(&mut fx);
+            }
+            (_, I::Control(C::Up)) => self.want(true, &mut fx),
+            (_, I::Control(C::UpPermanent)) => {
+                fx.push(Effect::RemoveDownFile);
+                self.want(true, &mut fx);
+            }
+            (S::Up | S::LastUp, I::Control(C::Down)) => self.stop(now, cfg, &mut fx),
+            (S::Up | S::LastUp, I::Control(C::DownPermanent)) => {
+                fx.push(Effect::CreateDownFile);
+                self.stop(now, cfg, &mut fx);
+            }
+            (S::Down | S::Finish | S::LastFinish, I::Control(C::DownPermanent)) => {
+                fx.push(Effect::CreateDownFile);
+                self.want(false, &mut fx);
+            }
+            (_, I::Control(C::QuitKeep)) => {
+                fx.push(Effect::CreateDownFile);
+                self.want(false, &mut fx);
+            }
+            (
+                S::Up | S::LastUp | S::Finish | S::LastFinish,
+                I::Control(C::Once | C::Down | C::OnceAndKeep),
+            )
+            | (S::Down, I::Control(C::Down | C::OnceAndKeep)) => self.want(false, &mut fx),
+            (S::Down, I::Control(C::Exit)) => self.exit(&mut fx),
+            (S::Up, I::Control(C::Exit)) => {
+                self.state = S::LastUp;
+                fx.push(Effect::StdioToNull);
+            }
+            (S::Finish, I::Control(C::Exit)) => {
+                self.state = S::LastFinish;
+                fx.push(Effect::StdioToNull);
+            }
+            (S::LastUp | S::LastFinish, I::Control(C::Exit)) => fx.push(Effect::StdioToNull),
+
+            // ---- signals to the supervisor ----
+            (S::Down, I::Signal(G::Term | G::Hup | G::Quit | G::Int)) => self.exit(&mut fx),
+            (_, I::Signal(G::Quit)) => self.exit(&mut fx),
+            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::Signal(G::Int)) => {
+                fx.push(Effect::KillGroup { pid, sig: SIGINT });
+                self.exit(&mut fx);
+            }
+            (S::Up | S::LastUp, I::Signal(G::Term)) => {
+                self.state = S::LastUp;
+                self.stop(now, cfg, &mut fx);
+            }
+            (S::Finish, I::Signal(G::Term | G::Hup)) => {
+                self.state = S::LastFinish;
+                fx.push(Effect::StdioToNull);
+            }
+            (S::LastFinish, I::Signal(G::Term)) => {}
+            (S::Up, I::Signal(G::Hup)) => {
+                self.state = S::LastUp;
+                fx.push(Effect::StdioToNull);
+            }
+            (S::LastUp | S::LastFinish, I::Signal(G::Hup)) => fx.push(Effect::StdioToNull),
+
+            // ---- the timer ----
+            (S::Down, I::Timeout) => {
+                self.deadline = None;
+                if self.status.wantup {
+                    self.spawn(&mut fx);
+                }
+            }
+            (S::Up | S::LastUp, I::Timeout) => {
+                fx.push(Effect::Kill { pid, sig: SIGKILL });
+                self.deadline = Some(now.mono + KILL_REPEAT);
+            }
+            (S::Finish | S::LastFinish, I::Timeout) => {
+                fx.push(Effect::KillFinish { pid });
+                self.deadline = Some(now.mono + KILL_REPEAT);
+            }
+
+            // ---- readiness ----
+            (S::Up | S::LastUp, I::Ready) => {
+                self.status.readystamp = now.wall;
+                self.status.ready = true;
+                self.ready_restart_at = Some(now.mono + RESTART_DELAY);
+                fx.push(Effect::WriteStatus);
+                fx.push(Effect::Event(b"U"));
+                fx.push(Effect::CloseNotification);
+            }
+            (S::Down | S::Finish | S::LastFinish, I::Ready) => fx.push(Effect::CloseNotification),
+
+            // ---- spawn results ----
+            (S::Down, I::RunSpawned(outcome)) => match outcome {
+                SpawnOutcome::Spawned(child) => {
+                    self.state = S::Up;
+                    self.status.pid = child;
+                    self.status.ready = false;
+                    self.status.stamp = now.wall;
+                    self.ready_restart_at = None;
+                    self.deadline = None;
+                    fx.push(Effect::WriteStatus);
+                    fx.push(Effect::Event(b"u"));
+                }
+                SpawnOutcome::ExecFailed => self.deadline = Some(now.mono + EXEC_RETRY),
+                SpawnOutcome::ResourceFailed => self.deadline = Some(now.mono + RESOURCE_RETRY),
+                SpawnOutcome::FdConflict => self.deadline = None,
+            },
+            // A spawn is only ever requested in Down; anything else is a driver bug, ignored.
+            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::RunSpawned(_)) => {}
+
+            // ---- death of run ----
+            (S::Up | S::LastUp, I::RunDied(wstat)) => {
+                self.status.wstat = wstat;
+                self.status.paused = false;
+                self.status.ready = false;
+                self.status.stamp = now.wall;
+                self.deadline = None;
+                fx.push(Effect::CloseNotification);
+                fx.push(Effect::RecordDeath(DeathRecord::from_wstat(now.wall, wstat)));
+                let w = crate::status::WaitStatus(wstat);
+                let (code, sig) =
+                    if w.signaled() { (256, w.termsig()) } else { (w.exitstatus(), 0) };
+                fx.push(Effect::SpawnFinish { code, sig });
+            }
+            (S::Down | S::Finish | S::LastFinish, I::RunDied(_)) => {}
+            (S::Up | S::LastUp, I::FinishSpawned(Some(child))) => {
+                self.state = if self.state == S::Up { S::Finish } else { S::LastFinish };
+                self.status.pid = child;
+                self.status.finishing = true;
+                let t = cfg.timeout_finish();
+                self.deadline = (t > 0).then(|| now.mono + t as u64 * MILLI);
+                fx.push(Effect::WriteStatus);
+                fx.push(Effect::Event(b"d"));
+            }
+            (S::Up | S::LastUp, I::FinishSpawned(None)) => {
+                let last = self.state == S::LastUp;
+                self.set_down_and_ready(now, b"dD", last, &mut fx);
+            }
+            (S::Down | S::Finish | S::LastFinish, I::FinishSpawned(_)) => {}
+
+            // ---- death of finish ----
+            (S::Finish | S::LastFinish, I::FinishDied(wstat)) => {
+                let w = crate::status::WaitStatus(wstat);
+                let permanent = w.exited() && w.exitstatus() == 125;
+                if permanent {
+                    self.status.wantup = false;
+                }
+                let last = self.state == S::LastFinish;
+                self.set_down_and_ready(now, if permanent { b"OD" } else { b"D" }, last, &mut fx);
+            }
+            (S::Down | S::Up | S::LastUp, I::FinishDied(_)) => {}
+        }
+        fx
+    }
+
+    fn want(&mut self, up: bool, fx: &mut Effects) {
+        self.status.wantup = up;
+        fx.push(Effect::WriteStatus);
+    }
+
+    fn spawn(&mut self, fx: &mut Effects) {
+        fx.push(Effect::SpawnRun);
+    }
+
+    /// `d` in Up: want down, down-signal + SIGCONT, unpause, write once, arm timeout-kill.
+    fn stop(&mut self, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
+        let pid = self.status.pid;
+        self.status.wantup = false;
+        fx.push(Effect::Kill { pid, sig: cfg.down_signal() });
+        fx.push(Effect::Kill { pid, sig: SIGCONT });
+        self.status.paused = false;
+        fx.push(Effect::WriteStatus);
+        let t = cfg.timeout_kill();
+        if t > 0 {
+            self.deadline = Some(now.mono + t as u64 * MILLI);
+        }
+    }
+
+    fn set_down_and_ready(&mut self, now: Now, event: &'static [u8], last: bool, fx: &mut Effects) {
+        if event == b"dD" {
+            self.status.stamp = now.wall;
+        }
+        self.status.pid = 0;
+        self.status.finishing = false;
+        self.status.ready = true;
+        self.status.readystamp = now.wall;
+        fx.push(Effect::WriteStatus);
+        fx.push(Effect::Event(event));
+        if last {
+            self.exit(fx);
+            return;
+        }
+        self.state = State::Down;
+        let at = self.ready_restart_at.take().unwrap_or(now.mono + RESTART_DELAY);
+        self.deadline = Some(at.max(now.mono));
+    }
+
+    fn exit(&mut self, fx: &mut Effects) {
+        fx.push(Effect::Event(b"x"));
+        fx.push(Effect::Exit);
+    }
+}
+
+#[cfg(test)]
+mod tests;

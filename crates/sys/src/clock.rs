@@ -1,0 +1,56 @@
+//! Clock readings: the wall clock as TAI64N (for stamps) and the monotonic clock (for deadlines).
+
+fn read(clock: libc::clockid_t) -> libc::timespec {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid, writable timespec; these clocks always exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts
+}
+
+/// Wall clock: (Unix seconds, nanoseconds).
+pub fn wall() -> (i64, u32) {
+    let ts = read(libc::CLOCK_REALTIME);
+    (ts.tv_sec, ts.tv_nsec as u32)
+}
+
+/// Monotonic clock in nanoseconds.
+pub fn mono_ns() -> u64 {
+    let ts = read(libc::CLOCK_MONOTONIC);
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Broken-down time (`localtime_r`, or `gmtime_r` when `utc`) of a Unix second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokenDown {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+pub fn broken_down(unix: i64, utc: bool) -> Option<BrokenDown> {
+    // SAFETY: tm is plain data; zeroed is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t: libc::time_t = unix;
+    // SAFETY: t and tm are valid for the duration of the call; the _r variants are reentrant.
+    let r = unsafe {
+        if utc {
+            libc::gmtime_r(&t, &mut tm)
+        } else {
+            libc::localtime_r(&t, &mut tm)
+        }
+    };
+    if r.is_null() {
+        return None;
+    }
+    Some(BrokenDown {
+        year: tm.tm_year as i64 + 1900,
+        month: tm.tm_mon as u32 + 1,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+    })
+}

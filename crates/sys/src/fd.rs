@@ -1,0 +1,150 @@
+//! File descriptors: pipes, non-blocking flags, raw reads and writes, poll, dup2.
+
+use crate::{cvt, cvt_retry, Result};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// `pipe2(O_CLOEXEC [| O_NONBLOCK])`: (read end, write end).
+pub fn pipe(nonblock: bool) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    let flags = libc::O_CLOEXEC | if nonblock { libc::O_NONBLOCK } else { 0 };
+    // SAFETY: fds is a valid array of two ints.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
+    // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Opens a path with raw `open(2)` flags and mode.
+pub fn open(path: &std::path::Path, flags: i32, mode: u32) -> Result<OwnedFd> {
+    let c = crate::cstr(path)?;
+    // SAFETY: valid C string; the returned fd, if any, is new and ours.
+    let fd = cvt_retry(|| unsafe { libc::open(c.as_ptr(), flags, mode as libc::c_uint) })?;
+    // SAFETY: open succeeded.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub fn set_nonblock(fd: RawFd, on: bool) -> Result<()> {
+    // SAFETY: fcntl on an fd number: worst case EBADF.
+    let fl = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    let nfl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, nfl) }).map(drop)
+}
+
+pub fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
+    let v = if on { libc::FD_CLOEXEC } else { 0 };
+    // SAFETY: fcntl on an fd number: worst case EBADF.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, v) }).map(drop)
+}
+
+/// `read(2)`, retried on EINTR. `Ok(0)` is end of file.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid for buf.len() writable bytes.
+    cvt_retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) as isize })
+        .map(|n| n as usize)
+}
+
+/// `write(2)`, retried on EINTR (one call: may be short).
+pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: buf is valid for buf.len() readable bytes.
+    cvt_retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as isize })
+        .map(|n| n as usize)
+}
+
+/// Writes everything, looping over short writes.
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        let n = write(fd, buf)?;
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+/// `dup2(from, to)`.
+pub fn dup2(from: RawFd, to: RawFd) -> Result<()> {
+    // SAFETY: dup2 on fd numbers; closes `to` if open, which is the intent.
+    cvt_retry(|| unsafe { libc::dup2(from, to) }).map(drop)
+}
+
+/// Whether fd `n` is open.
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// Makes sure fds 0, 1, 2 are open (`/dev/null` otherwise: 0 read-only, 1-2 write-only).
+pub fn ensure_stdio() {
+    for fd in 0..3 {
+        if !is_open(fd) {
+            let flags = if fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
+            if let Ok(f) = open(std::path::Path::new("/dev/null"), flags, 0) {
+                let raw = f.as_raw_fd();
+                if raw != fd {
+                    let _ = dup2(raw, fd);
+                } else {
+                    std::mem::forget(f);
+                }
+            }
+        }
+    }
+}
+
+/// Points fds 0 and 1 at `/dev/null` (s6-supervise's reaction to `x`).
+pub fn stdio_to_null() -> Result<()> {
+    let r = open(std::path::Path::new("/dev/null"), libc::O_RDONLY, 0)?;
+    dup2(r.as_raw_fd(), 0)?;
+    let w = open(std::path::Path::new("/dev/null"), libc::O_WRONLY, 0)?;
+    dup2(w.as_raw_fd(), 1)
+}
+
+/// One entry of a [`poll`] set.
+#[derive(Clone, Copy, Debug)]
+pub struct PollFd {
+    pub fd: RawFd,
+    pub readable: bool,
+    /// Set by `poll`: readable, hung up or in error.
+    pub ready: bool,
+}
+
+impl PollFd {
+    pub fn new(fd: RawFd) -> PollFd {
+        PollFd { fd, readable: true, ready: false }
+    }
+}
+
+/// `poll(2)` for readability with a timeout in ms (`None` = infinite). EINTR counts as a
+/// wake-up with nothing ready.
+pub fn poll(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
+    let mut raw = [libc::pollfd { fd: -1, events: 0, revents: 0 }; 8];
+    assert!(fds.len() <= raw.len());
+    for (r, f) in raw.iter_mut().zip(fds.iter()) {
+        r.fd = if f.readable { f.fd } else { -1 };
+        r.events = libc::POLLIN;
+    }
+    let t = timeout_ms.map(|t| t.min(i32::MAX as u64) as i32).unwrap_or(-1);
+    // SAFETY: raw holds fds.len() initialised pollfd structures.
+    let n = unsafe { libc::poll(raw.as_mut_ptr(), fds.len() as libc::nfds_t, t) };
+    if n < 0 {
+        let e = crate::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    for (r, f) in raw.iter().zip(fds.iter_mut()) {
+        f.ready = r.revents != 0;
+    }
+    Ok(n as usize)
+}
+
+/// Writes `data` to a file atomically as s6 does: `NAME.new` (`O_WRONLY|O_CREAT|O_TRUNC`,
+/// 0666 & ~umask), one write, rename over `NAME`. No fsync.
+pub fn write_replace(dir_rel_new: &std::path::Path, final_path: &std::path::Path, data: &[u8]) -> Result<()> {
+    let f = open(
+        dir_rel_new,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        0o666,
+    )?;
+    write_all(f.as_raw_fd(), data)?;
+    drop(f);
+    std::fs::rename(dir_rel_new, final_path)
+}

@@ -1,0 +1,92 @@
+//! merit-sys: every syscall merit makes and every `unsafe` block it contains.
+//!
+//! Each wrapper is small, returns `std::io::Result`, and documents why its `unsafe` is sound.
+//! Programs and `merit-core` never call `libc` themselves.
+
+pub mod clock;
+pub mod fd;
+pub mod fifodir;
+pub mod lock;
+pub mod process;
+pub mod signal;
+
+pub use std::io::{Error, Result};
+
+/// Converts a `-1`-on-error return value into a `Result`.
+pub(crate) fn cvt<T: PartialEq + From<i8>>(r: T) -> Result<T> {
+    if r == T::from(-1) {
+        Err(Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Same as [`cvt`], retrying on EINTR.
+pub(crate) fn cvt_retry<T: PartialEq + From<i8>>(mut f: impl FnMut() -> T) -> Result<T> {
+    loop {
+        match cvt(f()) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// A path as a NUL-terminated C string.
+pub fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_ref().as_bytes())
+        .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+/// The process's `errno`-style description, as s6 prints it (`strerror`).
+pub fn strerror(e: &Error) -> String {
+    match e.raw_os_error() {
+        // SAFETY: strerror returns a pointer to a static or thread-local NUL-terminated string.
+        Some(code) => unsafe {
+            std::ffi::CStr::from_ptr(libc::strerror(code)).to_string_lossy().into_owned()
+        },
+        None => e.to_string(),
+    }
+}
+
+/// Sets the umask, returning the previous one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask cannot fail and touches no memory.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+pub fn getegid() -> u32 {
+    // SAFETY: no arguments, cannot fail.
+    unsafe { libc::getegid() }
+}
+
+pub fn geteuid() -> u32 {
+    // SAFETY: no arguments, cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments, cannot fail.
+    unsafe { libc::getpid() }
+}
+
+/// `mkfifo(path, mode)`.
+pub fn mkfifo(path: &std::path::Path, mode: u32) -> Result<()> {
+    let c = cstr(path)?;
+    // SAFETY: c is a valid NUL-terminated string for the duration of the call.
+    cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
+/// `chown(path, uid, gid)`; `None` keeps the current value.
+pub fn chown(path: &std::path::Path, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+    let c = cstr(path)?;
+    let u = uid.unwrap_or(u32::MAX);
+    let g = gid.unwrap_or(u32::MAX);
+    // SAFETY: valid C string; -1 (u32::MAX) means "unchanged".
+    cvt(unsafe { libc::chown(c.as_ptr(), u, g) }).map(drop)
+}
+
+/// `rename(from, to)` relative to the cwd or absolute.
+pub fn rename(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::rename(from, to)
+}

@@ -1,0 +1,51 @@
+//! POSIX record locks (`fcntl` `F_SETLK`/`F_GETLK`, whole file): the only kind the real s6 tools
+//! take and test. `flock(2)` locks would be invisible to them.
+
+use crate::{cvt, Result};
+use std::os::fd::RawFd;
+
+fn whole_file(kind: libc::c_short) -> libc::flock {
+    // SAFETY: flock is plain data; zeroed is valid (l_start = l_len = 0: the whole file).
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = kind;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl
+}
+
+/// Takes a write lock on the whole file without waiting. `Ok(false)` if someone else holds it.
+pub fn try_write_lock(fd: RawFd) -> Result<bool> {
+    let fl = whole_file(libc::F_WRLCK as libc::c_short);
+    // SAFETY: fl is a valid flock for the duration of the call.
+    match cvt(unsafe { libc::fcntl(fd, libc::F_SETLK, &fl) }) {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes a write lock on the whole file, waiting for it.
+pub fn write_lock_wait(fd: RawFd) -> Result<()> {
+    let fl = whole_file(libc::F_WRLCK as libc::c_short);
+    // SAFETY: as above.
+    crate::cvt_retry(|| unsafe { libc::fcntl(fd, libc::F_SETLKW, &fl) }).map(drop)
+}
+
+/// Whether another process holds a lock that conflicts with a read lock (`F_GETLK` probe):
+/// how s6-svok tells that a supervisor is running.
+pub fn is_write_locked_by_other(fd: RawFd) -> Result<bool> {
+    let mut fl = whole_file(libc::F_RDLCK as libc::c_short);
+    // SAFETY: fl is valid and writable.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETLK, &mut fl) })?;
+    Ok(fl.l_type != libc::F_UNLCK as libc::c_short)
+}
+
+/// Is the supervisor of service directory `dir` running? (`s6-svok`'s test.)
+/// `Ok(false)` when `supervise/lock` does not exist.
+pub fn supervisor_running(dir: &std::path::Path) -> Result<bool> {
+    use std::os::fd::AsRawFd;
+    match crate::fd::open(&dir.join("supervise/lock"), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0) {
+        Ok(f) => is_write_locked_by_other(f.as_raw_fd()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

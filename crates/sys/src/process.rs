@@ -1,0 +1,166 @@
+//! Spawning children (fork + exec with a close-on-exec report pipe), reaping them, sessions.
+
+use crate::{cvt, Error, Result};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsRawFd, RawFd};
+
+/// What a child needs before `execv`.
+pub struct Spawn<'a> {
+    /// Program path passed to `execv`.
+    pub path: &'a CStr,
+    /// argv, `argv[0]` included.
+    pub argv: &'a [CString],
+    /// Descriptors to move into place in the child, `(from, to)`, in order; `to` is left open
+    /// across exec (not close-on-exec).
+    pub fd_moves: &'a [(RawFd, RawFd)],
+    /// After the moves: take a blocking write lock on this fd before exec.
+    pub lock_wait: Option<RawFd>,
+    /// Become a session (and process group) leader.
+    pub setsid: bool,
+}
+
+/// Why a spawn failed.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// pipe/fork failed: nothing was started.
+    Fork(Error),
+    /// The child could not exec (it has exited 127 and been reaped).
+    Exec(Error),
+}
+
+/// Forks and execs. Returns the child's pid once the exec has succeeded.
+pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
+    let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let (rep_r, rep_w) = crate::fd::pipe(false).map_err(SpawnError::Fork)?;
+    // SAFETY: fork in a process that, in the child, only calls async-signal-safe functions
+    // (sigprocmask, dup2, fcntl, setsid, execv, write, _exit) on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(SpawnError::Fork(Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: see above; everything used here was allocated before fork.
+        unsafe { child(s, &argv, rep_w.as_raw_fd()) }
+    }
+    drop(rep_w);
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match crate::fd::read(rep_r.as_raw_fd(), &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(_) => break,
+        }
+    }
+    if got == 4 {
+        let _ = wait_pid(pid);
+        return Err(SpawnError::Exec(Error::from_raw_os_error(i32::from_ne_bytes(buf))));
+    }
+    Ok(pid)
+}
+
+unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], report: RawFd) -> ! {
+    let fail = |report: RawFd| -> ! {
+        let e = *libc::__errno_location();
+        let b = e.to_ne_bytes();
+        libc::write(report, b.as_ptr().cast(), 4);
+        libc::_exit(127)
+    };
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    for &(from, to) in s.fd_moves {
+        if from == to {
+            if libc::fcntl(to, libc::F_SETFD, 0) < 0 {
+                fail(report);
+            }
+        } else if libc::dup2(from, to) < 0 {
+            fail(report);
+        }
+    }
+    if s.setsid && libc::setsid() < 0 {
+        fail(report);
+    }
+    if let Some(fd) = s.lock_wait {
+        let mut fl: libc::flock = std::mem::zeroed();
+        fl.l_type = libc::F_WRLCK as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        while libc::fcntl(fd, libc::F_SETLKW, &fl) < 0 {
+            if *libc::__errno_location() != libc::EINTR {
+                fail(report);
+            }
+        }
+    }
+    libc::execv(s.path.as_ptr(), argv.as_ptr());
+    fail(report)
+}
+
+/// A reaped child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reaped {
+    pub pid: i32,
+    /// Raw wait status.
+    pub status: i32,
+}
+
+/// `waitpid(-1, WNOHANG)`: one dead child, if any.
+pub fn reap_one() -> Result<Option<Reaped>> {
+    let mut st = 0;
+    // SAFETY: st is a valid int.
+    let r = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
+    match r {
+        0 => Ok(None),
+        r if r < 0 => {
+            let e = Error::last_os_error();
+            if e.raw_os_error() == Some(libc::ECHILD) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+        pid => Ok(Some(Reaped { pid, status: st })),
+    }
+}
+
+/// Blocking `waitpid(pid)`.
+pub fn wait_pid(pid: i32) -> Result<i32> {
+    let mut st = 0;
+    // SAFETY: st is a valid int.
+    crate::cvt_retry(|| unsafe { libc::waitpid(pid, &mut st, 0) })?;
+    Ok(st)
+}
+
+/// `setsid()`.
+pub fn setsid() -> Result<()> {
+    // SAFETY: no arguments.
+    cvt(unsafe { libc::setsid() }).map(drop)
+}
+
+/// `execv` (returns only on failure).
+pub fn execv(path: &CStr, argv: &[CString]) -> Error {
+    let mut a: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    a.push(std::ptr::null());
+    // SAFETY: path and every argv entry are valid C strings; the array is NULL-terminated.
+    unsafe { libc::execv(path.as_ptr(), a.as_ptr()) };
+    Error::last_os_error()
+}
+
+/// `execvp`-like: `execv` of `prog`, searching PATH when it has no `/`.
+pub fn execvp(prog: &str, argv: &[CString]) -> Error {
+    if prog.contains('/') {
+        return match CString::new(prog) {
+            Ok(p) => execv(&p, argv),
+            Err(_) => Error::from_raw_os_error(libc::ENOENT),
+        };
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    let mut last = Error::from_raw_os_error(libc::ENOENT);
+    for dir in path.split(':') {
+        let full = format!("{}/{}", if dir.is_empty() { "." } else { dir }, prog);
+        if let Ok(p) = CString::new(full) {
+            last = execv(&p, argv);
+        }
+    }
+    last
+}

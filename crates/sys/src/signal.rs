@@ -1,0 +1,100 @@
+//! Signals: blocking them into a `signalfd`, dispositions, `kill`.
+
+use crate::{cvt, Result};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+fn set_of(sigs: &[i32]) -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset with valid numbers cannot fail.
+    unsafe {
+        let mut s: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut s);
+        for &g in sigs {
+            libc::sigaddset(&mut s, g);
+        }
+        s
+    }
+}
+
+/// Blocks `sigs` and returns a non-blocking, close-on-exec signalfd that reports them.
+pub fn signalfd(sigs: &[i32]) -> Result<OwnedFd> {
+    let set = set_of(sigs);
+    // SAFETY: set is a valid sigset.
+    cvt(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })?;
+    // SAFETY: -1 asks for a new fd; set is valid.
+    let fd = cvt(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
+    // SAFETY: signalfd returned a fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Reads one pending signal from a signalfd: `Ok(None)` when none is pending.
+pub fn read_signal(fd: RawFd) -> Result<Option<i32>> {
+    // SAFETY: signalfd_siginfo is plain data.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: info is valid for `size` writable bytes.
+    let n = unsafe { libc::read(fd, (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+    if n < 0 {
+        let e = crate::Error::last_os_error();
+        if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINTR)) {
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    Ok((n as usize == size).then_some(info.ssi_signo as i32))
+}
+
+extern "C" fn noop_handler(_: libc::c_int) {}
+
+/// Installs a handler that does nothing (s6-supervise does this for SIGPIPE so that a write to
+/// a closed FIFO returns EPIPE, and so that children get the default disposition back at exec).
+pub fn set_noop_handler(sig: i32) -> Result<()> {
+    // SAFETY: sigaction is plain data; the handler is a valid extern "C" fn.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = noop_handler as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = libc::SA_RESTART;
+        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+    }
+}
+
+/// Sets `sig` back to its default disposition.
+pub fn set_default(sig: i32) -> Result<()> {
+    // SAFETY: SIG_DFL is always a valid disposition.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_DFL;
+        libc::sigemptyset(&mut sa.sa_mask);
+        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+    }
+}
+
+/// Ignores `sig`.
+pub fn ignore(sig: i32) -> Result<()> {
+    // SAFETY: SIG_IGN is always a valid disposition.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_IGN;
+        libc::sigemptyset(&mut sa.sa_mask);
+        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+    }
+}
+
+/// `kill(pid, sig)`.
+pub fn kill(pid: i32, sig: i32) -> Result<()> {
+    // SAFETY: kill takes plain integers.
+    cvt(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// `killpg(getpgid(pid), sig)`.
+pub fn kill_group_of(pid: i32, sig: i32) -> Result<()> {
+    // SAFETY: plain integers.
+    let pg = cvt(unsafe { libc::getpgid(pid) })?;
+    // SAFETY: plain integers.
+    cvt(unsafe { libc::killpg(pg, sig) }).map(drop)
+}
+
+pub use libc::{
+    SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM,
+    SIGUSR1, SIGUSR2,
+};

@@ -148,3 +148,33 @@ pub fn write_replace(dir_rel_new: &std::path::Path, final_path: &std::path::Path
     drop(f);
     std::fs::rename(dir_rel_new, final_path)
 }
+
+/// Duplicates `fd` to the lowest free descriptor `>= min`, close-on-exec.
+pub fn dup_above(fd: RawFd, min: RawFd) -> Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on an fd number returns a fresh fd or -1.
+    let n = cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })?;
+    // SAFETY: fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(n) })
+}
+
+/// `ftruncate(fd, 0)`.
+pub fn truncate(fd: RawFd) -> Result<()> {
+    // SAFETY: plain integers.
+    cvt(unsafe { libc::ftruncate(fd, 0) }).map(drop)
+}
+
+/// `access(path, F_OK)`: `Ok(false)` on ENOENT/ENOTDIR.
+pub fn exists(path: &std::path::Path) -> Result<bool> {
+    let c = crate::cstr(path)?;
+    // SAFETY: valid C string.
+    match cvt(unsafe { libc::access(c.as_ptr(), libc::F_OK) }) {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `chdir(path)`.
+pub fn chdir(path: &std::path::Path) -> Result<()> {
+    std::env::set_current_dir(path)
+}

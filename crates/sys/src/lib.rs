@@ -90,3 +90,11 @@ pub fn chown(path: &std::path::Path, uid: Option<u32>, gid: Option<u32>) -> Resu
 pub fn rename(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     std::fs::rename(from, to)
 }
+
+/// `open(2)` flags and errno values, re-exported so programs need not link `libc` themselves.
+pub mod flags {
+    pub use libc::{
+        EAGAIN, EEXIST, ENOENT, ENOTDIR, ENXIO, EPIPE, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_RDONLY,
+        O_RDWR, O_TRUNC, O_WRONLY,
+    };
+}

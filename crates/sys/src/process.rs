@@ -24,8 +24,8 @@ pub struct Spawn<'a> {
 pub enum SpawnError {
     /// pipe/fork failed: nothing was started.
     Fork(Error),
-    /// The child could not exec (it has exited 127 and been reaped).
-    Exec(Error),
+    /// The child (this pid) could not exec: it has exited 127 and been reaped.
+    Exec(i32, Error),
 }
 
 /// Forks and execs. Returns the child's pid once the exec has succeeded.
@@ -55,7 +55,7 @@ pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     }
     if got == 4 {
         let _ = wait_pid(pid);
-        return Err(SpawnError::Exec(Error::from_raw_os_error(i32::from_ne_bytes(buf))));
+        return Err(SpawnError::Exec(pid, Error::from_raw_os_error(i32::from_ne_bytes(buf))));
     }
     Ok(pid)
 }

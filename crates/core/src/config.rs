@@ -69,7 +69,7 @@ mod tests {
         assert_eq!(parse_uint_file(b"3 \n"), Err(ConfigError::Invalid));
         assert_eq!(parse_uint_file(b"5000\ngarbage"), Ok(5000));
         // only 11 bytes are read: "00000000005" + more digits is cut
-        assert_eq!(parse_uint_file(b"000000000051111"), Ok(51));
+        assert_eq!(parse_uint_file(b"000000000051111"), Ok(5));
         assert_eq!(parse_fd_file(b"2147483648"), Err(ConfigError::Invalid));
         assert_eq!(parse_fd_file(b"2147483647"), Ok(i32::MAX));
     }

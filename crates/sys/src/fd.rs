@@ -136,6 +136,29 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// [`poll`] for any number of descriptors (allocates; used by listeners that watch one FIFO per
+/// service, like `s6-svwait` over many services).
+pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
+    let mut raw: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|f| libc::pollfd { fd: if f.readable { f.fd } else { -1 }, events: libc::POLLIN, revents: 0 })
+        .collect();
+    let t = timeout_ms.map(|t| t.min(i32::MAX as u64) as i32).unwrap_or(-1);
+    // SAFETY: raw holds raw.len() initialised pollfd structures.
+    let n = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, t) };
+    if n < 0 {
+        let e = crate::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    for (r, f) in raw.iter().zip(fds.iter_mut()) {
+        f.ready = r.revents != 0;
+    }
+    Ok(n as usize)
+}
+
 /// Writes `data` to a file atomically as s6 does: `NAME.new` (`O_WRONLY|O_CREAT|O_TRUNC`,
 /// 0666 & ~umask), one write, rename over `NAME`. No fsync.
 pub fn write_replace(dir_rel_new: &std::path::Path, final_path: &std::path::Path, data: &[u8]) -> Result<()> {
@@ -177,4 +200,10 @@ pub fn exists(path: &std::path::Path) -> Result<bool> {
 /// `chdir(path)`.
 pub fn chdir(path: &std::path::Path) -> Result<()> {
     std::env::set_current_dir(path)
+}
+
+/// Closes a descriptor number that nobody owns as an `OwnedFd` (e.g. one inherited by number).
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns this fd number and does not use it afterwards.
+    unsafe { libc::close(fd) };
 }

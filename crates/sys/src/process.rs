@@ -164,3 +164,10 @@ pub fn execvp(prog: &str, argv: &[CString]) -> Error {
     }
     last
 }
+
+/// Blocking `waitpid(-1)`: the pid of the next child to die. ECHILD when there is none.
+pub fn wait_any() -> Result<i32> {
+    let mut st = 0;
+    // SAFETY: st is a valid int.
+    crate::cvt_retry(|| unsafe { libc::waitpid(-1, &mut st, 0) })
+}

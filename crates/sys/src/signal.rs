@@ -98,3 +98,10 @@ pub use libc::{
     SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM,
     SIGUSR1, SIGUSR2,
 };
+
+/// Empties the signal mask (before exec'ing a successor such as `.s6-svscan/finish`).
+pub fn unblock_all() {
+    let set = set_of(&[]);
+    // SAFETY: set is a valid sigset.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) };
+}

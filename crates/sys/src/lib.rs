@@ -9,6 +9,7 @@ pub mod fifodir;
 pub mod lock;
 pub mod process;
 pub mod signal;
+pub mod startup;
 
 pub use std::io::{Error, Result};
 

@@ -6,6 +6,8 @@
 //! machine ([`supervisor`]). The syscalls live in `merit-sys`; the programs in `merit-programs`.
 
 pub mod config;
+pub mod log;
+pub mod service;
 pub mod signals;
 pub mod status;
 pub mod supervisor;

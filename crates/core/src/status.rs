@@ -71,9 +71,9 @@ impl StatusFile {
         self.pid as u32 as i32
     }
 
-    /// "Up" as every reader derives it: a pid and not finishing.
+    /// "Up" as every reader derives it: a pid (as a 32-bit `pid_t`) and not finishing.
     pub fn is_up(&self) -> bool {
-        self.pid != 0 && !self.finishing
+        self.pid_t() != 0 && !self.finishing
     }
 
     pub fn wait(&self) -> WaitStatus {

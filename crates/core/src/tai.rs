@@ -167,3 +167,52 @@ mod tests {
         assert_eq!(t, Tain::new(12, 499_000_000));
     }
 }
+
+/// How to display a TAI64 label as broken-down time (s6-tai64nlocal, s6-log `T`; tai64n.md §3).
+///
+/// Returns the Unix second to hand to `localtime_r`/`gmtime_r` and whether to add one to the
+/// resulting `tm_sec` (the label is an inserted leap second, shown as `:60`), or `None` if the
+/// label is before 1970-01-01 00:00:00 TAI (+10 s) or too far in the future for a `time_t`.
+/// `right_zone`: the local zone counts leap seconds itself (a `right/` zone, detected by the
+/// caller as `localtime_r(78796800).tm_sec == 60`) and the caller uses `localtime_r`; then the
+/// label is passed through unchanged.
+pub fn display_second(label: u64, right_zone: bool) -> Option<(i64, bool)> {
+    let x = label.checked_sub(TAI64_BASE + 10)?;
+    let x = i64::try_from(x).ok()?;
+    if right_zone {
+        return Some((x, false));
+    }
+    let mut d = 0i64;
+    let mut hit = false;
+    for (i, &t) in LEAP_TABLE.iter().enumerate() {
+        let e = t + i as i64;
+        if e < x {
+            d += 1;
+        } else if e == x {
+            hit = true;
+        }
+    }
+    let u = x - d;
+    Some(if hit { (u - 1, true) } else { (u, false) })
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn leap_second_display() {
+        assert_eq!(display_second(0x40000000586846a3, false), Some((1483228799, false)));
+        assert_eq!(display_second(0x40000000586846a4, false), Some((1483228799, true)));
+        assert_eq!(display_second(0x40000000586846a5, false), Some((1483228800, false)));
+        assert_eq!(display_second(0x400000000000000a, false), Some((0, false)));
+        assert_eq!(display_second(0x4000000000000009, false), None);
+        assert_eq!(display_second(0x3fffffffffffffff, false), None);
+        assert_eq!(display_second(u64::MAX, false), None);
+        assert_eq!(display_second(0x40000000586846a4, true), Some((0x586846a4 - 10, false)));
+        // Round trip with from_unix outside leap seconds.
+        for u in [0i64, 78796799, 78796800, 1483228799, 1483228800, 1795696098] {
+            assert_eq!(display_second(Tain::from_unix(u, 0).secs, false), Some((u, false)));
+        }
+    }
+}

@@ -1,1 +1,13 @@
+//! Shared helpers of the merit programs.
+//!
+//! * [`msg`]: `PROG: fatal: ...` / `warning` / `usage` diagnostics and exit helpers.
+//! * [`getopt`]: command-line parsing identical to skalibs' `subgetopt_r`.
+//! * [`svdir`]: client operations on a service directory (control FIFO, status file, lock
+//!   probe, listening to `event/`), shared by `s6-svc`, `s6-svok`, `s6-svwait` and later
+//!   `s6-svscanctl` and the `service` front end.
 
+pub mod getopt;
+pub mod msg;
+pub mod skeleton;
+pub mod svdir;
+pub mod tree;

@@ -7,9 +7,11 @@ pub mod clock;
 pub mod fd;
 pub mod fifodir;
 pub mod lock;
+pub mod logio;
 pub mod process;
 pub mod signal;
 pub mod startup;
+pub mod system;
 
 pub use std::io::{Error, Result};
 
@@ -98,4 +100,5 @@ pub mod flags {
         EAGAIN, EEXIST, ENOENT, ENOTDIR, ENXIO, EPIPE, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_RDONLY,
         O_RDWR, O_TRUNC, O_WRONLY,
     };
+    pub use libc::{EISDIR, O_DIRECTORY};
 }

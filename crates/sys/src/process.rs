@@ -13,7 +13,8 @@ pub struct Spawn<'a> {
     /// Descriptors to move into place in the child, `(from, to)`, in order; `to` is left open
     /// across exec (not close-on-exec).
     pub fd_moves: &'a [(RawFd, RawFd)],
-    /// After the moves: take a blocking write lock on this fd before exec.
+    /// After the moves: take a blocking write lock on this fd before exec. The move sources are
+    /// closed first (the caller must hold no other descriptor of that file across the spawn).
     pub lock_wait: Option<RawFd>,
     /// Become a session (and process group) leader.
     pub setsid: bool,
@@ -83,6 +84,13 @@ unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], report: RawFd) -> ! {
         fail(report);
     }
     if let Some(fd) = s.lock_wait {
+        // A POSIX lock is released when the process closes *any* descriptor of the file: close
+        // the move sources now, or their close-on-exec would drop the lock at exec.
+        for &(from, to) in s.fd_moves {
+            if from != to {
+                libc::close(from);
+            }
+        }
         let mut fl: libc::flock = std::mem::zeroed();
         fl.l_type = libc::F_WRLCK as libc::c_short;
         fl.l_whence = libc::SEEK_SET as libc::c_short;

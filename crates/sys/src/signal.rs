@@ -105,3 +105,10 @@ pub fn unblock_all() {
     // SAFETY: set is a valid sigset.
     unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) };
 }
+
+/// Blocks `sigs` (adds them to the signal mask).
+pub fn block(sigs: &[i32]) {
+    let set = set_of(sigs);
+    // SAFETY: set is a valid sigset.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+}

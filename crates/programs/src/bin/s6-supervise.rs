@@ -277,13 +277,17 @@ impl Driver {
                 }
             }
         }
+        // Only the high duplicate may refer to service-lock in the child: the close-on-exec of
+        // any other descriptor of that file would release run's lock at exec.
+        let lock_target = lock_file.as_ref().map(|l| l.1);
+        drop(lock_file);
         let argv = [CString::new("run").unwrap_or_default(), self.dir_arg.clone()];
         let path = c"./run";
         let result = spawn(&Spawn {
             path,
             argv: &argv,
             fd_moves: &moves[..nmoves],
-            lock_wait: lock_file.as_ref().map(|l| l.1),
+            lock_wait: lock_target,
             setsid: true,
         });
         drop(keep);
@@ -466,7 +470,9 @@ fn main() {
     };
     fd::ensure_stdio();
     if let Err(e) = fd::chdir(Path::new(dir)) {
-        diag.fatal_err(111, &format!("unable to chdir to {}", diag.name), &e);
+        // s6 prints this one without the directory in the prefix.
+        eprintln!("{PROG}: fatal: unable to chdir to {}: {}", diag.name, strerror(&e));
+        std::process::exit(111);
     }
 
     let old_umask = merit_sys::umask(0);

@@ -47,6 +47,9 @@ struct Service {
     pipe: Option<(OwnedFd, OwnedFd)>,
     main: Slot,
     log: Slot,
+    /// Seen again by a scan while inactive with its pipe already closed: rescan as soon as
+    /// one of its supervisors dies (it is not reused: a new pipe is needed).
+    reactivate: bool,
 }
 
 impl Service {
@@ -116,9 +119,6 @@ impl Scanner {
     /// scandir.md §2.
     fn scan(&mut self) {
         let now = clock::mono_ns();
-        for s in &mut self.services {
-            s.active = false;
-        }
         let rd = match std::fs::read_dir(".") {
             Ok(rd) => rd,
             Err(e) => {
@@ -127,8 +127,10 @@ impl Scanner {
                 return;
             }
         };
+        for s in &mut self.services {
+            s.active = false;
+        }
         use std::os::unix::fs::MetadataExt;
-        let mut count = self.services.iter().filter(|s| s.active).count();
         for entry in rd.flatten() {
             let name = entry.file_name();
             if name.as_bytes().first() == Some(&b'.') {
@@ -146,68 +148,70 @@ impl Scanner {
                 continue;
             }
             let (dev, ino) = (meta.dev(), meta.ino());
-            let idx = self.services.iter().position(|s| s.dev == dev && s.ino == ino);
-            if let Some(i) = idx {
-                if self.services[i].active {
-                    continue; // a second name for the same directory
-                }
-                if !self.services[i].dead() && self.services[i].pipe.is_none() && self.services[i].logged {
-                    // Inactive logged service whose pipe was closed: not reactivated until both
-                    // supervisors are gone.
-                    continue;
-                }
-            }
-            let logged = name.as_bytes() != CATCH_ALL && {
-                let logp = Path::new(&name).join("log");
-                match std::fs::metadata(&logp) {
-                    Ok(m) => m.is_dir(),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-                    Err(e) => {
-                        warn(&format!("unable to stat {}: {}", logp.display(), strerror(&e)));
-                        self.deadline_in(now + 3 * SECOND);
+            let i = match self.services.iter().position(|s| s.dev == dev && s.ino == ino) {
+                Some(i) => {
+                    let s = &mut self.services[i];
+                    if s.active {
+                        continue; // a second name for the same directory
+                    }
+                    if s.logged && s.pipe.is_none() {
+                        // Inactive logged service whose pipe was closed: not reactivated until
+                        // both supervisors are gone (the reaper then triggers a scan).
+                        s.reactivate = true;
                         continue;
                     }
+                    // The current name is the one used to (re)spawn: the entry may be renamed.
+                    s.name = name.clone();
+                    i
                 }
-            };
-            let i = match idx {
-                Some(i) => i,
                 None => {
-                    if count >= self.max {
+                    // Whether a service is logged is decided once, when it is first seen.
+                    if self.services.len() >= self.max {
                         warn(&format!(
                             "unable to start supervisor for {}: too many services",
                             name.to_string_lossy()
                         ));
                         continue;
                     }
+                    let logged = name.as_bytes() != CATCH_ALL && {
+                        let logp = Path::new(&name).join("log");
+                        match std::fs::metadata(&logp) {
+                            Ok(m) => m.is_dir(),
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                            Err(e) => {
+                                warn(&format!("unable to stat {}: {}", logp.display(), strerror(&e)));
+                                self.deadline_in(now + 3 * SECOND);
+                                continue;
+                            }
+                        }
+                    };
+                    let pipe = if logged {
+                        match fd::pipe(false) {
+                            Ok(p) => Some(p),
+                            Err(e) => {
+                                warn(&format!("unable to pipecoe: {}", strerror(&e)));
+                                self.deadline_in(now + 3 * SECOND);
+                                continue;
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     self.services.push(Service {
                         dev,
                         ino,
                         name: name.clone(),
                         active: false,
-                        logged: false,
-                        pipe: None,
+                        logged,
+                        pipe,
                         main: Slot::default(),
                         log: Slot::default(),
+                        reactivate: false,
                     });
                     self.services.len() - 1
                 }
             };
-            count += 1;
-            let s = &mut self.services[i];
-            s.active = true;
-            if logged && !s.logged {
-                match fd::pipe(false) {
-                    Ok(p) => {
-                        s.pipe = Some(p);
-                        s.logged = true;
-                    }
-                    Err(e) => {
-                        warn(&format!("unable to create pipe for {}: {}", name.to_string_lossy(), strerror(&e)));
-                        self.deadline_in(now + 3 * SECOND);
-                        continue;
-                    }
-                }
-            }
+            self.services[i].active = true;
             self.start_supervisors(i, now);
         }
         // Forget inactive services whose supervisors are all gone.
@@ -274,8 +278,12 @@ impl Scanner {
                 if s.active {
                     self.next_scan = Some(self.next_scan.map_or(now + SECOND, |d| d.min(now + SECOND)));
                 } else if s.logged {
-                    // The other side must see EOF/EPIPE now.
-                    s.pipe = None;
+                    if s.pipe.is_some() {
+                        // The other side must see EOF/EPIPE now.
+                        s.pipe = None;
+                    } else if s.reactivate {
+                        self.scan_flag = true;
+                    }
                 }
                 break;
             }
@@ -318,12 +326,8 @@ fn spawn_supervisor(
     match spawn(&Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false }) {
         Ok(pid) => Some(pid),
         Err(SpawnError::Exec(_, e)) => {
-            warn(&format!(
-                "unable to spawn {} for {}: {}",
-                sup.to_string_lossy(),
-                arg.to_string_lossy(),
-                strerror(&e)
-            ));
+            // The real one execs in its forked child, which then dies with this message.
+            eprintln!("{PROG} (child): fatal: unable to exec {}: {}", sup.to_string_lossy(), strerror(&e));
             *not_before = now + SECOND;
             None
         }
@@ -338,9 +342,15 @@ fn spawn_supervisor(
 /// execs `.s6-svscan/crash`, or exits 111.
 fn crash(msg: &str) -> ! {
     warn(msg);
+    warn("executing into .s6-svscan/crash");
     signal::unblock_all();
     let e = merit_sys::process::execv(c".s6-svscan/crash", &[c".s6-svscan/crash".into()]);
     fatal(111, &format!("unable to exec .s6-svscan/crash: {}", strerror(&e)))
+}
+
+/// EBADF, what `fcntl(F_GETFD)` reports for a descriptor that is not open.
+fn ebadf() -> std::io::Error {
+    std::io::Error::from_raw_os_error(9)
 }
 
 fn parse_uint(s: &str) -> Option<u64> {
@@ -440,22 +450,22 @@ fn main() {
             fatal(100, "notification fd must be 3 or more");
         }
         if !fd::is_open(n) {
-            fatal(100, "notification fd is not open");
+            fatal(100, &format!("invalid notification fd: {}", strerror(&ebadf())));
         }
     }
     if let Some(x) = console {
         if x < 3 {
-            fatal(100, "console fd must be 3 or more");
+            fatal(100, "console holder fd must be 3 or more");
         }
         if !fd::is_open(x) {
-            fatal(100, "console fd is not open");
+            fatal(100, &format!("invalid console holder fd: {}", strerror(&ebadf())));
         }
         let _ = fd::set_cloexec(x, true);
     }
     fd::ensure_stdio();
     if let Some(dir) = raw.get(i) {
         if let Err(e) = fd::chdir(Path::new(dir)) {
-            fatal(111, &format!("unable to chdir to {}: {}", dir.to_string_lossy(), strerror(&e)));
+            fatal(111, &format!("unable to chdir: {}", strerror(&e)));
         }
     }
 
@@ -528,7 +538,10 @@ fn main() {
         sc.next_scan = Some(clock::mono_ns() + p);
     }
 
-    let ending = 'main: loop {
+    // Set by the triggers that leave the loop (the last one wins, as in s6: `-tb` kills, then
+    // does not wait; `-bt` waits). Every letter and signal of one wake-up is handled first.
+    let mut leave: Option<Ending> = None;
+    let ending = loop {
         if sc.reap_flag {
             sc.reap_flag = false;
             if let Err(e) = sc.reap() {
@@ -556,6 +569,8 @@ fn main() {
                 sc.next_scan = sc.rescan_every.map(|p| now + p);
             }
         }
+        // A kill request replaces any earlier one not yet sent (s6 assigns, it does not OR):
+        // e.g. `-tn` ends up killing only the inactive services.
         if set[0].ready {
             loop {
                 let sig = match signal::read_signal(sigfd.as_raw_fd()) {
@@ -566,7 +581,7 @@ fn main() {
                 match sig {
                     libc_sig::SIGCHLD => sc.reap_flag = true,
                     libc_sig::SIGALRM => sc.scan_flag = true,
-                    libc_sig::SIGABRT => break 'main Ending::NoWait,
+                    libc_sig::SIGABRT => leave = Some(Ending::NoWait),
                     _ => {
                         let Some(&(_, name)) = SCRIPTED.iter().find(|s| s.0 == sig) else { continue };
                         if run_signal_script(name) {
@@ -574,16 +589,16 @@ fn main() {
                         }
                         match sig {
                             libc_sig::SIGHUP => {
-                                sc.scan();
-                                sc.kill(Kill::InactiveHup);
+                                sc.scan_flag = true;
+                                sc.pending = Some(Kill::InactiveHup);
                             }
                             libc_sig::SIGINT | libc_sig::SIGTERM => {
                                 sc.pending = Some(Kill::AllHup);
-                                break 'main Ending::Wait;
+                                leave = Some(Ending::Wait);
                             }
                             libc_sig::SIGQUIT => {
                                 sc.pending = Some(Kill::AllTerm);
-                                break 'main Ending::Wait;
+                                leave = Some(Ending::Wait);
                             }
                             _ => {}
                         }
@@ -604,28 +619,37 @@ fn main() {
                     match b {
                         b'z' => sc.reap_flag = true,
                         b'a' => sc.scan_flag = true,
-                        b'b' => break 'main Ending::NoWait,
+                        b'b' => leave = Some(Ending::NoWait),
                         b'h' => {
-                            sc.scan();
-                            sc.kill(Kill::InactiveHup);
+                            sc.scan_flag = true;
+                            sc.pending = Some(Kill::InactiveHup);
                         }
-                        b'n' => sc.kill(Kill::InactiveHup),
-                        b'N' => sc.kill(Kill::InactiveTerm),
+                        b'n' => sc.pending = Some(Kill::InactiveHup),
+                        b'N' => sc.pending = Some(Kill::InactiveTerm),
                         b't' | b'i' => {
                             sc.pending = Some(Kill::AllHup);
-                            break 'main Ending::Wait;
+                            leave = Some(Ending::Wait);
                         }
                         b'q' => {
                             sc.pending = Some(Kill::AllTerm);
-                            break 'main Ending::Wait;
+                            leave = Some(Ending::Wait);
                         }
-                        other => warn(&format!("received unknown control command: {}", other as char)),
+                        other => {
+                            // The byte as is, like s6 (not as a UTF-8 encoded char).
+                            use std::io::Write;
+                            let mut m = format!("{PROG}: warning: received unknown control command: ").into_bytes();
+                            m.extend_from_slice(&[other, b'\n']);
+                            let _ = std::io::stderr().write_all(&m);
+                        }
                     }
                 }
                 if n < buf.len() {
                     break;
                 }
             }
+        }
+        if let Some(e) = leave {
+            break e;
         }
     };
 
@@ -671,5 +695,5 @@ fn main() {
     if e.raw_os_error() == Some(ENOENT) {
         std::process::exit(0);
     }
-    crash(&format!("unable to exec .s6-svscan/finish: {}", strerror(&e)));
+    crash(&format!("unable to exec finish script .s6-svscan/finish: {}", strerror(&e)));
 }

@@ -1,0 +1,94 @@
+//! The `/etc/s6` tree that merit's `init` expects, laid out by `init skeleton DESTDIR` (used by
+//! the install step and by the tests): `rc.init`, `rc.shutdown`, `env/`, `init-services/`
+//! (the catch-all logger `s6-svscan-log` with its FIFO, `.s6-svscan/{finish,crash,SIG*}`),
+//! `services/{available,enabled}`.
+//!
+//! Every script finds merit's programs on PATH (init puts its own directory first) and uses
+//! paths relative to its working directory, so the same files work at `/` and under a root
+//! prefix (`MERIT_ROOT`, exported by init).
+
+use std::io::Result;
+use std::path::Path;
+
+/// `rc.init`: copies every enabled service into the scan directory (atomically, one by one)
+/// and asks the scanner to pick them up. Add local boot steps after it.
+pub const RC_INIT: &str = "#!/bin/sh
+# merit rc.init: run by init in the background, in its own session, with its output going to
+# the catch-all logger. MERIT_ROOT is set when the system lives under a root prefix.
+init copy-enabled
+";
+
+/// `rc.shutdown`: local shutdown steps. `$1` is the action (halt, poweroff, reboot, stop).
+/// init itself then kills what remains, syncs, unmounts and calls reboot(2).
+pub const RC_SHUTDOWN: &str = "#!/bin/sh
+# merit rc.shutdown: run by init after every service and logger has stopped.
+# $1 = halt | poweroff | reboot | stop (container). Add local cleanups here.
+exit 0
+";
+
+/// The scanner's finish: the last stage, as PID 1.
+pub const SVSCAN_FINISH: &str = "#!/bin/sh\nexec init finish\n";
+
+/// The scanner's crash: say so on the console and keep the system inspectable.
+pub const SVSCAN_CRASH: &str = "#!/bin/sh
+exec </dev/console >/dev/console 2>&1
+echo 's6-svscan crashed. Dropping to an interactive shell.'
+exec /bin/sh -i
+";
+
+/// Signal scripts of the scanner: which shutdown each signal requests (telinit's mapping).
+pub const SIGNAL_SCRIPTS: [(&str, &str); 5] = [
+    ("SIGUSR1", "poweroff"),
+    ("SIGUSR2", "halt"),
+    ("SIGINT", "reboot"),
+    ("SIGTERM", "term"),
+    ("SIGQUIT", "term"),
+];
+
+/// The catch-all logger: reads the FIFO that init points every early output at, runs as
+/// nobody, logs into `/s6/uncaught-logs` (relative: the scan directory is `/s6/run`).
+pub const CATCH_ALL_RUN: &str = "#!/bin/sh
+exec <fifo >/dev/null
+if [ -w /dev/console ]; then exec 2>/dev/console; fi
+exec s6-applyuidgid -u 65534 -g 65534 -- s6-log -bp -- t ../../uncaught-logs
+";
+
+fn write_file(p: &Path, content: &str, mode: u32) -> Result<()> {
+    std::fs::write(p, content)?;
+    merit_sys::system::chmod(p, mode)
+}
+
+/// Lays out `DEST/etc/s6`. Existing files are replaced; service definitions are kept.
+pub fn lay_out(dest: &Path) -> Result<()> {
+    let etc = dest.join("etc/s6");
+    let init = etc.join("init-services");
+    for d in [
+        etc.join("env"),
+        etc.join("services/available"),
+        etc.join("services/enabled"),
+        init.join(".s6-svscan"),
+        init.join("s6-svscan-log"),
+        dest.join("s6"),
+        dest.join("run"),
+    ] {
+        std::fs::create_dir_all(d)?;
+    }
+    write_file(&etc.join("rc.init"), RC_INIT, 0o750)?;
+    write_file(&etc.join("rc.shutdown"), RC_SHUTDOWN, 0o750)?;
+    let tz = etc.join("env/TZ");
+    if !tz.exists() {
+        write_file(&tz, "UTC\n", 0o644)?;
+    }
+    write_file(&init.join(".s6-svscan/finish"), SVSCAN_FINISH, 0o750)?;
+    write_file(&init.join(".s6-svscan/crash"), SVSCAN_CRASH, 0o750)?;
+    for (sig, action) in SIGNAL_SCRIPTS {
+        write_file(&init.join(".s6-svscan").join(sig), &format!("#!/bin/sh\nexec init shutdown {action}\n"), 0o750)?;
+    }
+    write_file(&init.join("s6-svscan-log/run"), CATCH_ALL_RUN, 0o750)?;
+    let fifo = init.join("s6-svscan-log/fifo");
+    if std::fs::symlink_metadata(&fifo).is_err() {
+        merit_sys::mkfifo(&fifo, 0o600)?;
+    }
+    merit_sys::system::chmod(&fifo, 0o600)?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! A Mere-style service tree: definitions in `available/`, boot-time symlinks in `enabled/`,
+//! supervised copies in the scan directory watched by `s6-svscan`. Every path can be moved under
+//! a root prefix, so a whole system can live in a folder.
+//!
+//! Changes are atomic for concurrent readers: a copy into the scan directory is made under a
+//! dot-name (which scanners ignore) and renamed into place; a symlink is made beside its final
+//! name and renamed over it; a copy is removed from supervision by renaming it to a dot-name
+//! first. Operations on one service are serialised by an fcntl lock in the scan directory.
+
+use crate::svdir;
+use std::io::{Error, ErrorKind, Result};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+
+/// Mere's defaults.
+pub const DEFAULT_SCAN: &str = "/s6/run";
+pub const DEFAULT_AVAILABLE: &str = "/etc/s6/services/available";
+pub const DEFAULT_ENABLED: &str = "/etc/s6/services/enabled";
+
+/// The three directories of a tree, already joined under the root prefix.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    pub root: PathBuf,
+    pub scan: PathBuf,
+    pub available: PathBuf,
+    pub enabled: PathBuf,
+}
+
+/// `root` + `path` (an absolute path is taken relative to the root).
+pub fn under(root: &Path, path: &Path) -> PathBuf {
+    let rel: PathBuf = path.components().filter(|c| !matches!(c, Component::RootDir)).collect();
+    if root.as_os_str().is_empty() {
+        Path::new("/").join(rel)
+    } else {
+        root.join(rel)
+    }
+}
+
+/// `to` expressed relative to the directory `from` (both absolute or both relative).
+pub fn relative(from: &Path, to: &Path) -> PathBuf {
+    let f: Vec<Component> = from.components().collect();
+    let t: Vec<Component> = to.components().collect();
+    let common = f.iter().zip(t.iter()).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// A unique suffix for temporary names.
+fn tmp_suffix() -> String {
+    let mut r = [0u8; 4];
+    merit_sys::fifodir::random_bytes(&mut r);
+    format!("{}-{:02x}{:02x}{:02x}{:02x}", merit_sys::getpid(), r[0], r[1], r[2], r[3])
+}
+
+impl Tree {
+    pub fn new(root: &Path, scan: &Path, available: &Path, enabled: &Path) -> Tree {
+        Tree {
+            root: root.to_path_buf(),
+            scan: under(root, scan),
+            available: under(root, available),
+            enabled: under(root, enabled),
+        }
+    }
+
+    pub fn definition(&self, name: &str) -> PathBuf {
+        self.available.join(name)
+    }
+    pub fn supervised_dir(&self, name: &str) -> PathBuf {
+        self.scan.join(name)
+    }
+    pub fn link(&self, name: &str) -> PathBuf {
+        self.enabled.join(name)
+    }
+
+    /// An available service is a directory of `available/` with an executable `run`.
+    pub fn is_available(&self, name: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(self.definition(name).join("run"))
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+
+    /// Names of the directories in `available/` (symlinks to directories included), sorted.
+    pub fn available_names(&self) -> Result<Vec<String>> {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir(&self.available)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if std::fs::metadata(e.path()).map(|m| m.is_dir()).unwrap_or(false) {
+                v.push(name);
+            }
+        }
+        v.sort();
+        Ok(v)
+    }
+
+    /// Enabled at boot: `enabled/NAME` exists (following the symlink).
+    pub fn is_enabled(&self, name: &str) -> bool {
+        self.link(name).exists()
+    }
+
+    /// Is a supervisor running on the scan-directory copy?
+    pub fn is_supervised(&self, name: &str) -> bool {
+        svdir::supervisor_running(&self.supervised_dir(name)).unwrap_or(false)
+    }
+
+    /// Takes the per-service lock (blocking), held until the returned value is dropped.
+    /// Without a scan directory there is nothing to race with the scanner over: no lock.
+    pub fn lock(&self, name: &str) -> Result<Option<OwnedFd>> {
+        if !self.scan.is_dir() {
+            return Ok(None);
+        }
+        use merit_sys::flags::*;
+        let p = self.scan.join(format!(".service-{name}.lock"));
+        let f = merit_sys::fd::open(&p, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)?;
+        merit_sys::lock::write_lock_wait(f.as_raw_fd())?;
+        Ok(Some(f))
+    }
+
+    /// Creates or replaces `enabled/NAME -> <relative path to available/NAME>` atomically.
+    pub fn enable(&self, name: &str) -> Result<()> {
+        let link = self.link(name);
+        if let Ok(m) = std::fs::symlink_metadata(&link) {
+            if m.is_dir() {
+                std::fs::remove_dir_all(&link)?;
+            }
+        }
+        let target = relative(&self.enabled, &self.definition(name));
+        let tmp = self.enabled.join(format!(".{name}.merit-{}", tmp_suffix()));
+        std::os::unix::fs::symlink(&target, &tmp)?;
+        if let Err(e) = std::fs::rename(&tmp, &link) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Removes `enabled/NAME` (absent is fine).
+    pub fn disable(&self, name: &str) -> Result<()> {
+        let link = self.link(name);
+        match std::fs::symlink_metadata(&link) {
+            Ok(m) if m.is_dir() => Err(Error::new(
+                ErrorKind::Other,
+                format!("{} is a directory, not a symbolic link", link.display()),
+            )),
+            Ok(_) => std::fs::remove_file(&link),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Copies the definition into the scan directory under a dot-name, then renames it into
+    /// place: a scanner never sees a half-copied service. An existing copy is kept.
+    pub fn install_copy(&self, name: &str) -> Result<()> {
+        let dst = self.supervised_dir(name);
+        if std::fs::symlink_metadata(&dst).is_ok() {
+            return Ok(());
+        }
+        let tmp = self.scan.join(format!(".{name}.merit-copy-{}", tmp_suffix()));
+        let r = copy_tree(&self.definition(name), &tmp, true).and_then(|()| std::fs::rename(&tmp, &dst));
+        if r.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        r
+    }
+
+    /// Moves the scan-directory copy out of the scanner's sight (to a dot-name) and returns its
+    /// new path, or `None` when there is no copy.
+    pub fn hide_copy(&self, name: &str) -> Result<Option<PathBuf>> {
+        let dst = self.supervised_dir(name);
+        if std::fs::symlink_metadata(&dst).is_err() {
+            return Ok(None);
+        }
+        let hidden = self.scan.join(format!(".{name}.merit-gone-{}", tmp_suffix()));
+        std::fs::rename(&dst, &hidden)?;
+        Ok(Some(hidden))
+    }
+
+    /// Every service of `enabled/` copied into the scan directory (the boot-time step of
+    /// rc.init), each copy atomic. Returns the names copied and the failures.
+    pub fn copy_enabled(&self) -> (Vec<String>, Vec<(String, Error)>) {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        let Ok(rd) = std::fs::read_dir(&self.enabled) else { return (done, failed) };
+        let mut names: Vec<String> =
+            rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+        names.sort();
+        for name in names {
+            let src = self.link(&name);
+            if !src.is_dir() {
+                continue;
+            }
+            let dst = self.supervised_dir(&name);
+            if std::fs::symlink_metadata(&dst).is_ok() {
+                continue;
+            }
+            let tmp = self.scan.join(format!(".{name}.merit-copy-{}", tmp_suffix()));
+            match copy_tree(&src, &tmp, true).and_then(|()| std::fs::rename(&tmp, &dst)) {
+                Ok(()) => done.push(name),
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    failed.push((name, e));
+                }
+            }
+        }
+        (done, failed)
+    }
+}
+
+/// `cp -a`-like copy of a service definition: directories, regular files (with mode),
+/// symlinks, FIFOs. A definition's own `supervise/` and `event/` (state of an earlier
+/// supervisor) are not copied.
+pub fn copy_tree(src: &Path, dst: &Path, top: bool) -> Result<()> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let meta = std::fs::metadata(src)?;
+    std::fs::create_dir(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let name = e.file_name();
+        let ft = e.file_type()?;
+        let (s, d) = (e.path(), dst.join(&name));
+        let is_state = (name == "supervise" || name == "event") && (top || src.ends_with("log"));
+        if is_state {
+            continue;
+        }
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&s)?, &d)?;
+        } else if ft.is_dir() {
+            copy_tree(&s, &d, false)?;
+        } else if ft.is_fifo() {
+            let mode = e.metadata()?.permissions().mode() & 0o7777;
+            merit_sys::mkfifo(&d, mode)?;
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode))?;
+        } else if ft.is_file() {
+            std::fs::copy(&s, &d)?;
+        }
+    }
+    std::fs::set_permissions(dst, std::fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn paths() {
+        assert_eq!(under(Path::new("/tmp/r"), Path::new("/s6/run")), PathBuf::from("/tmp/r/s6/run"));
+        assert_eq!(under(Path::new(""), Path::new("/s6/run")), PathBuf::from("/s6/run"));
+        assert_eq!(
+            relative(Path::new("/r/etc/s6/services/enabled"), Path::new("/r/etc/s6/services/available/ntpd")),
+            PathBuf::from("../available/ntpd")
+        );
+    }
+}

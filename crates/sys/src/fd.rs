@@ -112,37 +112,21 @@ impl PollFd {
 }
 
 /// `poll(2)` for readability with a timeout in ms (`None` = infinite). EINTR counts as a
-/// wake-up with nothing ready.
+/// wake-up with nothing ready. Up to 8 descriptors are handled without allocating (the
+/// supervisor's loop); more (a listener over many services) use a heap array.
 pub fn poll(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
-    let mut raw = [libc::pollfd { fd: -1, events: 0, revents: 0 }; 8];
-    assert!(fds.len() <= raw.len());
-    for (r, f) in raw.iter_mut().zip(fds.iter()) {
-        r.fd = if f.readable { f.fd } else { -1 };
-        r.events = libc::POLLIN;
-    }
-    let t = timeout_ms.map(|t| t.min(i32::MAX as u64) as i32).unwrap_or(-1);
-    // SAFETY: raw holds fds.len() initialised pollfd structures.
-    let n = unsafe { libc::poll(raw.as_mut_ptr(), fds.len() as libc::nfds_t, t) };
-    if n < 0 {
-        let e = crate::Error::last_os_error();
-        if e.kind() == std::io::ErrorKind::Interrupted {
-            return Ok(0);
+    let to_raw = |f: &PollFd| libc::pollfd { fd: if f.readable { f.fd } else { -1 }, events: libc::POLLIN, revents: 0 };
+    let mut stack = [libc::pollfd { fd: -1, events: 0, revents: 0 }; 8];
+    let mut heap = Vec::new();
+    let raw: &mut [libc::pollfd] = if fds.len() <= stack.len() {
+        for (r, f) in stack.iter_mut().zip(fds.iter()) {
+            *r = to_raw(f);
         }
-        return Err(e);
-    }
-    for (r, f) in raw.iter().zip(fds.iter_mut()) {
-        f.ready = r.revents != 0;
-    }
-    Ok(n as usize)
-}
-
-/// [`poll`] for any number of descriptors (allocates; used by listeners that watch one FIFO per
-/// service, like `s6-svwait` over many services).
-pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
-    let mut raw: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|f| libc::pollfd { fd: if f.readable { f.fd } else { -1 }, events: libc::POLLIN, revents: 0 })
-        .collect();
+        &mut stack[..fds.len()]
+    } else {
+        heap.extend(fds.iter().map(to_raw));
+        &mut heap
+    };
     let t = timeout_ms.map(|t| t.min(i32::MAX as u64) as i32).unwrap_or(-1);
     // SAFETY: raw holds raw.len() initialised pollfd structures.
     let n = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, t) };
@@ -157,6 +141,11 @@ pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
         f.ready = r.revents != 0;
     }
     Ok(n as usize)
+}
+
+/// [`poll`] under the name the listeners use.
+pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
+    poll(fds, timeout_ms)
 }
 
 /// Writes `data` to a file atomically as s6 does: `NAME.new` (`O_WRONLY|O_CREAT|O_TRUNC`,

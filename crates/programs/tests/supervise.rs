@@ -410,6 +410,14 @@ fn unusable_run(imp: Impl, executable_problem: bool) {
     assert_eq!(st.stamp, st.readystamp, "{imp:?}: initial status untouched");
     assert!(sv.sup_alive(), "{imp:?}: supervisor died");
     assert_eq!(sv.events(), b"s", "{imp:?}");
+    if have_real_s6() {
+        let out = sv.client("s6-svstat", &[]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with("down (exitcode 0) ") && text.contains(" seconds, normally up, want up, ready "),
+            "{imp:?}: s6-svstat says {text:?}"
+        );
+    }
 
     // Still controllable: `d` clears want-up (one status write), nothing else.
     sv.ctl("d");
@@ -870,7 +878,7 @@ both!(timeout_kill, down_signal, control_signals);
 
 fn sup_sigterm(imp: Impl) {
     let mut sv = Sv::new(imp, "sigterm", Some("exec sleep 1000"));
-    sv.exec("finish", "sleep 0.3\necho \"$*\" > data/finished");
+    sv.exec("finish", "sleep 0.3\nx=$(readlink /proc/$$/fd/1); echo \"$x\" > data/fd1\necho \"$*\" > data/finished");
     sv.subscribe();
     sv.start();
     let pid = sv.wait_up().pid as i32;
@@ -886,10 +894,14 @@ fn sup_sigterm(imp: Impl) {
     assert!(!alive(pid));
     let st = sv.status();
     assert_eq!((st.pid, st.finishing, st.wantup, st.ready, st.wstat), (0, false, false, true, 15), "{imp:?}");
+    // Unlike `x`, SIGTERM leaves the supervisor's stdout alone (s6 2.11.3.2).
+    let fd1 = std::fs::read_to_string(sv.p("data/fd1")).unwrap();
+    assert_eq!(fd1.trim(), sv.log.canonicalize().unwrap().to_str().unwrap(), "{imp:?}: finish's stdout");
 }
 
 fn sup_sighup(imp: Impl) {
     let mut sv = Sv::new(imp, "sighup", Some("exec sleep 1000"));
+    sv.exec("finish", "x=$(readlink /proc/$$/fd/1); echo \"$x\" > data/fd1");
     sv.subscribe();
     sv.start();
     let pid = sv.wait_up().pid as i32;
@@ -904,6 +916,28 @@ fn sup_sighup(imp: Impl) {
     assert_eq!(sv.events(), b"sudDx", "{imp:?}: events after the exit");
     let st = sv.status();
     assert_eq!((st.pid, st.wantup, st.wstat), (0, true, 15), "{imp:?}: as x: want-up untouched");
+    // As x: the last finish gets stdout = /dev/null.
+    assert_eq!(std::fs::read_to_string(sv.p("data/fd1")).unwrap(), "/dev/null\n", "{imp:?}");
+}
+
+/// `x` while up: the supervisor stays until the service is down, the last finish gets
+/// stdout = /dev/null, then event `x` and exit 0; no restart.
+fn exit_letter(imp: Impl) {
+    let mut sv = Sv::new(imp, "xletter", Some("exec sleep 1000"));
+    sv.exec("finish", "x=$(readlink /proc/$$/fd/1); echo \"$x\" > data/fd1");
+    sv.subscribe();
+    sv.start();
+    sv.wait_up();
+    sv.ctl("x");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sv.sup_alive(), "{imp:?}: x while up exits at once");
+    sv.ctl("d");
+    assert_eq!(sv.sup_exit(), 0, "{imp:?}");
+    sv.wait_events("sudDx");
+    assert_eq!(sv.events(), b"sudDx", "{imp:?}: events after the exit");
+    assert_eq!(std::fs::read_to_string(sv.p("data/fd1")).unwrap(), "/dev/null\n", "{imp:?}");
+    let st = sv.status();
+    assert_eq!((st.pid, st.wantup, st.ready), (0, false, true));
 }
 
 fn sup_sigquit(imp: Impl) {
@@ -947,7 +981,7 @@ fn sup_sigint(imp: Impl) {
     assert!(wait_until(PROMPT, || !alive(pid)));
 }
 
-both!(sup_sigterm, sup_sighup, sup_sigquit, sup_sigint);
+both!(sup_sigterm, sup_sighup, sup_sigquit, sup_sigint, exit_letter);
 
 // ---------------------------------------------------------------------------------------------
 // 8. Bad input on the control FIFO

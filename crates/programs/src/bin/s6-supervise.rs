@@ -6,7 +6,8 @@
 //!
 //! Differences from s6 2.11.3.2, both bug fixes:
 //! * `lock-fd`: `supervise/service-lock` is created when missing (s6 opens it without
-//!   `O_CREAT`, so the service never starts).
+//!   `O_CREAT`, so the service never starts), and `run` really holds the lock on fd L (in s6
+//!   the close-on-exec of the other descriptors of the file releases it at exec).
 //! * `notification-fd`: the pipe is read without blocking, so a partial line (no newline yet)
 //!   no longer freezes the supervisor.
 

@@ -8,6 +8,7 @@ use merit_programs::svdir;
 const PROG: &str = "s6-svok";
 
 fn main() {
+    merit_sys::startup::undo_runtime_fixups();
     let args = msg::args();
     let Some(dir) = args.first() else { msg::die_usage(PROG, "s6-svok servicedir") };
     match svdir::supervisor_running(bytes_path(dir)) {

@@ -739,6 +739,15 @@ fn with_real_supervisor() {
     cases(Impl::Real);
 }
 
+/// The same cases with merit's s6-supervise: real and our client tools drive it alike.
+#[test]
+fn with_our_supervisor() {
+    if !have_real_s6() {
+        return;
+    }
+    cases(Impl::Ours);
+}
+
 // ---------------------------------------------------------------------------------------------
 // No supervisor needed: usage, error classification, exit codes
 

@@ -72,9 +72,10 @@ struct DirConfig<'a> {
 }
 
 impl DirConfig<'_> {
-    fn uint(&self, name: &str) -> Option<u32> {
+    /// Reads and parses configuration file `name`: `None` when absent or invalid (warned).
+    fn read<T>(&self, name: &str, parse: fn(&[u8]) -> Result<T, config::ConfigError>) -> Option<T> {
         match read_small(name, config::UINT_FILE_MAX) {
-            Ok(Some(b)) => match parse_uint_file(&b) {
+            Ok(Some(b)) => match parse(&b) {
                 Ok(v) => Some(v),
                 Err(_) => {
                     self.diag.warn(&format!("invalid {name}"));
@@ -88,21 +89,11 @@ impl DirConfig<'_> {
             }
         }
     }
+    fn uint(&self, name: &str) -> Option<u32> {
+        self.read(name, parse_uint_file)
+    }
     fn fd_number(&self, name: &str) -> Option<i32> {
-        match read_small(name, config::UINT_FILE_MAX) {
-            Ok(Some(b)) => match parse_fd_file(&b) {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    self.diag.warn(&format!("invalid {name}"));
-                    None
-                }
-            },
-            Ok(None) => None,
-            Err(e) => {
-                self.diag.warn_err(&format!("unable to open {name}"), &e);
-                None
-            }
-        }
+        self.read(name, parse_fd_file)
     }
 }
 

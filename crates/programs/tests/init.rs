@@ -1,108 +1,25 @@
 //! `init` as PID 1 of a PID namespace (unshare), over a tree under a root prefix: boot, the
 //! services come up, `service list` shows them, `telinit 0` shuts everything down in order and
-//! every service's last line reaches its log; nothing is left running.
+//! every service's last line reaches its log; nothing is left running. A shutdown requested
+//! twice is one shutdown.
 
 mod common;
+mod initns;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use initns::*;
+use std::path::Path;
 use std::time::Duration;
-
-/// Root and `unshare` are needed; under CI=true their absence is a failure.
-fn can_unshare() -> bool {
-    let root = unsafe { libc::geteuid() } == 0;
-    let ok = root
-        && std::process::Command::new("unshare")
-            .args(["--fork", "--pid", "--mount", "--uts", "--mount-proc", "true"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but cannot run unshare --pid --mount as root");
-        }
-        eprintln!("SKIP: needs root and unshare(1) for PID/mount namespaces");
-    }
-    ok
-}
-
-/// A booted namespace: the `unshare` process and, inside it, our init (PID 1 there).
-struct Booted {
-    unshare: Daemon,
-    pid1: i32,
-    root: PathBuf,
-}
-
-impl Booted {
-    /// A path under the root prefix, as seen inside the namespace's mounts.
-    fn inside(&self, rel: &str) -> PathBuf {
-        PathBuf::from(format!("/proc/{}/root{}/{}", self.pid1, self.root.display(), rel))
-    }
-
-    fn nsenter(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new("nsenter")
-            .args(["-t", &self.pid1.to_string(), "-p", "-m", "-u", "--"])
-            .args(args)
-            .env("MERIT_ROOT", &self.root)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Booted {
-    fn drop(&mut self) {
-        // Killing the namespace's PID 1 ends every process in it.
-        if std::fs::read_to_string(format!("/proc/{}/comm", self.pid1)).is_ok_and(|c| c.trim() == "s6-svscan" || c.trim() == "init") {
-            unsafe { libc::kill(self.pid1, libc::SIGKILL) };
-        }
-    }
-}
-
-fn boot(root: &Path, extra: &[&str]) -> Booted {
-    let mut cmd = command("unshare");
-    cmd.args(["--fork", "--pid", "--mount", "--uts", "--mount-proc", "--propagation", "private"])
-        .arg(ours("init"))
-        .arg("--root")
-        .arg(root)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let unshare = Daemon::spawn(cmd);
-    let mut pid1 = 0;
-    assert!(
-        wait_until(PROMPT, || {
-            let kids = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.pid())).unwrap_or_default();
-            pid1 = kids.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
-            pid1 != 0
-        }),
-        "unshare did not start init"
-    );
-    Booted { unshare, pid1, root: root.to_path_buf() }
-}
 
 /// The skeleton plus `n` enabled services with loggers; each service prints a numbered line
 /// every 50 ms and, on SIGTERM, a last line.
 fn make_tree(root: &Path, n: usize) -> Vec<String> {
-    let st = std::process::Command::new(ours("init")).arg("skeleton").arg(root).status().unwrap();
-    assert!(st.success());
-    std::fs::create_dir_all(root.join("var/log")).unwrap();
-    std::fs::write(root.join("etc/hostname"), "merit-test\n").unwrap();
+    skeleton(root);
     let mut names = Vec::new();
     for i in 0..n {
         let name = format!("svc{i:02}");
-        let d = root.join("etc/s6/services/available").join(&name);
-        std::fs::create_dir_all(d.join("log")).unwrap();
-        write_exec(
-            &d.join("run"),
-            &format!(
-                "#!/bin/sh\nexec 2>&1\ntrap 'echo \"{name} last line\"; exit 0' TERM\ni=0\nwhile :; do i=$((i+1)); echo \"{name} line $i\"; sleep 0.05; done\n"
-            ),
-        );
-        write_exec(&d.join("log/run"), &format!("#!/bin/sh\nexec cat >> {}\n", root.join("var/log").join(&name).display()));
-        std::os::unix::fs::symlink(format!("../available/{name}"), root.join("etc/s6/services/enabled").join(&name)).unwrap();
+        service(root, &name, &chatty(&name));
+        logger(root, &name);
         names.push(name);
     }
     names
@@ -116,16 +33,9 @@ fn pid_namespace_boot_and_telinit_0() {
     let t = TempDir::new("init-boot");
     let root = t.path().to_path_buf();
     let names = make_tree(&root, 10);
-    let b = boot(&root, &[]);
-
-    // All services and their loggers come up.
-    assert!(
-        wait_until(Duration::from_secs(30), || names.iter().all(|n| {
-            status(&b.inside(&format!("s6/run/{n}"))).is_some_and(|s| s.is_up())
-                && status(&b.inside(&format!("s6/run/{n}/log"))).is_some_and(|s| s.is_up())
-        })),
-        "services did not come up"
-    );
+    let mut b = boot(&root, Boot::default());
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    b.wait_up(&refs);
     // The hostname was set in the namespace.
     let h = b.nsenter(&["hostname"]);
     assert_eq!(String::from_utf8_lossy(&h.stdout).trim(), "merit-test");
@@ -141,14 +51,52 @@ fn pid_namespace_boot_and_telinit_0() {
     })));
 
     // telinit 0: everything stops, the namespace's init ends.
-    let out = b.nsenter(&[ours("init").to_str().unwrap(), "telinit", "0"]);
-    assert!(out.status.success(), "telinit: {}", String::from_utf8_lossy(&out.stderr));
-    let mut b = b;
-    let st = b.unshare.wait_timeout(Duration::from_secs(40));
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(40));
     assert!(st.is_some(), "init did not end after telinit 0");
     for n in &names {
         let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
         assert!(log.ends_with(&format!("{n} last line\n")), "{n}: last line missing; log ends {:?}", &log[log.len().saturating_sub(80)..]);
+    }
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}
+
+/// Two `telinit 0` in a row (the second while the first shutdown runs), then a third once the
+/// services are going down: one clean shutdown, rc.shutdown run once, every service stopped
+/// once, every log ending with its last line.
+#[test]
+fn shutdown_requested_twice_is_one_shutdown() {
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-twice");
+    let root = t.path().to_path_buf();
+    let names = make_tree(&root, 3);
+    for n in &names {
+        finish_recorder(&root, n);
+    }
+    let record = root.join("var/log/rc.shutdown");
+    write_exec(
+        &root.join("etc/s6/rc.shutdown"),
+        &format!("#!/bin/sh\necho \"rc.shutdown $1\" >> {}\n", record.display()),
+    );
+    let mut b = boot(&root, Boot::default());
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    b.wait_up(&refs);
+    b.telinit("0");
+    b.telinit("0");
+    std::thread::sleep(Duration::from_millis(100));
+    // The namespace may already be gone: a third request is best effort.
+    let _ = b.nsenter(&[ours("init").to_str().unwrap(), "telinit", "0"]);
+    let st = b.wait_end(Duration::from_secs(40)).expect("init did not end after telinit 0");
+    assert!(st.success(), "{st:?}\n{}", b.console_text());
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "rc.shutdown halt\n", "rc.shutdown runs once");
+    for n in &names {
+        let f = finished(&root, n);
+        assert_eq!(f.len(), 1, "{n} stopped once: {f:?}");
+        let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
+        assert!(log.ends_with(&format!("{n} last line\n")), "{n}: last line missing");
+        assert_eq!(log.matches("last line").count(), 1, "{n}");
     }
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
@@ -159,5 +107,22 @@ fn telinit_refuses_other_levels() {
         let out = std::process::Command::new(ours("init")).args(["telinit", arg]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(String::from_utf8_lossy(&out.stdout), format!("Unsupported signal: {arg}\n"));
+    }
+}
+
+/// Under a root prefix with no init running there (or a stale pid file naming some other
+/// process, e.g. the host's PID 1), telinit signals nobody.
+#[test]
+fn telinit_under_a_root_prefix_never_falls_back_to_pid_1() {
+    let t = TempDir::new("init-stale");
+    std::fs::create_dir_all(t.join("run/merit")).unwrap();
+    std::fs::create_dir_all(t.join("s6/run")).unwrap();
+    for stale in [None, Some("1\n"), Some(format!("{}\n", std::process::id()).as_str())] {
+        if let Some(p) = stale {
+            std::fs::write(t.join("run/merit/pid"), p).unwrap();
+        }
+        let out = std::process::Command::new(ours("init")).args(["telinit", "0"]).env("MERIT_ROOT", t.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(111), "{stale:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no init running under"), "{stale:?}");
     }
 }

@@ -101,4 +101,5 @@ pub mod flags {
         O_RDWR, O_TRUNC, O_WRONLY,
     };
     pub use libc::{EISDIR, O_DIRECTORY};
+    pub use libc::{O_EXCL, O_NOCTTY};
 }

@@ -129,3 +129,44 @@ pub fn in_container() -> bool {
 }
 
 pub use libc::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RELATIME};
+
+/// Raises the soft limit on open descriptors to the hard limit. A crash handler calls this
+/// before exec'ing its script: when the crash was caused by a lowered limit (`EMFILE`, or
+/// `poll` refusing more descriptors than `RLIMIT_NOFILE`), even the dynamic loader of the
+/// script's interpreter could not open its libraries otherwise.
+pub fn raise_nofile_limit() -> Result<()> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: r is a valid rlimit to fill.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) })?;
+    if r.rlim_cur >= r.rlim_max {
+        return Ok(());
+    }
+    r.rlim_cur = r.rlim_max;
+    // SAFETY: r is a valid rlimit.
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }).map(drop)
+}
+
+/// The soft limit on open descriptors.
+pub fn nofile_limit() -> Result<u64> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: r is a valid rlimit to fill.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) })?;
+    Ok(r.rlim_cur as u64)
+}
+
+/// Makes Ctrl-Alt-Del send SIGINT to PID 1 instead of rebooting at once
+/// (`reboot(LINUX_REBOOT_CMD_CAD_OFF)`); PID 1 then reboots in order.
+pub fn ctrl_alt_del_to_sigint() -> Result<()> {
+    // SAFETY: plain integer argument; only changes the kernel's Ctrl-Alt-Del policy.
+    cvt(unsafe { libc::reboot(libc::RB_DISABLE_CAD) }).map(drop)
+}
+
+/// Whether this process has any child left, dead or alive (`waitid(P_ALL, WNOWAIT|WNOHANG)`:
+/// nothing is reaped).
+pub fn has_children() -> bool {
+    // SAFETY: siginfo_t is plain data.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: info is valid for writing; WNOWAIT leaves any dead child to be reaped later.
+    let r = unsafe { libc::waitid(libc::P_ALL, 0, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
+    !(r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD))
+}

@@ -40,8 +40,19 @@ const HELD: [i32; 11] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30];
 /// Owner of /s6/uncaught-logs (nobody).
 const NOBODY: u32 = 65534;
 
+/// The console as stage 1 keeps it for the scanner (`-X`): once stdout and stderr point at the
+/// catch-all logger's FIFO, whose reader may not run yet, stage 1 speaks there instead.
+static CONSOLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// Says something on stderr (or stage 1's console), never failing: PID 1 must not panic on
+/// EPIPE or a closed descriptor.
 fn say(msg: &str) {
-    eprintln!("init: {msg}");
+    let line = format!("init: {msg}\n");
+    let fd = match CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
+        -1 => 2,
+        c => c,
+    };
+    let _ = merit_sys::fd::write_all(fd, line.as_bytes());
 }
 
 /// Where everything is, under the root prefix.
@@ -145,6 +156,10 @@ fn telinit(arg: Option<&str>, _args: &[String]) -> i32 {
     // action anyway).
     let _ = std::fs::write(l.scan().join(".shutdown"), format!("{action}\n"));
     let pid = target_pid(&l);
+    if pid == 0 {
+        eprintln!("telinit: no init running under {}", l.root.display());
+        return 111;
+    }
     if let Err(e) = signal::kill(pid, sig) {
         eprintln!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e));
         return 111;
@@ -152,22 +167,27 @@ fn telinit(arg: Option<&str>, _args: &[String]) -> i32 {
     0
 }
 
-/// PID 1, or under a root prefix the pid that stage 1 recorded (checked to still be a merit
-/// init or s6-svscan before it is signalled).
+/// PID 1, or under a root prefix the pid that stage 1 recorded, once checked to still be a
+/// merit init or s6-svscan working in that root's scan directory. Under a root prefix there
+/// is no fallback to PID 1: a recorded pid may be PID 1 *of a namespace*, and the same number
+/// seen from outside it is the host's init, which must never receive a shutdown signal meant
+/// for a system in a folder.
 fn target_pid(l: &Layout) -> i32 {
     if l.root.as_os_str().is_empty() {
         return 1;
     }
     let recorded = std::fs::read_to_string(l.state().join("pid")).ok().and_then(|s| s.trim().parse::<i32>().ok());
     match recorded {
-        Some(p) if p > 0 && is_our_init(p) => p,
-        _ => 1,
+        Some(p) if p > 0 && is_our_init(p, &l.scan()) => p,
+        _ => 0,
     }
 }
 
-fn is_our_init(pid: i32) -> bool {
+/// `pid` runs our init (or the scanner it became) with `scan` as its working directory.
+fn is_our_init(pid: i32, scan: &Path) -> bool {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    matches!(comm.trim(), "init" | "s6-svscan")
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+    matches!(comm.trim(), "init" | "s6-svscan") && cwd.is_some() && cwd == scan.canonicalize().ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,7 +246,14 @@ impl Stage1 {
             self.mount_api("devtmpfs", "/dev", "devtmpfs", Some("mode=0755"));
             self.mount_api("devpts", "/dev/pts", "devpts", Some("gid=5,mode=620"));
             self.mount_api("tmpfs", "/dev/shm", "tmpfs", Some("mode=1777"));
+            if merit_sys::getpid() == 1 && self.layout.root.as_os_str().is_empty() {
+                // Ctrl-Alt-Del: SIGINT to us (held for the scanner: an orderly reboot).
+                let _ = system::ctrl_alt_del_to_sigint();
+            }
         }
+        // Without /dev/console in the initramfs the kernel started us with no descriptors:
+        // now that /dev is mounted, give 0-2 the console (or /dev/null).
+        console_stdio(&l.p("/dev/console"));
         // /s6/run from /etc/s6/init-services.
         let scan = l.scan();
         if scan.exists() {
@@ -260,8 +287,11 @@ impl Stage1 {
             Err(_) => {} // no /etc/hostname: keep the kernel's
         }
         self.set_environment();
+        // State of an earlier boot (a container's /run is not a fresh tmpfs): a stale
+        // `shutting-down` would make every shutdown request a no-op, a stale `exit-code` would
+        // become our exit status.
+        let _ = std::fs::remove_dir_all(l.state());
         let _ = std::fs::create_dir_all(l.state());
-        let _ = std::fs::write(l.state().join("pid"), format!("{}\n", merit_sys::getpid()));
         if self.container {
             let _ = std::fs::write(l.state().join("container"), "1\n");
         }
@@ -269,6 +299,7 @@ impl Stage1 {
         // The console stays reachable for the scanner's -X.
         let console = merit_sys::fd::dup_above(2, 3).ok();
         if let Some(c) = &console {
+            CONSOLE.store(c.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
             let _ = merit_sys::fd::set_cloexec(c.as_raw_fd(), false);
             // The scanner keeps it (-X): later stages reach the console through it.
             let _ = std::fs::write(
@@ -298,6 +329,9 @@ impl Stage1 {
         }
         self.spawn_rc_init();
         let _ = std::env::set_current_dir(&scan);
+        // Recorded once we are in the scan directory, which is what telinit checks under a
+        // root prefix before it signals this pid.
+        let _ = std::fs::write(l.state().join("pid"), format!("{}\n", merit_sys::getpid()));
         let svscan = own_dir().map(|d| d.join("s6-svscan")).filter(|p| p.exists()).unwrap_or_else(|| PathBuf::from("s6-svscan"));
         let mut argv: Vec<CString> = vec![c"s6-svscan".into()];
         if let Some(c) = &console {
@@ -390,21 +424,38 @@ impl Stage1 {
         }
     }
 
+    /// `/etc/s6/rc.init` in the background, in its own session. Whatever it does (fail,
+    /// hang) the boot goes on: the scanner is exec'd right after. When it is missing or cannot
+    /// be run, the built-in `init copy-enabled` takes its place so that the enabled services
+    /// still come up.
     fn spawn_rc_init(&self) {
         let rc = self.layout.p("/etc/s6/rc.init");
-        if !rc.exists() {
-            return;
+        let spawn = |path: &CString, argv: &[CString]| {
+            merit_sys::process::spawn(&merit_sys::process::Spawn {
+                path,
+                argv,
+                fd_moves: &[],
+                lock_wait: None,
+                setsid: true,
+            })
+        };
+        if rc.exists() {
+            let Ok(c) = CString::new(rc.as_os_str().as_encoded_bytes()) else { return };
+            match spawn(&c, std::slice::from_ref(&c)) {
+                Ok(_) => return,
+                Err(e) => say(&format!("unable to start {}: {}", rc.display(), spawn_error(&e))),
+            }
+        } else {
+            say(&format!("{} not found", rc.display()));
         }
-        let Ok(c) = CString::new(rc.as_os_str().as_encoded_bytes()) else { return };
-        let r = merit_sys::process::spawn(&merit_sys::process::Spawn {
-            path: &c,
-            argv: std::slice::from_ref(&c),
-            fd_moves: &[],
-            lock_wait: None,
-            setsid: true,
-        });
-        if let Err(e) = r {
-            say(&format!("unable to start {}: {e:?}", rc.display()));
+        say("copying the enabled services (init copy-enabled)");
+        let me = own_dir().map(|d| d.join("init")).filter(|p| p.exists());
+        let Some(Ok(me)) = me.map(|p| CString::new(p.into_os_string().into_encoded_bytes())) else {
+            say("unable to find my own executable: enabled services are not started");
+            return;
+        };
+        if let Err(e) = spawn(&me, &[c"init".into(), c"copy-enabled".into()]) {
+            say(&format!("unable to run init copy-enabled: {}", spawn_error(&e)));
         }
     }
 
@@ -413,6 +464,7 @@ impl Stage1 {
     fn crash(&self, why: &str) -> ! {
         say(&format!("{why}: running the crash path"));
         signal::unblock_all();
+        let _ = system::raise_nofile_limit();
         let crash = self.layout.p("/etc/s6/init-services/.s6-svscan/crash");
         let c = CString::new(crash.as_os_str().as_encoded_bytes()).unwrap_or_default();
         let _ = merit_sys::process::execv(&c, std::slice::from_ref(&c));
@@ -426,24 +478,76 @@ impl Stage1 {
     }
 }
 
+/// Gives descriptors 0-2, where closed, the console (read-write, not as our controlling
+/// terminal), else /dev/null.
+fn console_stdio(console: &Path) {
+    use merit_sys::flags::*;
+    for fd in 0..3 {
+        if merit_sys::fd::is_open(fd) {
+            continue;
+        }
+        let f = merit_sys::fd::open(console, O_RDWR | O_NOCTTY, 0)
+            .or_else(|_| merit_sys::fd::open(Path::new("/dev/null"), O_RDWR, 0));
+        if let Ok(f) = f {
+            if f.as_raw_fd() == fd {
+                let _ = f.into_raw_fd();
+            } else {
+                let _ = merit_sys::fd::dup2(f.as_raw_fd(), fd);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // rc.init built-in
 
+fn spawn_error(e: &merit_sys::process::SpawnError) -> String {
+    match e {
+        merit_sys::process::SpawnError::Fork(e) | merit_sys::process::SpawnError::Exec(_, e) => merit_sys::strerror(e),
+    }
+}
+
+/// Every service of `enabled/` copied into the scan directory (each under a dot-name, then
+/// renamed into place; one already there is kept), then a rescan request. In a container, a
+/// main service's `finish` is wrapped before the rename, so that even a main service that dies
+/// at once is seen as such.
 fn copy_enabled() -> i32 {
     let l = Layout::from_env(None);
     let t = l.tree();
-    let (done, failed) = t.copy_enabled();
-    for (name, e) in &failed {
-        eprintln!("init: unable to copy {name} into {}: {e}", t.scan.display());
+    let container = container_mode(&l);
+    let mut names: Vec<String> = std::fs::read_dir(&t.enabled)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.retain(|n| !n.starts_with('.'));
+    names.sort();
+    let mut failed = 0;
+    for name in names {
+        let src = t.link(&name);
+        let dst = t.supervised_dir(&name);
+        if !src.is_dir() || std::fs::symlink_metadata(&dst).is_ok() {
+            continue;
+        }
+        let tmp = t.scan.join(format!(".{name}.merit-boot-{}", merit_sys::getpid()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let r = tree::copy_tree(&src, &tmp, true)
+            .and_then(|()| if container { mark_main_service(&tmp) } else { Ok(()) })
+            .and_then(|()| std::fs::rename(&tmp, &dst));
+        if let Err(e) = r {
+            let _ = std::fs::remove_dir_all(&tmp);
+            say(&format!("unable to copy {name} into {}: {e}", t.scan.display()));
+            failed += 1;
+        }
     }
-    if container_mode(&l) {
-        mark_main_services(&t, &done);
+    match svdir::write_control(&t.scan, svdir::SVSCAN, b"a") {
+        Ok(()) => {}
+        // The scanner is not listening yet: its first scan will see every copy.
+        Err(svdir::ControlError::NotListening) => {}
+        Err(e) => {
+            say(&format!("unable to ask the scanner to rescan {}: {e:?}", t.scan.display()));
+            return 111;
+        }
     }
-    if let Err(e) = svdir::write_control(&t.scan, svdir::SVSCAN, b"a") {
-        eprintln!("init: unable to ask the scanner to rescan {}: {e:?}", t.scan.display());
-        return 111;
-    }
-    if failed.is_empty() {
+    if failed == 0 {
         0
     } else {
         1
@@ -457,20 +561,18 @@ fn container_mode(l: &Layout) -> bool {
 /// The file that marks a container's main service.
 const MAIN_MARK: &str = "merit-main";
 
-/// Wraps the `finish` of every main service copied: the wrapper records the exit code, starts
-/// the container's shutdown and exits 125 so that the service is not restarted.
-fn mark_main_services(t: &Tree, names: &[String]) {
-    for n in names {
-        let dir = t.supervised_dir(n);
-        if !dir.join(MAIN_MARK).exists() {
-            continue;
-        }
-        if dir.join("finish").exists() {
-            let _ = std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"));
-        }
-        let _ = std::fs::write(dir.join("finish"), "#!/bin/sh\nexec init main-finish \"$@\"\n");
-        let _ = system::chmod(&dir.join("finish"), 0o755);
+/// Wraps the `finish` of a main service (a copy that has a `merit-main` file): the wrapper
+/// records the exit code, starts the container's shutdown and exits 125 so that the service is
+/// not restarted.
+fn mark_main_service(dir: &Path) -> std::io::Result<()> {
+    if !dir.join(MAIN_MARK).exists() {
+        return Ok(());
     }
+    if dir.join("finish").exists() {
+        std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"))?;
+    }
+    std::fs::write(dir.join("finish"), "#!/bin/sh\nexec init main-finish \"$@\"\n")?;
+    system::chmod(&dir.join("finish"), 0o755)
 }
 
 fn main_finish(args: &[String]) -> i32 {
@@ -481,9 +583,19 @@ fn main_finish(args: &[String]) -> i32 {
     }
     let exit = if code == 256 { 128 + sig } else { code };
     let l = Layout::from_env(None);
+    // Stopped by a shutdown already under way (SIGTERM to the container, telinit): that
+    // shutdown decides the exit status (0), not the signal the main service died of.
+    if l.state().join("shutting-down").exists() {
+        return 125;
+    }
     let _ = std::fs::create_dir_all(l.state());
     let _ = std::fs::write(l.state().join("exit-code"), format!("{exit}\n"));
-    let _ = signal::kill(target_pid(&l), signal::SIGTERM);
+    match target_pid(&l) {
+        0 => say("no init to stop"),
+        pid => {
+            let _ = signal::kill(pid, signal::SIGTERM);
+        }
+    }
     125
 }
 
@@ -497,7 +609,7 @@ fn console_output(l: &Layout) {
     let recorded = std::fs::read_to_string(l.state().join("console")).ok().map(|s| PathBuf::from(s.trim()));
     let opened = recorded
         .and_then(|p| merit_sys::fd::open(&p, O_WRONLY | O_CLOEXEC, 0).ok())
-        .or_else(|| merit_sys::fd::open(Path::new("/dev/console"), O_WRONLY | O_NOCTTY_LIKE | O_CLOEXEC, 0).ok());
+        .or_else(|| merit_sys::fd::open(Path::new("/dev/console"), O_WRONLY | O_NOCTTY | O_CLOEXEC, 0).ok());
     if let Some(c) = opened {
         let _ = merit_sys::fd::dup2(c.as_raw_fd(), 1);
         let _ = merit_sys::fd::dup2(c.as_raw_fd(), 2);
@@ -506,9 +618,6 @@ fn console_output(l: &Layout) {
         let _ = merit_sys::fd::dup2(n.as_raw_fd(), 2);
     }
 }
-
-/// O_NOCTTY: opening the console must not make it our controlling terminal.
-const O_NOCTTY_LIKE: i32 = 0o400;
 
 fn shutdown(action: &str) -> i32 {
     let l = Layout::from_env(None);
@@ -523,7 +632,7 @@ fn shutdown(action: &str) -> i32 {
     let _ = std::fs::create_dir_all(l.state());
     // A second request while one is running changes nothing.
     use merit_sys::flags::*;
-    if merit_sys::fd::open(&l.state().join("shutting-down"), O_WRONLY | O_CREAT | O_EXCL_LIKE | O_CLOEXEC, 0o644).is_err() {
+    if merit_sys::fd::open(&l.state().join("shutting-down"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644).is_err() {
         return 0;
     }
     let scan = l.scan();
@@ -559,7 +668,7 @@ fn shutdown(action: &str) -> i32 {
         std::thread::sleep(Duration::from_millis(20));
     }
     for d in running(&mains) {
-        eprintln!("init: {} did not stop within {} ms: killing it", d.display(), grace);
+        say(&format!("{} did not stop within {} ms: killing it", d.display(), grace));
         let _ = svdir::send_control(&d, b"k");
     }
     // 3. Loggers drain their pipes (EOF once the service and the scanner closed them).
@@ -581,8 +690,6 @@ fn shutdown(action: &str) -> i32 {
     }
     0
 }
-
-const O_EXCL_LIKE: i32 = 0o200;
 
 // ---------------------------------------------------------------------------------------------
 // finish: the last stage (exec'd by the scanner; PID 1 on a real system)
@@ -629,11 +736,10 @@ fn finish() -> ! {
         let _ = system::kill_all(signal::SIGCONT);
         let deadline = std::time::Instant::now() + Duration::from_millis(2000);
         while std::time::Instant::now() < deadline {
-            match merit_sys::process::reap_one() {
-                Ok(Some(_)) => continue,
-                _ => {}
+            if let Ok(Some(_)) = merit_sys::process::reap_one() {
+                continue;
             }
-            if !has_children() {
+            if !system::has_children() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -645,31 +751,21 @@ fn finish() -> ! {
     }
     system::sync();
     if container || !pid1 {
-        std::process::exit(if container { exit_code } else { 0 });
+        let code = if container { exit_code } else { 0 };
+        say(&format!("all services stopped ({action}): exiting {code}"));
+        std::process::exit(code);
     }
     unmount_all(&l.root);
     system::sync();
-    let what = match action.as_str() {
-        "halt" => RebootAction::Halt,
-        "reboot" => RebootAction::Reboot,
-        _ => RebootAction::Poweroff,
+    let (what, doing) = match action.as_str() {
+        "halt" => (RebootAction::Halt, "halting"),
+        "reboot" => (RebootAction::Reboot, "rebooting"),
+        _ => (RebootAction::Poweroff, "powering off"),
     };
-    say(&format!("{action}"));
+    say(&format!("all services stopped, filesystems unmounted: {doing}"));
     let e = system::reboot(what);
     say(&format!("reboot(2) failed: {e}"));
     std::process::exit(111)
-}
-
-fn has_children() -> bool {
-    let me = merit_sys::getpid().to_string();
-    std::fs::read_dir("/proc").map_or(false, |rd| {
-        rd.flatten().any(|e| {
-            std::fs::read_to_string(e.path().join("stat"))
-                .ok()
-                .and_then(|s| s.rsplit(')').next().map(|r| r.split_whitespace().nth(1) == Some(me.as_str())))
-                .unwrap_or(false)
-        })
-    })
 }
 
 /// Unmounts what lies under the root prefix (everything but `/` itself when there is none),

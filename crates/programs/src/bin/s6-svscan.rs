@@ -19,10 +19,12 @@ const SECOND: u64 = 1_000_000_000;
 const CATCH_ALL: &[u8] = b"s6-svscan-log";
 
 fn warn(msg: &str) {
-    eprintln!("{PROG}: warning: {msg}");
+    // Never panics (eprintln! would on EPIPE): as PID 1, stderr is the catch-all logger's
+    // FIFO, which may have no reader, and a panic would take the whole system down.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{PROG}: warning: {msg}\n").as_bytes());
 }
 fn fatal(code: i32, msg: &str) -> ! {
-    eprintln!("{PROG}: fatal: {msg}");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{PROG}: fatal: {msg}\n").as_bytes());
     std::process::exit(code)
 }
 
@@ -327,7 +329,8 @@ fn spawn_supervisor(
         Ok(pid) => Some(pid),
         Err(SpawnError::Exec(_, e)) => {
             // The real one execs in its forked child, which then dies with this message.
-            eprintln!("{PROG} (child): fatal: unable to exec {}: {}", sup.to_string_lossy(), strerror(&e));
+            let m = format!("{PROG} (child): fatal: unable to exec {}: {}\n", sup.to_string_lossy(), strerror(&e));
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), m.as_bytes());
             *not_before = now + SECOND;
             None
         }
@@ -344,6 +347,9 @@ fn crash(msg: &str) -> ! {
     warn(msg);
     warn("executing into .s6-svscan/crash");
     signal::unblock_all();
+    // A crash caused by a lowered descriptor limit must not also stop the crash script (or its
+    // interpreter's dynamic loader) from opening files.
+    let _ = merit_sys::system::raise_nofile_limit();
     let e = merit_sys::process::execv(c".s6-svscan/crash", &[c".s6-svscan/crash".into()]);
     fatal(111, &format!("unable to exec .s6-svscan/crash: {}", strerror(&e)))
 }

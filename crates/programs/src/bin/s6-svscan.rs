@@ -262,11 +262,7 @@ impl Scanner {
     /// Collects every dead child (we may be PID 1); tracks our supervisors.
     fn reap(&mut self) -> std::io::Result<()> {
         let now = clock::mono_ns();
-        loop {
-            let r = match merit_sys::process::reap_one()? {
-                Some(r) => r,
-                None => break,
-            };
+        while let Some(r) = merit_sys::process::reap_one()? {
             for s in &mut self.services {
                 let which = if s.main.pid == Some(r.pid) {
                     &mut s.main
@@ -422,31 +418,27 @@ fn main() {
         if !a.starts_with('-') || a == "-" {
             break;
         }
-        let mut chars = a[1..].char_indices();
-        while let Some((pos, c)) = chars.next() {
-            match c {
-                'c' | 't' | 'd' | 'X' => {
-                    let rest = &a[1 + pos + 1..];
-                    let val = if !rest.is_empty() {
-                        rest.to_string()
-                    } else {
-                        i += 1;
-                        match args.get(i) {
-                            Some(v) => v.clone(),
-                            None => usage(),
-                        }
-                    };
-                    let Some(n) = parse_uint(&val) else { usage() };
-                    match c {
-                        'c' => max = n,
-                        't' => rescan = n,
-                        'd' => notif = Some(n.min(i32::MAX as u64) as i32),
-                        _ => console = Some(n.min(i32::MAX as u64) as i32),
-                    }
-                    break;
-                }
-                _ => usage(),
+        // Every option takes an argument: the rest of this word, else the next word.
+        let c = a.as_bytes()[1];
+        if !matches!(c, b'c' | b't' | b'd' | b'X') {
+            usage();
+        }
+        let rest = &a[2..];
+        let val = if !rest.is_empty() {
+            rest.to_string()
+        } else {
+            i += 1;
+            match args.get(i) {
+                Some(v) => v.clone(),
+                None => usage(),
             }
+        };
+        let Some(n) = parse_uint(&val) else { usage() };
+        match c {
+            b'c' => max = n,
+            b't' => rescan = n,
+            b'd' => notif = Some(n.min(i32::MAX as u64) as i32),
+            _ => console = Some(n.min(i32::MAX as u64) as i32),
         }
         i += 1;
     }

@@ -1,5 +1,14 @@
 //! The pure half of the `service` front end: its command line, the service-name rules, and the
 //! exact text of `service list` (Mere Linux's transcript) and of `--json`.
+//!
+//! [`doc`] is the one table the usage text, the man page service(8) and the shell completions
+//! are generated from (`crates/programs/build.rs` includes the same file).
+
+/// Commands, options, exit codes, JSON fields and files of `service`, and the generators of its
+/// usage text, man page and completions.
+pub mod doc {
+    include!("service_doc.rs");
+}
 
 /// A `service` command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,26 +27,44 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [(Command, &'static str, &'static str); 11] = [
-        (Command::List, "list", "Show all defined services, their status and whether they start at boot."),
-        (Command::Enable, "enable", "Start the service at boot. Does not start or stop it now."),
-        (Command::Disable, "disable", "Do not start the service at boot. Does not start or stop it now."),
-        (Command::Start, "start", "Start the service (supervising it first if it is not) and wait until it is up."),
-        (Command::Stop, "stop", "Stop the service and its logger and wait; it stays supervised."),
-        (Command::Status, "status", "Show the service's status line (as s6-svstat -n) and, on a terminal, its last log lines."),
-        (Command::Restart, "restart", "Restart the service (its own ./restart script if it has one)."),
-        (Command::Reload, "reload", "Send SIGHUP to the service so that it reloads its configuration."),
-        (Command::Resup, "resup", "Stop and unsupervise the service, then supervise the current definition again."),
-        (Command::Unsup, "unsup", "Stop the service and remove it from supervision."),
-        (Command::Logs, "logs", "Show the service's log with local times (-f follows, -n N lines)."),
+    /// Every command, in the order of [`doc::COMMANDS`] (a unit test checks they agree).
+    pub const ALL: [Command; 11] = [
+        Command::List,
+        Command::Enable,
+        Command::Disable,
+        Command::Start,
+        Command::Stop,
+        Command::Status,
+        Command::Restart,
+        Command::Reload,
+        Command::Resup,
+        Command::Unsup,
+        Command::Logs,
     ];
 
     pub fn parse(word: &str) -> Option<Command> {
-        Command::ALL.iter().find(|c| c.1 == word).map(|c| c.0)
+        Command::ALL.iter().copied().find(|c| c.name() == word)
     }
 
     pub fn name(self) -> &'static str {
-        Command::ALL.iter().find(|c| c.0 == self).map(|c| c.1).unwrap_or("?")
+        match self {
+            Command::List => "list",
+            Command::Enable => "enable",
+            Command::Disable => "disable",
+            Command::Start => "start",
+            Command::Stop => "stop",
+            Command::Status => "status",
+            Command::Restart => "restart",
+            Command::Reload => "reload",
+            Command::Resup => "resup",
+            Command::Unsup => "unsup",
+            Command::Logs => "logs",
+        }
+    }
+
+    /// The command's entry in the documentation table.
+    pub fn doc(self) -> &'static doc::CommandDoc {
+        doc::COMMANDS.iter().find(|d| d.name == self.name()).expect("every command is documented")
     }
 
     /// Whether the command acts on one named service.
@@ -102,6 +129,8 @@ pub struct Invocation {
 pub enum UsageError {
     NoCommand,
     UnknownCommand(String),
+    /// Two words, neither a command.
+    NoCommandIn(String, String),
     MissingName(Command),
     TooManyArguments,
     BadName(String, NameError),
@@ -112,6 +141,7 @@ impl UsageError {
         match self {
             UsageError::NoCommand => "no command given".into(),
             UsageError::UnknownCommand(w) => format!("unknown command: {w}"),
+            UsageError::NoCommandIn(a, b) => format!("unknown command: neither {a:?} nor {b:?} is a command"),
             UsageError::MissingName(c) => format!("{} needs a service name", c.name()),
             UsageError::TooManyArguments => "too many arguments".into(),
             UsageError::BadName(n, e) => format!("invalid service name {n:?}: {}", e.reason()),
@@ -127,7 +157,10 @@ pub fn parse_words(words: &[String]) -> Result<Invocation, UsageError> {
     let (command, name, rest) = match words.get(1).and_then(|w| Command::parse(w)) {
         Some(c) if c.takes_name() => (c, Some(first.clone()), &words[2..]),
         _ => {
-            let c = Command::parse(first).ok_or_else(|| UsageError::UnknownCommand(first.clone()))?;
+            let c = Command::parse(first).ok_or_else(|| match words.get(1) {
+                Some(second) => UsageError::NoCommandIn(first.clone(), second.clone()),
+                None => UsageError::UnknownCommand(first.clone()),
+            })?;
             if c.takes_name() {
                 let n = words.get(1).ok_or(UsageError::MissingName(c))?;
                 (c, Some(n.clone()), &words[2..])
@@ -223,6 +256,15 @@ pub fn render_list(rows: &[ListRow], colour: Colour) -> String {
     out
 }
 
+/// The word ending an action's line, `OK` or `FAIL`, green or red with [`Colour::Ansi`].
+pub fn verdict(ok: bool, colour: Colour) -> String {
+    let (w, code) = if ok { ("OK", "32") } else { ("FAIL", "31") };
+    match colour {
+        Colour::Never => w.to_string(),
+        Colour::Ansi => format!("\x1b[{code}m{w}\x1b[0m"),
+    }
+}
+
 /// What `--json` reports for one service.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct JsonStatus {
@@ -302,7 +344,8 @@ mod tests {
         assert_eq!((c.command, c.name.as_deref()), (Command::Stop, Some("start")));
         assert_eq!(parse_words(&w(&["list"])).unwrap().command, Command::List);
         assert_eq!(parse_words(&w(&[])), Err(UsageError::NoCommand));
-        assert_eq!(parse_words(&w(&["frob", "x"])), Err(UsageError::UnknownCommand("frob".into())));
+        assert_eq!(parse_words(&w(&["frob", "x"])), Err(UsageError::NoCommandIn("frob".into(), "x".into())));
+        assert_eq!(parse_words(&w(&["frob"])), Err(UsageError::UnknownCommand("frob".into())));
         assert_eq!(parse_words(&w(&["start"])), Err(UsageError::MissingName(Command::Start)));
         assert_eq!(parse_words(&w(&["start", "a", "b"])), Err(UsageError::TooManyArguments));
         assert_eq!(parse_words(&w(&["list", "x"])), Err(UsageError::TooManyArguments));
@@ -354,6 +397,93 @@ mod tests {
         let rows = vec![ListRow { name: "ntpd".into(), state: RunState::Up, enabled: true }];
         let t = render_list(&rows, Colour::Ansi);
         assert!(t.contains("ntpd               \x1b[32mup\x1b[0m                  enabled\n"), "{t:?}");
+    }
+
+    #[test]
+    fn verdict_colour() {
+        assert_eq!(verdict(true, Colour::Never), "OK");
+        assert_eq!(verdict(false, Colour::Never), "FAIL");
+        assert_eq!(verdict(true, Colour::Ansi), "\x1b[32mOK\x1b[0m");
+        assert_eq!(verdict(false, Colour::Ansi), "\x1b[31mFAIL\x1b[0m");
+        // no escape at all without colour
+        let rows = vec![ListRow { name: "a".into(), state: RunState::Down, enabled: false }];
+        assert!(!render_list(&rows, Colour::Never).contains('\x1b'));
+        assert!(render_list(&rows, Colour::Ansi).contains("\x1b[31mdown\x1b[0m"));
+    }
+
+    #[test]
+    fn table_matches_the_enum() {
+        let names: Vec<&str> = doc::COMMANDS.iter().map(|c| c.name).collect();
+        let enum_names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names, enum_names);
+        for c in Command::ALL {
+            assert_eq!(Command::parse(c.name()), Some(c));
+            assert_eq!(c.doc().name, c.name());
+        }
+    }
+
+    #[test]
+    fn usage_lists_everything() {
+        let u = doc::usage();
+        for c in doc::COMMANDS {
+            assert!(u.contains(&format!(" {} ", c.name)) || u.contains(&format!(" {}\n", c.name)), "{}", c.name);
+            assert!(u.contains(c.summary));
+        }
+        for o in doc::OPTIONS {
+            assert!(u.contains(o.name), "{}", o.name);
+        }
+    }
+
+    #[test]
+    fn man_page_documents_everything() {
+        let m = doc::man_page("0.1.0");
+        assert!(m.starts_with(".TH SERVICE 8 "));
+        for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "JSON OUTPUT", "EXIT STATUS", "ENVIRONMENT", "FILES"] {
+            assert!(m.contains(&format!("\n.SH {sec}\n")), "section {sec}");
+        }
+        for c in doc::COMMANDS {
+            assert!(m.contains(&format!(".B {}", c.name)), "{}", c.name);
+        }
+        for o in doc::OPTIONS {
+            assert!(m.contains(&format!(".B {}", doc::roff(o.name))), "{}", o.name);
+        }
+        for (f, _, _) in doc::JSON_FIELDS {
+            assert!(m.contains(&format!(".B {}", doc::roff(f))), "{f}");
+        }
+        for (c, _) in doc::EXIT_CODES {
+            assert!(m.contains(&format!(".B {c}\n")), "{c}");
+        }
+        for (e, _) in doc::ENVIRONMENT {
+            assert!(m.contains(&format!(".B {}", doc::roff(e))), "{e}");
+        }
+        assert!(m.contains("\\-\\-generate") && m.contains("\\-\\-list\\-names"));
+        // No line starts with a stray control character.
+        for l in m.lines() {
+            assert!(!l.starts_with('\'') && !l.starts_with(". "), "{l}");
+        }
+        assert_eq!(doc::roff(".x-y\\z"), "\\&.x\\-y\\ez");
+    }
+
+    #[test]
+    fn json_fields_match_the_encoder() {
+        let j = JsonStatus::default().to_json();
+        let keys: Vec<String> = doc::JSON_FIELDS.iter().map(|f| format!("\"{}\":", f.0)).collect();
+        let mut at = 0;
+        for k in &keys {
+            let i = j[at..].find(k.as_str()).unwrap_or_else(|| panic!("{k} in order in {j}"));
+            at += i + k.len();
+        }
+        assert_eq!(j.matches("\":").count(), keys.len());
+    }
+
+    #[test]
+    fn completions_name_every_command() {
+        for script in [doc::bash_completion(), doc::zsh_completion(), doc::fish_completion()] {
+            for c in doc::COMMANDS {
+                assert!(script.contains(c.name), "{}", c.name);
+            }
+            assert!(script.contains("--list-names"));
+        }
     }
 
     #[test]

@@ -113,15 +113,21 @@ impl Tree {
         svdir::supervisor_running(&self.supervised_dir(name)).unwrap_or(false)
     }
 
+    /// The per-service lock file (a dot-name: scanners ignore it).
+    pub fn lock_path(&self, name: &str) -> PathBuf {
+        self.scan.join(format!(".service-{name}.lock"))
+    }
+
     /// Takes the per-service lock (blocking), held until the returned value is dropped.
     /// Without a scan directory there is nothing to race with the scanner over: no lock.
+    /// On a read-only scan directory this fails with EROFS (nobody can change it then: the
+    /// caller may go on with what needs no writing there).
     pub fn lock(&self, name: &str) -> Result<Option<OwnedFd>> {
         if !self.scan.is_dir() {
             return Ok(None);
         }
         use merit_sys::flags::*;
-        let p = self.scan.join(format!(".service-{name}.lock"));
-        let f = merit_sys::fd::open(&p, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)?;
+        let f = merit_sys::fd::open(&self.lock_path(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)?;
         merit_sys::lock::write_lock_wait(f.as_raw_fd())?;
         Ok(Some(f))
     }
@@ -148,10 +154,7 @@ impl Tree {
     pub fn disable(&self, name: &str) -> Result<()> {
         let link = self.link(name);
         match std::fs::symlink_metadata(&link) {
-            Ok(m) if m.is_dir() => Err(Error::new(
-                ErrorKind::Other,
-                format!("{} is a directory, not a symbolic link", link.display()),
-            )),
+            Ok(m) if m.is_dir() => Err(Error::other("a directory, not a symbolic link")),
             Ok(_) => std::fs::remove_file(&link),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),

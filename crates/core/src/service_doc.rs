@@ -1,0 +1,538 @@
+// The one table `service` is documented from: its commands, options, environment, exit codes,
+// JSON fields and files, and the generators of its usage text, its man page service(8) and its
+// bash, zsh and fish completions.
+//
+// This file is `include!`d twice: by merit-core (`merit_core::service::doc`, used by the binary
+// for its usage text and by the unit tests) and by `crates/programs/build.rs`, which writes the
+// man page and the completions into OUT_DIR at build time (`service --generate man|bash|zsh|fish`
+// prints them). So it holds plain items only: no inner attributes or doc comments, no `use` of
+// anything outside `std`.
+
+/// A command: its name, its arguments after the name, a one-line summary (completions, usage)
+/// and the paragraph of the man page.
+pub struct CommandDoc {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub summary: &'static str,
+    pub text: &'static str,
+}
+
+/// Every command, in the order of the usage text and the man page.
+pub const COMMANDS: &[CommandDoc] = &[
+    CommandDoc {
+        name: "list",
+        args: "",
+        summary: "show every defined service, its status and whether it starts at boot",
+        text: "Show every service defined in the available directory, sorted by name, in the table of Mere Linux: its status (up, down, or unknown when it is not supervised) and whether it starts at boot (enabled or disabled). On a terminal the status word is coloured. With --json, a JSON array of objects instead (see JSON OUTPUT).",
+    },
+    CommandDoc {
+        name: "enable",
+        args: "",
+        summary: "start the service at boot (does not start it now)",
+        text: "Make the service start at boot: create (or replace) the symbolic link ENABLED/NAME pointing at ../available/NAME (a path relative to the enabled directory). The service is not started now. A supervised copy that is down is taken out of supervision, so that the next start supervises the current definition.",
+    },
+    CommandDoc {
+        name: "disable",
+        args: "",
+        summary: "do not start the service at boot (does not stop it now)",
+        text: "Remove the link ENABLED/NAME (nothing to do when it is absent). The service is not stopped now.",
+    },
+    CommandDoc {
+        name: "start",
+        args: "",
+        summary: "supervise the service if needed, bring it up and wait until it is up",
+        text: "If the service is not supervised, check that s6-svscan runs on the scan directory, copy the definition into it (under a hidden name, then renamed into place, so the scanner never sees half a copy) and have s6-svscan supervise it. Then bring the logger and the service up and wait until the service is up, and ready when its definition has a notification-fd file: OK is printed only after the service has written its readiness line. If that does not happen within the --timeout, or the service fails permanently, print FAIL and the reason, and exit 1.",
+    },
+    CommandDoc {
+        name: "stop",
+        args: "",
+        summary: "bring the service and its logger down and wait; it stays supervised",
+        text: "Bring the service down and wait until it is down (up to --timeout), then its logger (up to 10 seconds). The service stays supervised: start brings it back. Needs a supervised service.",
+    },
+    CommandDoc {
+        name: "status",
+        args: "",
+        summary: "show the service's status line (as s6-svstat -n)",
+        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. Exit 0 when the service is up, 3 when it is down, 4 when it is not supervised. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
+    },
+    CommandDoc {
+        name: "restart",
+        args: "",
+        summary: "restart the service (with its ./restart script if it has one)",
+        text: "When SCANDIR/NAME/restart is an executable file, run it (working directory SCANDIR/NAME); its exit status decides OK or FAIL. Otherwise bring the service down, wait, bring it up and wait as start does. The definition is not reloaded (see resup). Needs a supervised service.",
+    },
+    CommandDoc {
+        name: "reload",
+        args: "",
+        summary: "send SIGHUP to the service",
+        text: "Send SIGHUP to the service (as s6-svc -h) so that it reloads its configuration. Needs a supervised service.",
+    },
+    CommandDoc {
+        name: "resup",
+        args: "",
+        summary: "stop and unsupervise the service, then supervise its current definition again",
+        text: "Stop the service and its logger, take it out of supervision, remove its copy from the scan directory, then start it as start does from a fresh copy of the definition: an edited run script is picked up.",
+    },
+    CommandDoc {
+        name: "unsup",
+        args: "",
+        summary: "stop the service and remove it from supervision",
+        text: "Stop the service and its logger and take it out of supervision: the copy is hidden from the scanner, s6-svscan stops both supervisors, and the copy is removed once they have exited. Nothing of the service is left running. Succeeds when the service was not supervised.",
+    },
+    CommandDoc {
+        name: "logs",
+        args: "[-f] [-n N]",
+        summary: "show the service's log with local times",
+        text: "Print the last 10 lines (-n N: N lines) of the service's log, with TAI64N stamps shown as local times like s6-tai64nlocal (\"2024-05-01 12:00:00.123456789 message\"); with -f, keep printing lines as they are written. The log directory is the last word of the logger's run script naming a directory that holds a current file (an absolute path is also looked up under --root).",
+    },
+];
+
+/// A global option: long name, value placeholder (empty: none), text.
+pub struct OptionDoc {
+    pub name: &'static str,
+    pub value: &'static str,
+    pub summary: &'static str,
+    pub text: &'static str,
+}
+
+/// Global options; they may appear anywhere before `--`.
+pub const OPTIONS: &[OptionDoc] = &[
+    OptionDoc {
+        name: "--root",
+        value: "DIR",
+        summary: "prefix of the three directories",
+        text: "Prefix the scan, available and enabled directories with DIR, so that a whole tree can live in a folder. Default: the value of MERIT_ROOT, else none.",
+    },
+    OptionDoc {
+        name: "--scan-dir",
+        value: "DIR",
+        summary: "the directory s6-svscan watches",
+        text: "The scan directory, watched by s6-svscan, holding the copies of supervised services (under --root). Default: /s6/run.",
+    },
+    OptionDoc {
+        name: "--available-dir",
+        value: "DIR",
+        summary: "the service definitions",
+        text: "The directory of service definitions (under --root). Default: /etc/s6/services/available.",
+    },
+    OptionDoc {
+        name: "--enabled-dir",
+        value: "DIR",
+        summary: "the links of services started at boot",
+        text: "The directory of links to the services started at boot (under --root). Default: /etc/s6/services/enabled.",
+    },
+    OptionDoc {
+        name: "--timeout",
+        value: "SECONDS",
+        summary: "how long to wait for a service (default 30)",
+        text: "How long start, stop, restart, resup and unsup wait for the service and for its supervisor, in seconds (fractions allowed). Default: 30.",
+    },
+    OptionDoc {
+        name: "--json",
+        value: "",
+        summary: "JSON output for list and status",
+        text: "Print list and status as JSON (see JSON OUTPUT).",
+    },
+    OptionDoc {
+        name: "--no-color",
+        value: "",
+        summary: "never colour the output",
+        text: "Never colour the output (also --no-colour). Colour is only used when standard output is a terminal and NO_COLOR is unset or empty.",
+    },
+    OptionDoc { name: "--help", value: "", summary: "show the usage", text: "Print the usage and exit 0 (also -h)." },
+];
+
+/// Options of `logs`, after the name.
+pub const LOGS_OPTIONS: &[(&str, &str)] = &[("-f", "follow the log"), ("-n", "number of lines (default 10)")];
+
+/// The hidden options (for the install step and the completions), documented in the man page.
+pub const HIDDEN_OPTIONS: &[(&str, &str)] = &[
+    ("--generate man|bash|zsh|fish", "Print the man page service(8) or the completion script for that shell, and exit. The same files are written into the build's OUT_DIR, from the same table."),
+    ("--list-names", "Print the names of the available services, one per line, honouring --root, --available-dir and MERIT_ROOT; the completions call it."),
+];
+
+/// Environment variables.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("MERIT_ROOT", "Default of --root."),
+    ("NO_COLOR", "When set and not empty, never colour the output (https://no-color.org)."),
+    ("TZ", "The time zone of the local times shown by logs and status."),
+];
+
+/// Exit codes (those of LSB init scripts).
+pub const EXIT_CODES: &[(i32, &str)] = &[
+    (0, "Success; for status: the service is up."),
+    (1, "The action failed (FAIL is printed, then the reason on standard error), the name is not an available service, the service is not supervised (for stop, restart, reload), the scan directory does not exist or no s6-svscan runs on it, or a file could not be changed for another reason than permissions."),
+    (2, "Usage: unknown command or option, missing or extra argument, refused service name (empty, . or .., containing /, starting with ., containing control characters). Nothing is touched."),
+    (3, "status: the service is down."),
+    (4, "status: the service is not supervised. Any command: insufficient permission (EACCES or EPERM) on the path named in the message."),
+];
+
+/// JSON fields: name, type, meaning.
+pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
+    ("name", "string", "the service name"),
+    ("status", "string", "\"up\", \"down\", or \"unknown\" when not supervised"),
+    ("pid", "number|null", "pid of the service when up"),
+    ("seconds", "number|null", "seconds since it went up or down"),
+    ("ready_seconds", "number|null", "seconds since it became ready (up and ready, or down with finish over); null when not ready"),
+    ("normally_up", "bool|null", "false when the copy has a down file"),
+    ("want_up", "bool|null", "whether the supervisor wants it up"),
+    ("paused", "bool|null", "whether it is stopped by SIGSTOP (s6-svc -p)"),
+    ("exit_code", "number|null", "exit code of the last run, when down after an exit"),
+    ("signal", "number|null", "number of the signal that killed the last run, when down after a signal"),
+    ("onboot", "string", "\"enabled\" or \"disabled\""),
+];
+
+/// Files.
+pub const FILES: &[(&str, &str)] = &[
+    ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart."),
+    ("/etc/s6/services/enabled/NAME", "A link to ../available/NAME when NAME starts at boot (rc.init copies these into the scan directory)."),
+    ("/s6/run/NAME", "The supervised copy of NAME; its supervise/status is read for list and status, supervise/control is written."),
+    ("/s6/run/.s6-svscan/control", "The control FIFO of s6-svscan, used to rescan (a) and to drop removed services (h)."),
+    ("/s6/run/.service-NAME.lock", "Lock serialising concurrent invocations of service on NAME."),
+];
+
+/// The usage text (printed with -h, and on standard error on a usage error).
+pub fn usage() -> String {
+    let mut s = String::from("usage: service [OPTIONS] COMMAND [NAME] | service [OPTIONS] NAME COMMAND\n\n");
+    for c in COMMANDS {
+        let left = if c.name == "list" {
+            "service list".to_string()
+        } else if c.args.is_empty() {
+            format!("service NAME {}", c.name)
+        } else {
+            format!("service NAME {} {}", c.name, c.args)
+        };
+        s += &format!("  {left:<31}{}\n", c.summary);
+    }
+    s += "\noptions:\n";
+    for o in OPTIONS {
+        let left = if o.value.is_empty() { o.name.to_string() } else { format!("{} {}", o.name, o.value) };
+        s += &format!("  {left:<31}{}\n", o.summary);
+    }
+    s += "\nexit: 0 ok, 1 failed, 2 usage, 3 status: down, 4 status: not supervised / permission denied\n";
+    s += "environment: MERIT_ROOT (as --root), NO_COLOR; see service(8)\n";
+    s
+}
+
+/// Roff text: backslashes, hyphens (as \-), and a leading . or ' escaped.
+pub fn roff(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\e"),
+            '-' => o.push_str("\\-"),
+            c => o.push(c),
+        }
+    }
+    if o.starts_with('.') || o.starts_with('\'') {
+        o.insert_str(0, "\\&");
+    }
+    o
+}
+
+/// The man page service(8), in roff (man macros).
+pub fn man_page(version: &str) -> String {
+    let mut m = String::new();
+    m += &format!(".TH SERVICE 8 \"\" \"merit {}\" \"System Administration\"\n", roff(version));
+    m += ".nh\n.ad l\n";
+    m += ".SH NAME\nservice \\- manage the services of a Mere\\-style s6 tree\n";
+    m += ".SH SYNOPSIS\n.B service\n[\\fIOPTIONS\\fR]\n.B list\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fINAME\\fR \\fICOMMAND\\fR\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fICOMMAND\\fR \\fINAME\\fR\n";
+    m += ".SH DESCRIPTION\n";
+    m += &roff("service is the friendly front end of merit (and of s6) on a tree laid out as in Mere Linux: service definitions in /etc/s6/services/available, links to those started at boot in /etc/s6/services/enabled, and the supervised copies in the scan directory /s6/run watched by s6-svscan. It reads the supervisors' status files and writes their control FIFOs itself, so it works over merit's s6-supervise and s6-svscan as over the real s6.");
+    m += "\n.PP\n";
+    m += &roff("Both argument orders work: service NAME COMMAND (as in the Mere transcript) and service COMMAND NAME (as Mere's script). When the second word is a command, the first is the name. NAME must be the name of a directory of the available directory that holds an executable run file; otherwise service prints \"NAME is not an available service\" and exits 1. Names that are empty, . or .., contain a /, start with a . or contain control characters are refused (exit 2) before any file is touched.");
+    m += "\n.PP\n";
+    m += &roff("Actions print a line such as \"Starting ntpd... OK\"; on failure FAIL, then the reason on standard error. Actions that need supervision (stop, restart, reload, status) print \"NAME is not a supervised service\" when no supervisor runs on SCANDIR/NAME.");
+    m += "\n.SH COMMANDS\n";
+    for c in COMMANDS {
+        m += &format!(".TP\n.B {}", c.name);
+        if !c.args.is_empty() {
+            m += &format!(" \\fR{}\\fR", roff(c.args));
+        }
+        m += "\n";
+        m += &roff(c.text);
+        m += "\n";
+    }
+    m += ".SH OPTIONS\nOptions may appear anywhere before \\fB\\-\\-\\fR; \\fB\\-\\-\\fIname\\fB=\\fIvalue\\fR is accepted too.\n";
+    for o in OPTIONS {
+        m += &format!(".TP\n.B {}", roff(o.name));
+        if !o.value.is_empty() {
+            m += &format!(" \\fI{}\\fR", roff(o.value));
+        }
+        m += "\n";
+        m += &roff(o.text);
+        m += "\n";
+    }
+    m += ".SS Options of logs\n";
+    for (o, t) in LOGS_OPTIONS {
+        let v = if *o == "-n" { " \\fIN\\fR" } else { "" };
+        m += &format!(".TP\n.B {}{}\n{}\n", roff(o), v, roff(t));
+    }
+    m += ".SS Hidden options (for packagers)\n";
+    for (o, t) in HIDDEN_OPTIONS {
+        m += &format!(".TP\n.B {}\n{}\n", roff(o), roff(t));
+    }
+    m += ".SH OUTPUT\n";
+    m += &roff("list prints a blank line, a header, and one line per service in three columns starting at 0, 19 and 39 (a longer name is followed by one space), then a blank line:");
+    m += "\n.PP\n.nf\n.RS\n";
+    m += "Service            Status              OnBoot\n~~~~~~~            ~~~~~~~~            ~~~~~~~~\ndropbear           up                  enabled\nklogd              down                disabled\n";
+    m += ".RE\n.fi\n.SH JSON OUTPUT\n";
+    m += &roff("With --json, list prints an array and status prints one object. Each object has these fields, in this order; a field that does not apply is null (all but name, status and onboot when the service is not supervised):");
+    m += "\n";
+    for (f, ty, t) in JSON_FIELDS {
+        m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
+    }
+    m += ".SH EXIT STATUS\n";
+    for (c, t) in EXIT_CODES {
+        m += &format!(".TP\n.B {c}\n{}\n", roff(t));
+    }
+    m += ".SH ENVIRONMENT\n";
+    for (e, t) in ENVIRONMENT {
+        m += &format!(".TP\n.B {}\n{}\n", roff(e), roff(t));
+    }
+    m += ".SH FILES\nPaths are shown with the default directories and no root.\n";
+    for (f, t) in FILES {
+        m += &format!(".TP\n.I {}\n{}\n", roff(f), roff(t));
+    }
+    m += ".SH NOTES\n";
+    m += &roff("Concurrent invocations on one service are serialised by a lock; on different services they run in parallel. Every change is atomic for readers: copies enter the scan directory by rename, links are replaced by rename, and a copy leaves supervision by being renamed to a hidden name first. On a read-only tree nothing is changed: the message names the path that could not be written.");
+    m += "\n.SH EXAMPLES\n.nf\n.RS\n";
+    m += "$ service list\n$ service klogd disable\nDisabling klogd from launching at boot... OK\n$ service klogd status\nup (pid 168) 3508103 seconds\n$ service stop klogd\nStopping klogd... OK\n$ service \\-\\-json list\n$ service \\-\\-root /mnt/sysroot ntpd enable\n";
+    m += ".RE\n.fi\n.SH SEE ALSO\n.BR s6\\-svscan (8),\n.BR s6\\-supervise (8),\n.BR s6\\-svc (8),\n.BR s6\\-svstat (8),\n.BR s6\\-log (8),\n.BR s6\\-tai64nlocal (8)\n";
+    m
+}
+
+/// Names of the options that take a value.
+fn valued_options() -> Vec<&'static str> {
+    OPTIONS.iter().filter(|o| !o.value.is_empty()).map(|o| o.name).collect()
+}
+
+/// Names of the directory options (passed on to `--list-names`).
+fn dir_options() -> Vec<&'static str> {
+    OPTIONS.iter().filter(|o| o.value == "DIR").map(|o| o.name).collect()
+}
+
+/// Single-quoted for sh/zsh/fish (no ' in our texts, but be safe).
+fn squote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// bash completion: commands, options, and service names from `service [dir options] --list-names`.
+pub fn bash_completion() -> String {
+    let cmds: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    let named: Vec<&str> = COMMANDS.iter().filter(|c| c.name != "list").map(|c| c.name).collect();
+    let mut opts: Vec<&str> = OPTIONS.iter().map(|o| o.name).collect();
+    opts.push("--no-colour");
+    let dirs = dir_options().join("|");
+    let valued_other: Vec<&str> = valued_options().into_iter().filter(|o| !dir_options().contains(o)).collect();
+    let mut s = String::new();
+    s += "# bash completion for service(8) (merit). Generated from the command table; do not edit.\n";
+    s += "_merit_service() {\n";
+    s += "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n";
+    s += &format!("    local cmds='{}'\n", cmds.join(" "));
+    s += &format!("    local named=' {} '\n", named.join(" "));
+    s += &format!("    local opts='{}'\n", opts.join(" "));
+    s += "    COMPREPLY=()\n";
+    s += "    case $prev in\n";
+    s += &format!("        {dirs}) COMPREPLY=($(compgen -d -- \"$cur\")); return 0 ;;\n");
+    s += &format!("        {}) return 0 ;;\n", valued_other.join("|"));
+    s += "    esac\n";
+    s += "    local i w v pass=() pos=()\n";
+    s += "    for ((i = 1; i < COMP_CWORD; i++)); do\n";
+    s += "        w=${COMP_WORDS[i]}\n";
+    s += "        case $w in\n";
+    s += &format!("            {dirs})\n");
+    s += "                v=${COMP_WORDS[i+1]}\n";
+    s += "                [[ $v == '~'* ]] && v=$HOME${v:1}\n";
+    s += "                pass+=(\"$w\" \"$v\"); ((i++)) ;;\n";
+    s += &format!("            {}) pass+=(\"$w\") ;;\n", dir_options().iter().map(|o| format!("{o}=*")).collect::<Vec<_>>().join("|"));
+    s += &format!("            {}) ((i++)) ;;\n", valued_other.join("|"));
+    s += "            -*) ;;\n";
+    s += "            *) pos+=(\"$w\") ;;\n";
+    s += "        esac\n";
+    s += "    done\n";
+    s += "    if [[ $cur == -* && ${#pos[@]} -lt 2 ]]; then\n";
+    s += "        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")); return 0\n";
+    s += "    fi\n";
+    s += "    local names\n";
+    s += "    case ${#pos[@]} in\n";
+    s += "        0)\n";
+    s += "            names=$(\"${COMP_WORDS[0]}\" \"${pass[@]}\" --list-names 2>/dev/null)\n";
+    s += "            COMPREPLY=($(compgen -W \"$cmds $names\" -- \"$cur\")) ;;\n";
+    s += "        1)\n";
+    s += "            if [[ $named == *\" ${pos[0]} \"* ]]; then\n";
+    s += "                names=$(\"${COMP_WORDS[0]}\" \"${pass[@]}\" --list-names 2>/dev/null)\n";
+    s += "                COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n";
+    s += "            elif [[ ${pos[0]} != list ]]; then\n";
+    s += "                COMPREPLY=($(compgen -W \"$named\" -- \"$cur\"))\n";
+    s += "            fi ;;\n";
+    s += "        *)\n";
+    s += "            if [[ \" ${pos[*]} \" == *' logs '* ]]; then\n";
+    s += "                COMPREPLY=($(compgen -W '-f -n' -- \"$cur\"))\n";
+    s += "            fi ;;\n";
+    s += "    esac\n";
+    s += "    return 0\n";
+    s += "}\n";
+    s += "complete -F _merit_service service\n";
+    s
+}
+
+/// zsh completion (an autoloadable `_service` file: `#compdef service`, then the function body).
+pub fn zsh_completion() -> String {
+    let dirs = dir_options().join("|");
+    let valued_other: Vec<&str> = valued_options().into_iter().filter(|o| !dir_options().contains(o)).collect();
+    let mut s = String::new();
+    s += "#compdef service\n";
+    s += "# zsh completion for service(8) (merit). Generated from the command table; do not edit.\n";
+    s += "local -a cmds named opts pass pos names\n";
+    s += "local i w v cur=${words[CURRENT]} prev=${words[CURRENT-1]}\n";
+    s += "cmds=(\n";
+    for c in COMMANDS {
+        s += &format!("    {}\n", squote(&format!("{}:{}", c.name, c.summary)));
+    }
+    s += ")\n";
+    s += "named=(\n";
+    for c in COMMANDS.iter().filter(|c| c.name != "list") {
+        s += &format!("    {}\n", squote(&format!("{}:{}", c.name, c.summary)));
+    }
+    s += ")\n";
+    s += "opts=(\n";
+    for o in OPTIONS {
+        s += &format!("    {}\n", squote(&format!("{}:{}", o.name, o.summary)));
+    }
+    s += ")\n";
+    s += "case $prev in\n";
+    s += &format!("    {dirs}) _files -/; return ;;\n");
+    s += &format!("    {}) _message 'seconds'; return ;;\n", valued_other.join("|"));
+    s += "esac\n";
+    s += "for (( i = 2; i < CURRENT; i++ )); do\n";
+    s += "    w=${words[i]}\n";
+    s += "    case $w in\n";
+    s += &format!("        {dirs}) v=${{words[i+1]}}; pass+=($w ${{v/#\\~/$HOME}}); (( i++ )) ;;\n");
+    s += &format!("        {}) pass+=($w) ;;\n", dir_options().iter().map(|o| format!("{o}=*")).collect::<Vec<_>>().join("|"));
+    s += &format!("        {}) (( i++ )) ;;\n", valued_other.join("|"));
+    s += "        -*) ;;\n";
+    s += "        *) pos+=($w) ;;\n";
+    s += "    esac\n";
+    s += "done\n";
+    s += "if [[ $cur == -* && ${#pos} -lt 2 ]]; then\n";
+    s += "    _describe -t options 'option' opts\n";
+    s += "    return\n";
+    s += "fi\n";
+    s += "case ${#pos} in\n";
+    s += "    0)\n";
+    s += "        names=(${(f)\"$(${words[1]} $pass --list-names 2>/dev/null)\"})\n";
+    s += "        _describe -t commands 'command' cmds\n";
+    s += "        (( ${#names} )) && compadd -X 'service' -a names ;;\n";
+    s += "    1)\n";
+    s += "        if (( ${named[(I)${pos[1]}:*]} )); then\n";
+    s += "            names=(${(f)\"$(${words[1]} $pass --list-names 2>/dev/null)\"})\n";
+    s += "            (( ${#names} )) && compadd -X 'service' -a names\n";
+    s += "        elif [[ ${pos[1]} != list ]]; then\n";
+    s += "            _describe -t commands 'command' named\n";
+    s += "        fi ;;\n";
+    s += "    *)\n";
+    s += "        if (( ${pos[(I)logs]} )); then\n";
+    s += "            compadd -- -f -n\n";
+    s += "        fi ;;\n";
+    s += "esac\n";
+    s
+}
+
+/// fish completion.
+pub fn fish_completion() -> String {
+    let dirs: Vec<&str> = dir_options();
+    let valued_other: Vec<&str> = valued_options().into_iter().filter(|o| !dir_options().contains(o)).collect();
+    let named: Vec<&str> = COMMANDS.iter().filter(|c| c.name != "list").map(|c| c.name).collect();
+    let mut s = String::new();
+    s += "# fish completion for service(8) (merit). Generated from the command table; do not edit.\n";
+    s += "function __merit_service_words --argument-names what --description 'service: the directory options typed so far (pass) or the positional words (pos)'\n";
+    s += "    set -l toks (commandline -opc)\n";
+    s += "    set -l i 2\n";
+    s += "    while test $i -le (count $toks)\n";
+    s += "        switch $toks[$i]\n";
+    s += &format!("            case {}\n", dirs.join(" "));
+    s += "                set -l j (math $i + 1)\n";
+    s += "                if test $what = pass; and test $j -le (count $toks)\n";
+    s += "                    printf '%s\\n' $toks[$i] $toks[$j]\n";
+    s += "                end\n";
+    s += "                set i (math $i + 2)\n";
+    s += "                continue\n";
+    s += &format!("            case {}\n", dirs.iter().map(|o| format!("'{o}=*'")).collect::<Vec<_>>().join(" "));
+    s += "                if test $what = pass\n";
+    s += "                    printf '%s\\n' $toks[$i]\n";
+    s += "                end\n";
+    s += &format!("            case {}\n", valued_other.join(" "));
+    s += "                set i (math $i + 2)\n";
+    s += "                continue\n";
+    s += "            case '-*'\n";
+    s += "            case '*'\n";
+    s += "                if test $what = pos\n";
+    s += "                    printf '%s\\n' $toks[$i]\n";
+    s += "                end\n";
+    s += "        end\n";
+    s += "        set i (math $i + 1)\n";
+    s += "    end\n";
+    s += "end\n";
+    s += "function __merit_service_names --description 'service: available service names'\n";
+    s += "    set -l toks (commandline -opc)\n";
+    s += "    $toks[1] (__merit_service_words pass) --list-names 2>/dev/null\n";
+    s += "end\n";
+    s += "function __merit_service_state --description 'service: what the next word is: first, name, command, logs or none'\n";
+    s += "    set -l pos (__merit_service_words pos)\n";
+    s += &format!("    set -l named {}\n", named.join(" "));
+    s += "    switch (count $pos)\n";
+    s += "        case 0\n";
+    s += "            echo first\n";
+    s += "        case 1\n";
+    s += "            if contains -- $pos[1] $named\n";
+    s += "                echo name\n";
+    s += "            else if test $pos[1] != list\n";
+    s += "                echo command\n";
+    s += "            else\n";
+    s += "                echo none\n";
+    s += "            end\n";
+    s += "        case '*'\n";
+    s += "            if contains -- logs $pos\n";
+    s += "                echo logs\n";
+    s += "            else\n";
+    s += "                echo none\n";
+    s += "            end\n";
+    s += "    end\n";
+    s += "end\n";
+    s += "complete -c service -f\n";
+    for o in OPTIONS {
+        let long = o.name.trim_start_matches("--");
+        let mut line = format!("complete -c service -n 'not contains -- (__merit_service_state) none logs' -l {long}");
+        if o.name == "--help" {
+            line += " -s h";
+        }
+        if o.value == "DIR" {
+            line += " -r -a '(__fish_complete_directories)'";
+        } else if !o.value.is_empty() {
+            line += " -x";
+        }
+        line += &format!(" -d {}", squote(o.summary));
+        s += &line;
+        s += "\n";
+    }
+    for c in COMMANDS {
+        s += &format!(
+            "complete -c service -n 'test (__merit_service_state) = first' -a {} -d {}\n",
+            c.name,
+            squote(c.summary)
+        );
+    }
+    s += "complete -c service -n 'test (__merit_service_state) = first' -a '(__merit_service_names)' -d service\n";
+    s += "complete -c service -n 'test (__merit_service_state) = name' -a '(__merit_service_names)' -d service\n";
+    for c in COMMANDS.iter().filter(|c| c.name != "list") {
+        s += &format!(
+            "complete -c service -n 'test (__merit_service_state) = command' -a {} -d {}\n",
+            c.name,
+            squote(c.summary)
+        );
+    }
+    s += "complete -c service -n 'test (__merit_service_state) = logs' -s f -d 'follow the log'\n";
+    s += "complete -c service -n 'test (__merit_service_state) = logs' -s n -x -d 'number of lines'\n";
+    s
+}

@@ -5,7 +5,9 @@
 //!
 //! Every script finds merit's programs on PATH (init puts its own directory first) and uses
 //! paths relative to its working directory, so the same files work at `/` and under a root
-//! prefix (`MERIT_ROOT`, exported by init).
+//! prefix (`MERIT_ROOT`, exported by init). `init` itself is called as `$MERIT_INIT` (its own
+//! path, exported by stage 1): a busybox shell built to prefer its applets would otherwise run
+//! busybox's `init` for a plain `init`.
 
 use std::io::Result;
 use std::path::Path;
@@ -15,7 +17,7 @@ use std::path::Path;
 pub const RC_INIT: &str = "#!/bin/sh
 # merit rc.init: run by init in the background, in its own session, with its output going to
 # the catch-all logger. MERIT_ROOT is set when the system lives under a root prefix.
-init copy-enabled
+\"${MERIT_INIT:-init}\" copy-enabled
 ";
 
 /// `rc.shutdown`: local shutdown steps. `$1` is the action (halt, poweroff, reboot, stop).
@@ -27,7 +29,7 @@ exit 0
 ";
 
 /// The scanner's finish: the last stage, as PID 1.
-pub const SVSCAN_FINISH: &str = "#!/bin/sh\nexec init finish\n";
+pub const SVSCAN_FINISH: &str = "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" finish\n";
 
 /// The scanner's crash: say so on the console and keep the system inspectable.
 pub const SVSCAN_CRASH: &str = "#!/bin/sh
@@ -82,7 +84,7 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     write_file(&init.join(".s6-svscan/finish"), SVSCAN_FINISH, 0o750)?;
     write_file(&init.join(".s6-svscan/crash"), SVSCAN_CRASH, 0o750)?;
     for (sig, action) in SIGNAL_SCRIPTS {
-        write_file(&init.join(".s6-svscan").join(sig), &format!("#!/bin/sh\nexec init shutdown {action}\n"), 0o750)?;
+        write_file(&init.join(".s6-svscan").join(sig), &format!("#!/bin/sh\nexec \"${{MERIT_INIT:-init}}\" shutdown {action}\n"), 0o750)?;
     }
     write_file(&init.join("s6-svscan-log/run"), CATCH_ALL_RUN, 0o750)?;
     let fifo = init.join("s6-svscan-log/fifo");

@@ -392,6 +392,10 @@ impl Stage1 {
             _ => PATH.to_string(),
         };
         std::env::set_var("PATH", path);
+        // How the scripts call us (see skeleton.rs): a plain `init` may be busybox's applet.
+        if let Ok(me) = std::fs::read_link("/proc/self/exe") {
+            std::env::set_var("MERIT_INIT", me);
+        }
         for (k, v) in keep {
             std::env::set_var(k, v);
         }
@@ -571,7 +575,7 @@ fn mark_main_service(dir: &Path) -> std::io::Result<()> {
     if dir.join("finish").exists() {
         std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"))?;
     }
-    std::fs::write(dir.join("finish"), "#!/bin/sh\nexec init main-finish \"$@\"\n")?;
+    std::fs::write(dir.join("finish"), "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" main-finish \"$@\"\n")?;
     system::chmod(&dir.join("finish"), 0o755)
 }
 

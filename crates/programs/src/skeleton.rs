@@ -60,7 +60,9 @@ fn write_file(p: &Path, content: &str, mode: u32) -> Result<()> {
     merit_sys::system::chmod(p, mode)
 }
 
-/// Lays out `DEST/etc/s6`. Existing files are replaced; service definitions are kept.
+/// Lays out `DEST/etc/s6`. The scanner's own files (`init-services/`) are replaced; local
+/// configuration that already exists (`rc.init`, `rc.shutdown`, `env/`, service definitions)
+/// is kept, so that reinstalling over a system does not undo its administrator's edits.
 pub fn lay_out(dest: &Path) -> Result<()> {
     let etc = dest.join("etc/s6");
     let init = etc.join("init-services");
@@ -75,8 +77,11 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     ] {
         std::fs::create_dir_all(d)?;
     }
-    write_file(&etc.join("rc.init"), RC_INIT, 0o750)?;
-    write_file(&etc.join("rc.shutdown"), RC_SHUTDOWN, 0o750)?;
+    for (name, content) in [("rc.init", RC_INIT), ("rc.shutdown", RC_SHUTDOWN)] {
+        if std::fs::symlink_metadata(etc.join(name)).is_err() {
+            write_file(&etc.join(name), content, 0o750)?;
+        }
+    }
     let tz = etc.join("env/TZ");
     if !tz.exists() {
         write_file(&tz, "UTC\n", 0o644)?;

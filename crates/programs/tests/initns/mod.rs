@@ -42,6 +42,8 @@ pub struct Booted {
 /// How to boot.
 #[derive(Default)]
 pub struct Boot<'a> {
+    /// The init to boot (default: ours, from the cargo build).
+    pub init: Option<&'a Path>,
     pub args: &'a [&'a str],
     pub env: &'a [(&'a str, &'a str)],
 }
@@ -51,7 +53,7 @@ pub fn boot(root: &Path, how: Boot) -> Booted {
     let out = std::fs::File::create(&console).unwrap();
     let mut cmd = command("unshare");
     cmd.args(["--fork", "--pid", "--mount", "--uts", "--mount-proc", "--propagation", "private"])
-        .arg(ours("init"))
+        .arg(how.init.map_or_else(|| ours("init"), Path::to_path_buf))
         .arg("--root")
         .arg(root)
         .args(how.args)

@@ -26,6 +26,24 @@ pub struct Tree {
     pub enabled: PathBuf,
 }
 
+/// Names present in the scan and enabled directories (see [`Tree::present`]).
+#[derive(Clone, Debug, Default)]
+pub struct Present {
+    pub scan: std::collections::HashSet<String>,
+    pub enabled: std::collections::HashSet<String>,
+}
+
+trait FifoOrSocket {
+    fn is_fifo_or_socket(&self) -> bool;
+}
+
+impl FifoOrSocket for std::fs::FileType {
+    fn is_fifo_or_socket(&self) -> bool {
+        use std::os::unix::fs::FileTypeExt;
+        self.is_fifo() || self.is_socket() || self.is_char_device() || self.is_block_device()
+    }
+}
+
 /// `root` + `path` (an absolute path is taken relative to the root).
 pub fn under(root: &Path, path: &Path) -> PathBuf {
     let rel: PathBuf = path.components().filter(|c| !matches!(c, Component::RootDir)).collect();
@@ -95,12 +113,31 @@ impl Tree {
             if name.starts_with('.') {
                 continue;
             }
-            if std::fs::metadata(e.path()).map(|m| m.is_dir()).unwrap_or(false) {
+            // The directory entry's type when the file system gives it; stat only links and
+            // unknown types.
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_dir() => true,
+                Ok(t) if t.is_file() || t.is_fifo_or_socket() => false,
+                _ => std::fs::metadata(e.path()).map(|m| m.is_dir()).unwrap_or(false),
+            };
+            if is_dir {
                 v.push(name);
             }
         }
         v.sort();
         Ok(v)
+    }
+
+    /// The names in the scan directory and in the enabled directory (empty when unreadable):
+    /// a service absent from the first is not supervised, from the second not enabled, with
+    /// no further look.
+    pub fn present(&self) -> Present {
+        let names = |d: &Path| -> std::collections::HashSet<String> {
+            std::fs::read_dir(d)
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default()
+        };
+        Present { scan: names(&self.scan), enabled: names(&self.enabled) }
     }
 
     /// Enabled at boot: `enabled/NAME` exists (following the symlink).

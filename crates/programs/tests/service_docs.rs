@@ -22,8 +22,8 @@ fn generate(what: &str) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// The system has `prog`; when not, the test is skipped with a message, or fails under CI for
-/// the tools .ci/run installs.
+/// The system has `prog`; when not, the test is skipped with a message, or fails under CI=true
+/// (.ci/run installs groff-base, zsh and fish; bash and util-linux's script are in every Debian).
 fn have(prog: &str, ci_installs: bool) -> bool {
     let ok = Command::new("sh").args(["-c", &format!("command -v {prog}")]).stdout(Stdio::null()).status().unwrap().success();
     if !ok {
@@ -154,7 +154,7 @@ fn filtered(c: BTreeSet<String>, cur: &str) -> BTreeSet<String> {
 
 #[test]
 fn bash_completion() {
-    if !have("bash", false) {
+    if !have("bash", true) {
         return;
     }
     let (d, a, b) = trees();
@@ -196,7 +196,7 @@ fn bash_completion() {
 
 #[test]
 fn zsh_completion() {
-    if !have("zsh", false) {
+    if !have("zsh", true) {
         return;
     }
     let (d, a, b) = trees();
@@ -235,7 +235,7 @@ _service
 
 #[test]
 fn fish_completion() {
-    if !have("fish", false) {
+    if !have("fish", true) {
         return;
     }
     let (d, a, b) = trees();
@@ -281,7 +281,7 @@ fn colour_only_on_a_terminal() {
     let r = t.service(&["list"]);
     assert!(r.code == 0 && !r.out.contains('\x1b'), "{r:?}");
     assert!(!t.service(&["idle", "enable"]).out.contains('\x1b'));
-    if !have("script", false) {
+    if !have("script", true) {
         return;
     }
     let out = on_tty(&t, "list", None);
@@ -296,5 +296,34 @@ fn colour_only_on_a_terminal() {
     }
     // An empty NO_COLOR does not count (no-color.org).
     assert!(on_tty(&t, "list", Some("")).contains('\x1b'));
+    t.shutdown();
+}
+
+#[test]
+fn status_on_a_terminal_shows_the_log() {
+    if !have("script", true) {
+        return;
+    }
+    let mut t = Tree::new("svc-tty-status");
+    t.add(
+        "talk",
+        Spec { logger: true, pre: "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"line $i\"; done".into(), ..Default::default() },
+    );
+    t.install("talk");
+    t.boot(Impl::Ours, &["talk"]);
+    let current = t.logdir("talk").join("current");
+    assert!(wait_until(PROMPT, || std::fs::read_to_string(&current).is_ok_and(|s| s.lines().count() >= 12)));
+    let out = on_tty(&t, "talk status", None);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 11, "{out:?}");
+    assert!(lines[0].starts_with("up (pid "), "{out:?}");
+    for (i, l) in lines[1..].iter().enumerate() {
+        // YYYY-MM-DD HH:MM:SS.nnnnnnnnn line N (local time, as s6-tai64nlocal)
+        assert_eq!(l.len() >= 30 && &l[4..5] == "-" && &l[10..11] == " " && &l[19..20] == ".", true, "{l:?}");
+        assert!(l.ends_with(&format!(" line {}", i + 3)), "{l:?}");
+    }
+    // Not on a terminal: the status line only.
+    let r = t.service(&["talk", "status"]);
+    assert_eq!(r.out.lines().count(), 1);
     t.shutdown();
 }

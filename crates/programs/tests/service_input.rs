@@ -26,6 +26,9 @@ fn tree(tag: &str) -> Tree {
     t.install("up1");
     t.enable("up1");
     t.boot(Impl::Ours, &["up1"]);
+    // The logger has set up its directory: nothing changes on disk from now on by itself.
+    let ld = t.logdir("up1");
+    assert!(wait_until(PROMPT, || ld.join("current").exists() && ld.join("state").exists()));
     t
 }
 

@@ -11,7 +11,7 @@ use merit_core::status::StatusFile;
 use merit_core::svstat::View;
 use merit_core::tai::Tain;
 use merit_programs::svdir::{self, ControlError, Deadline, Flavor, Goal, Waiter};
-use merit_programs::tree::{self, Tree};
+use merit_programs::tree::{self, Present, Tree};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -160,7 +160,12 @@ fn now_tain() -> Tain {
 }
 
 fn run_state(tree: &Tree, name: &str) -> (RunState, Option<StatusFile>) {
-    if !tree.is_supervised(name) {
+    run_state_in(tree, name, None)
+}
+
+/// [`run_state`], knowing (for `list`) which names have a copy in the scan directory.
+fn run_state_in(tree: &Tree, name: &str, present: Option<&Present>) -> (RunState, Option<StatusFile>) {
+    if present.is_some_and(|p| !p.scan.contains(name)) || !tree.is_supervised(name) {
         return (RunState::Unknown, None);
     }
     match svdir::read_status(&tree.supervised_dir(name)) {
@@ -170,9 +175,13 @@ fn run_state(tree: &Tree, name: &str) -> (RunState, Option<StatusFile>) {
     }
 }
 
-fn json_status(tree: &Tree, name: &str) -> JsonStatus {
-    let (state, st) = run_state(tree, name);
-    let onboot = if tree.is_enabled(name) { "enabled" } else { "disabled" };
+fn is_enabled_in(tree: &Tree, name: &str, present: Option<&Present>) -> bool {
+    present.map_or(true, |p| p.enabled.contains(name)) && tree.is_enabled(name)
+}
+
+fn json_status(tree: &Tree, name: &str, present: Option<&Present>) -> JsonStatus {
+    let (state, st) = run_state_in(tree, name, present);
+    let onboot = if is_enabled_in(tree, name, present) { "enabled" } else { "disabled" };
     let mut j = JsonStatus { name: name.to_string(), status: state.word(), onboot, ..Default::default() };
     if let Some(st) = st {
         let normally_up = std::fs::symlink_metadata(tree.supervised_dir(name).join("down")).is_err();
@@ -200,13 +209,19 @@ fn list(s: &Settings) -> i32 {
             return f.code;
         }
     };
+    let present = s.tree.present();
+    let p = Some(&present);
     let text = if s.json {
-        let items: Vec<String> = names.iter().map(|n| json_status(&s.tree, n).to_json()).collect();
+        let items: Vec<String> = names.iter().map(|n| json_status(&s.tree, n, p).to_json()).collect();
         format!("[{}]\n", items.join(","))
     } else {
         let rows: Vec<ListRow> = names
             .iter()
-            .map(|n| ListRow { name: n.clone(), state: run_state(&s.tree, n).0, enabled: s.tree.is_enabled(n) })
+            .map(|n| ListRow {
+                name: n.clone(),
+                state: run_state_in(&s.tree, n, p).0,
+                enabled: is_enabled_in(&s.tree, n, p),
+            })
             .collect();
         render_list(&rows, s.colour)
     };
@@ -481,7 +496,7 @@ fn localise(line: &str) -> String {
 
 fn status(s: &Settings, name: &str) -> i32 {
     if s.json {
-        let j = json_status(&s.tree, name);
+        let j = json_status(&s.tree, name, None);
         println!("{}", j.to_json());
         return match j.status {
             "up" => EXIT_OK,

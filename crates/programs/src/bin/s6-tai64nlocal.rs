@@ -4,7 +4,9 @@
 //!
 //! A line (with its `\n`, if any) is converted only if it is longer than 25 bytes, starts with
 //! `@` + 24 hex digits (either case) and the label converts; otherwise it is copied unchanged.
-//! Leap seconds print as `:60` (skalibs' table), or through the zone itself for `right/` zones.
+//! Leap seconds print as `:60` (skalibs' table), or through the zone itself for `right/` zones:
+//! then the label is handed to `localtime_r`/`gmtime_r` as is, with or without `-g` (glibc's
+//! `gmtime_r` applies the zone's leap seconds too), as skalibs does.
 //! Exit 0 at end of file, 100 on a usage error, 111 on an I/O error (reported, as s6 does, as
 //! `unable to read from stdin: ERROR`).
 
@@ -28,7 +30,6 @@ fn zone_is_right() -> bool {
 fn convert(line: &[u8], utc: bool, right: bool, out: &mut Vec<u8>) {
     if line.len() > 25 {
         if let Some(t) = Tain::parse_label(line) {
-            let right = right && !utc;
             if let Some((u, leap)) = display_second(t.secs, right) {
                 if let Some(tm) = merit_sys::clock::broken_down(u, utc) {
                     let sec = tm.second + leap as u32;

@@ -220,6 +220,7 @@ fn reload_sends_sighup(imp: Impl) {
     t.service(&["reload", "conf"]).ok("Reloading conf... OK\n");
     assert!(wait_until(PROMPT, || std::fs::read_to_string(&hups).is_ok_and(|s| s == "hup\nhup\n")));
     assert_eq!(t.pid("conf"), Some(p), "reload does not restart");
+    assert!(t.svstat(&[], "conf").0.starts_with(&format!("up (pid {p}) ")));
     t.shutdown();
 }
 
@@ -280,6 +281,7 @@ fn unsup_leaves_nothing_running(imp: Impl) {
     assert_eq!(t.processes_of("gone"), vec![], "processes of gone left");
     assert!(!t.svok("gone"));
     assert!(std::fs::symlink_metadata(t.svc("gone")).is_err());
+    assert_ne!(t.svstat(&[], "gone").1, 0, "s6-svstat finds nothing to report on");
     let names: Vec<String> =
         std::fs::read_dir(t.scan()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains("gone") || n == ".service-gone.lock"), "{names:?}");

@@ -25,6 +25,7 @@ both!(
     enable_disable_leave_the_service_alone,
     json_fields,
     logs_with_local_times,
+    supervised_without_a_scanner,
 );
 
 fn logged() -> Spec {
@@ -504,4 +505,29 @@ fn logs_with_local_times(imp: Impl) {
     assert_eq!(r.code, 1);
     assert!(r.err.contains("no log directory found for quiet"), "{}", r.err);
     t.shutdown();
+}
+
+/// Supervisors started by hand (no s6-svscan): the commands that need no scanner work, and
+/// unsup tells the supervisors themselves to exit.
+fn supervised_without_a_scanner(imp: Impl) {
+    let t = Tree::new(&format!("svc-noscanner-{imp:?}"));
+    t.add("solo", Spec::default());
+    t.install("solo");
+    let mut sup = start_supervisor(imp, &t.svc("solo"));
+    let p1 = t.wait_up("solo", false, None);
+    t.service(&["solo", "stop"]).ok("Stopping solo... OK\n");
+    assert!(t.svstat(&[], "solo").0.starts_with("down "));
+    t.service(&["solo", "start"]).ok("Starting solo... OK\n");
+    let p2 = t.pid("solo").unwrap();
+    assert_ne!(p1, p2);
+    t.service(&["solo", "restart"]).ok("Restarting solo... OK\n");
+    t.service(&["solo", "unsup"]).ok("Stopping solo and unsupervising... OK\n");
+    assert!(sup.wait_timeout(std::time::Duration::from_secs(5)).is_some(), "the supervisor exited");
+    assert!(std::fs::symlink_metadata(t.svc("solo")).is_err());
+    assert!(t.pgrep("solo").is_empty() && t.processes_of("solo").is_empty());
+    // Starting again needs a scanner: a clear failure, nothing copied.
+    let r = t.service(&["solo", "start"]);
+    assert_eq!((r.out.as_str(), r.code), ("Starting solo... FAIL\n", 1));
+    assert!(r.err.contains("no s6-svscan is running on"), "{}", r.err);
+    assert!(std::fs::symlink_metadata(t.svc("solo")).is_err());
 }

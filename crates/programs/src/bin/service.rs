@@ -391,13 +391,23 @@ fn stop_supervision(s: &Settings, name: &str) -> Outcome {
         Err(e) => return Err(Failure::io("move", &s.tree.supervised_dir(name), &e)),
     };
     let log = hidden.join("log");
-    if scanctl(s, b"h").is_err() {
-        // No scanner: tell the supervisors themselves to exit.
+    let tell_them = || {
         let _ = svdir::send_control(&hidden, b"dx");
         let _ = svdir::send_control(&log, b"dx");
+    };
+    if scanctl(s, b"h").is_err() {
+        // No scanner: tell the supervisors themselves to exit.
+        tell_them();
     }
     let dl = Deadline::after_ms(s.timeout_ms.max(1));
+    // Supervisors that no scanner started (or a scanner that does not act) are told directly.
+    let nudge = Deadline::after_ms(500);
+    let mut nudged = false;
     while svdir::supervisor_running(&hidden).unwrap_or(false) || svdir::supervisor_running(&log).unwrap_or(false) {
+        if !nudged && nudge.passed() {
+            tell_them();
+            nudged = true;
+        }
         if dl.passed() {
             return Err(Failure::new(format!(
                 "the supervisors of {name} did not exit within {} (--timeout); the copy is at {}",

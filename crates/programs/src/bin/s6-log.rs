@@ -32,6 +32,10 @@
 //! * **Processors always get fd 5** (`newstate`). In 2.11.3.2 a processor of a single-logdir
 //!   s6-log starts with fd 5 closed (its signalfd was fd 5 and is closed after the move). merit
 //!   fixes that bug.
+//! * After a stop in the middle of a rotation (`previous` and an unfinalized `current` both
+//!   present), s6 stamps both `.u` archives with its start time, fails to link the second one
+//!   (`unable to finish current .u for logdir DIR: File exists`, exit 111) and only starts at the
+//!   next attempt; merit stamps `current`'s archive 1 ns later and starts.
 //! * Regexes: POSIX ERE translated for the `regex` crate; differences (back-references
 //!   unsupported, huge counted repetitions may be refused) are listed in `merit_core::log::ere`.
 
@@ -230,7 +234,13 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
                 finish(&dir, "previous", b'u', start, spec, verbosity)
                     .map_err(|e| unable(&[b"finish previous .u for logdir ", d], &e))?;
             }
-            finish(&dir, "current", b'u', start, spec, verbosity)
+            // s6 2.11.3.2 stamps both start-up archives with its start time, so a leftover
+            // `previous` *and* `current` (a stop in the middle of a rotation) collide: it dies
+            // with "unable to finish current .u ...: File exists" (and starts at the next try).
+            // merit gives `current` a later stamp instead.
+            let later = Tain { secs: start.secs, nanos: start.nanos + 1 };
+            let later = if later.nanos >= 1_000_000_000 { Tain { secs: start.secs + 1, nanos: 0 } } else { later };
+            finish(&dir, "current", b'u', later, spec, verbosity)
                 .map_err(|e| unable(&[b"finish current .u for logdir ", d], &e))?;
             logio::open_trunc(&dir.join("state")).map_err(|e| unable(&[b"open_trunc ", &dpath(d, "state")], &e))?;
         }
@@ -548,7 +558,14 @@ struct Input {
     partial: usize,
     /// Pipe mode: waiting for a partial line to grow: (next check at, back-off ms, bytes seen).
     recheck: Option<(u64, u64, usize)>,
+    /// Pipe mode: the last window held no line at all: peek at everything next time.
+    big: bool,
 }
+
+/// s6-log reads stdin through an 8192-byte buffer: at most that much input (partial line
+/// included) is processed per round, which decides how many bytes each logdir write carries and
+/// hence the archive sizes when lines arrive in bulk. merit uses the same window.
+const INPUT_WINDOW: usize = 8192;
 
 const RECHECK_MIN_MS: u64 = 1;
 const RECHECK_MAX_MS: u64 = 50;
@@ -624,7 +641,8 @@ impl Input {
         match &self.mode {
             Mode::Pipe { pr, pw, cap } => {
                 let (pr, pw, cap) = (pr.as_raw_fd(), pw.as_raw_fd(), *cap);
-                match logio::tee(0, pw, cap) {
+                let len = if self.big { cap } else { INPUT_WINDOW.min(cap) };
+                match logio::tee(0, pw, len) {
                     Err(e) if is_errno(&e, 22) => {
                         // EINVAL: stdin is not a pipe. Fall back to plain reads.
                         self.mode = Mode::Read;
@@ -642,7 +660,12 @@ impl Input {
                         let held = std::mem::take(&mut self.held);
                         self.at_eof(&held, out, env);
                     }
-                    Ok(n) => self.after_tee(pr, n, cap, out, env),
+                    Ok(n) => {
+                        if self.after_tee(pr, n, len, cap, out, env) {
+                            // The window was full of one partial line: look further at once.
+                            self.on_readable(out, env);
+                        }
+                    }
                 }
             }
             Mode::Read => self.read_plain(out, env),
@@ -650,7 +673,9 @@ impl Input {
         }
     }
 
-    fn after_tee(&mut self, pr: RawFd, n: usize, cap: usize, out: &mut Outputs, env: &Env) {
+    /// Processes a copy of `n` bytes obtained with a window of `len`. Returns true when the
+    /// window was full without a line and should be widened immediately.
+    fn after_tee(&mut self, pr: RawFd, n: usize, len: usize, cap: usize, out: &mut Outputs, env: &Env) -> bool {
         // Read the whole copy (the private pipe is empty before each tee).
         let mut data = std::mem::take(&mut self.held);
         let held_len = data.len();
@@ -672,7 +697,13 @@ impl Input {
             if self.finished {
                 self.partial = 0;
             }
-            return;
+            self.big = false;
+            return false;
+        }
+        if got == len && !self.big && len < cap {
+            self.big = true;
+            self.held = data[..held_len].to_vec();
+            return true;
         }
         // No complete line: `data` is one partial line; nothing to consume yet.
         self.partial = data.len();
@@ -702,6 +733,7 @@ impl Input {
             };
             self.recheck = Some((mono_ms() + backoff, backoff, seen));
         }
+        false
     }
 
     /// The re-check timer fired: has the partial line grown, or has the writer gone?
@@ -748,7 +780,13 @@ impl Input {
     fn read_plain(&mut self, out: &mut Outputs, env: &Env) {
         let mut chunk = [0u8; 65536];
         // After a signal, read one byte at a time so as not to swallow what follows the line.
-        let want = if self.stopping { 1 } else { chunk.len() };
+        let want = if self.stopping {
+            1
+        } else if self.buf.len() < INPUT_WINDOW {
+            INPUT_WINDOW - self.buf.len()
+        } else {
+            INPUT_WINDOW
+        };
         match fd::read(0, &mut chunk[..want]) {
             Ok(0) => {
                 let partial = std::mem::take(&mut self.buf);
@@ -891,6 +929,7 @@ fn main() {
         pending_consume: 0,
         partial: 0,
         recheck: None,
+        big: false,
     };
 
     loop {

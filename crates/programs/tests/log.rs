@@ -766,7 +766,23 @@ fn stdout_write_error_disables_stdout() {
 /// order. Duplicates are allowed (and counted).
 #[test]
 fn sigkill_loses_no_line() {
-    const LINES: usize = 30000;
+    let (lost, dups, total, files) = kill_run(&ours("s6-log"), "ours");
+    println!("sigkill_loses_no_line: ours: {LINES} lines, {total} logged, {dups} duplicates, {files} files");
+    eprintln!("sigkill_loses_no_line: ours: {LINES} lines, {total} logged, {dups} duplicates, {files} files");
+    assert_eq!(lost, 0);
+    if have_real_s6() {
+        // For comparison only: the real s6-log reads ahead of what it writes.
+        let (lost, dups, total, _) = kill_run(&real("s6-log"), "real");
+        eprintln!("sigkill_loses_no_line: real s6-log for comparison: {total} logged, {lost} lost, {dups} duplicates");
+    }
+}
+
+const LINES: usize = 30000;
+
+/// Feeds `LINES` numbered lines through one pipe while SIGKILLing the logger 20 times; returns
+/// (lines lost, duplicates, lines logged, files). For ours, also asserts that no line is garbled
+/// and that first appearances are in order.
+fn kill_run(bin: &Path, who: &str) -> (usize, usize, usize, usize) {
     let w = TempDir::new("log-kill");
     let (r, wr) = pipe();
     let writer = std::thread::spawn(move || {
@@ -789,12 +805,12 @@ fn sigkill_loses_no_line() {
     });
     let start = |r: &OwnedFd| -> Child {
         let fd = r.try_clone().unwrap();
-        command(ours("s6-log"))
+        command(bin)
             .args(["-b", "n1000", "s4096", "./logdir"])
             .current_dir(w.path())
             .stdin(Stdio::from(fd))
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap()
     };
@@ -806,36 +822,43 @@ fn sigkill_loses_no_line() {
         c.wait().unwrap();
     }
     writer.join().unwrap();
-    let c = start(&r);
+    let mut c = start(&r);
     drop(r);
-    let o = wait_output(c, Duration::from_secs(30));
-    assert!(o.status.success(), "{o:?}");
+    let st = c.wait().unwrap();
+    assert!(st.success(), "{who}: {st:?}");
     // Archives in name (= time) order, then current.
     let d = w.join("logdir");
-    let mut names: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('@')).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('@')).collect();
     names.sort();
     names.push("current".into());
     let mut seen = vec![false; LINES];
     let mut next_new = 0;
-    let mut dups = 0;
-    let mut total = 0;
+    let (mut dups, mut total) = (0, 0);
+    let strict = who == "ours";
     for n in &names {
         let data = std::fs::read(d.join(n)).unwrap();
         for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             total += 1;
             let s = String::from_utf8_lossy(line);
-            let num: usize = s.get(5..11).and_then(|x| x.parse().ok()).unwrap_or_else(|| panic!("garbled line {s:?} in {n}"));
-            assert_eq!(s, format!("line {num:06} {}", "y".repeat(num % 50)), "garbled line in {n}");
+            let Some(num) = s.get(5..11).and_then(|x| x.parse::<usize>().ok()).filter(|&n| n < LINES) else {
+                assert!(!strict, "garbled line {s:?} in {n}");
+                continue;
+            };
+            if strict {
+                assert_eq!(s, format!("line {num:06} {}", "y".repeat(num % 50)), "garbled line in {n}");
+            }
             if seen[num] {
                 dups += 1;
             } else {
-                assert_eq!(num, next_new, "first appearances out of order (line {num} in {n})");
+                if strict {
+                    assert_eq!(num, next_new, "first appearances out of order (line {num} in {n})");
+                }
                 seen[num] = true;
                 next_new += 1;
             }
         }
     }
-    assert_eq!(next_new, LINES, "lines lost: first missing is {next_new}");
-    println!("sigkill_loses_no_line: {LINES} lines, {total} logged, {dups} duplicates, {} files", names.len());
-    eprintln!("sigkill_loses_no_line: {LINES} lines, {total} logged, {dups} duplicates, {} files", names.len());
+    let lost = seen.iter().filter(|&&x| !x).count();
+    (lost, dups, total, names.len())
 }

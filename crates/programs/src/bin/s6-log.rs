@@ -404,7 +404,12 @@ impl Logdir {
                     let last = self.buf[r - 1];
                     self.buf.drain(..r);
                     if ld::rotate_after_write(self.b, self.spec.tolerance, self.spec.size, last) {
-                        self.start_rotation(env);
+                        // The rotation itself runs once the main loop has had a chance to
+                        // consume the input now written (fsync takes time; a SIGKILL during it
+                        // would otherwise duplicate these lines in the successor).
+                        self.rstate = RotState::Sync;
+                        self.deadline = 0;
+                        return;
                     }
                 }
                 Err(e) if is_errno(&e, merit_sys::flags::EAGAIN) => return,
@@ -937,6 +942,11 @@ fn main() {
             l.flush(&env);
         }
         input.consume_if_flushed(&out);
+        for l in out.logdirs.iter_mut() {
+            if l.rstate == RotState::Sync && l.due(mono_ms()) {
+                l.rotator(&env);
+            }
+        }
         if input.finished && input.pending_consume == 0 && out.idle() {
             break;
         }

@@ -328,7 +328,9 @@ fn fixture_line(i: usize) -> Vec<u8> {
 
 /// `(mode, size, name or @ARCHIVE.s/.u)` for every entry, sorted, and the archives' contents in
 /// name order, and current's content.
-fn listing(dir: &Path) -> (u32, Vec<(u32, u64, String)>, Vec<Vec<u8>>) {
+type Listing = (u32, Vec<(u32, u64, String)>, Vec<Vec<u8>>);
+
+fn listing(dir: &Path) -> Listing {
     let dmode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o7777;
     let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
@@ -861,4 +863,60 @@ fn kill_run(bin: &Path, who: &str) -> (usize, usize, usize, usize) {
     }
     let lost = seen.iter().filter(|&&x| !x).count();
     (lost, dups, total, names.len())
+}
+
+#[test]
+fn long_lines_and_file_stdin_vs_real() {
+    let mut input = vec![b'A'; 20000];
+    input.push(b'\n');
+    input.extend_from_slice(&[b'B'; 9000]);
+    input.extend_from_slice(b"\nshort\n");
+    input.extend_from_slice(&[b'C'; 8192]);
+    input.push(b'\n');
+    for l in ["0", "20000", "8192", "9000", "8191", "8193"] {
+        same_as_real(&["-l", l, "1"], &input);
+    }
+    // stdin a regular file (plain reads): same archive sizes as s6's 8192-byte input buffer.
+    let w = TempDir::new("log-file");
+    let seq: Vec<u8> = (1..=3000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+    std::fs::write(w.join("seq"), &seq).unwrap();
+    for (who, bin) in bins() {
+        let o = command(&bin)
+            .args(["s4096", &format!("./{who}")])
+            .current_dir(w.path())
+            .stdin(std::fs::File::open(w.join("seq")).unwrap())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let l = listing(&w.join(who));
+        assert_eq!(
+            l.1,
+            rows(&[(0o744, 8188, "@ARCHIVE.s"), (0o744, 5705, "@ARCHIVE.s"), (0o744, 0, "current"), (0o644, 0, "lock"), (0o644, 0, "state")]),
+            "{who}"
+        );
+        assert_eq!(l.2.concat(), seq);
+    }
+}
+
+#[test]
+fn local_stamp_agrees_with_tai64nlocal() {
+    let w = TempDir::new("log-tz");
+    for tz in ["UTC", "Asia/Kolkata", "America/New_York"] {
+        let mut c = command(ours("s6-log"));
+        c.args(["t", "T", "1"]).current_dir(w.path()).env("TZ", tz).stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        let line = String::from_utf8(o.stdout).unwrap();
+        // "@LABEL YYYY-MM-DD HH:MM:SS.nnnnnnnnn  hello\n": converting the label gives the stamp.
+        let (label, rest) = line.split_at(25);
+        let (stamp, text) = rest[1..].split_at(29);
+        assert_eq!(text, "  hello\n");
+        let mut c = command(ours("s6-tai64nlocal"));
+        c.env("TZ", tz).stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(format!("{label} x\n").as_bytes()).unwrap();
+        let conv = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+        assert_eq!(conv, format!("{stamp} x\n"), "TZ={tz}");
+    }
 }

@@ -25,6 +25,7 @@
 //! * very large counted repetitions (e.g. `a{32767}`) may exceed the crate's compiled-size limit
 //!   and be rejected, where glibc accepts anything up to 32767;
 //! * `[=c=]` and `[.c.]` accept a single byte only (as glibc does in the C locale).
+//!
 //! Since s6-log only asks "does it match", leftmost-longest versus leftmost-first semantics
 //! make no difference.
 
@@ -88,8 +89,7 @@ impl<'a> Parser<'a> {
         // The last atom, not yet appended, with whether it already carries a repetition and
         // whether it may take one at all (anchors may not).
         let mut last: Option<(String, bool, bool)> = None;
-        loop {
-            let Some(c) = self.peek() else { break };
+        while let Some(c) = self.peek() {
             match c {
                 b'|' => break,
                 b')' if self.depth > 0 => break,

@@ -27,6 +27,7 @@
 //!   - a partial line larger than half the pipe capacity (only possible with `-l 0` or a limit
 //!     above that) is read into memory to avoid a deadlock; such a line can be lost by a
 //!     SIGKILL while incomplete.
+//!
 //!   When stdin is not a pipe (`tee` fails with EINVAL: a file, a socket, a tty), s6-log falls
 //!   back to plain reads with s6's semantics, including `-b`.
 //! * **Processors always get fd 5** (`newstate`). In 2.11.3.2 a processor of a single-logdir
@@ -581,8 +582,8 @@ impl Input {
             return false;
         }
         match self.mode {
-            Mode::Pipe { .. } => self.pending_consume == 0 && self.recheck.is_none() && !(self.blocking && !out.idle()),
-            _ => !(self.blocking && !out.idle()),
+            Mode::Pipe { .. } => self.pending_consume == 0 && self.recheck.is_none() && (!self.blocking || out.idle()),
+            _ => !self.blocking || out.idle(),
         }
     }
 
@@ -980,11 +981,7 @@ fn main() {
         if p[0].can_read {
             while let Ok(Some(sig)) = signal::read_signal(sigfd.as_raw_fd()) {
                 match sig {
-                    signal::SIGTERM => {
-                        if !opts.ignore_term {
-                            input.stop();
-                        }
-                    }
+                    signal::SIGTERM if !opts.ignore_term => input.stop(),
                     signal::SIGHUP => input.stop(),
                     signal::SIGALRM => {
                         for l in out.logdirs.iter_mut() {

@@ -54,6 +54,7 @@ fn pid_namespace_boot_and_telinit_0() {
     b.telinit("0");
     let st = b.wait_end(Duration::from_secs(40));
     assert!(st.is_some(), "init did not end after telinit 0");
+    assert_halted(&st.unwrap(), &b.console_text());
     for n in &names {
         let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
         assert!(log.ends_with(&format!("{n} last line\n")), "{n}: last line missing; log ends {:?}", &log[log.len().saturating_sub(80)..]);
@@ -89,7 +90,7 @@ fn shutdown_requested_twice_is_one_shutdown() {
     // The namespace may already be gone: a third request is best effort.
     let _ = b.nsenter(&[ours("init").to_str().unwrap(), "telinit", "0"]);
     let st = b.wait_end(Duration::from_secs(40)).expect("init did not end after telinit 0");
-    assert!(st.success(), "{st:?}\n{}", b.console_text());
+    assert_halted(&st, &b.console_text());
     assert_eq!(std::fs::read_to_string(&record).unwrap(), "rc.shutdown halt\n", "rc.shutdown runs once");
     for n in &names {
         let f = finished(&root, n);

@@ -20,6 +20,8 @@ fn main_service(root: &std::path::Path, body: &str) {
 
 /// The main service exits 3 after a moment: the others are stopped (the logged one's last
 /// line reaches its log) and the namespace's PID 1 exits 3, which unshare passes on.
+/// Container mode comes from the root's `/.dockerenv` here (the flag and MERIT_CONTAINER=1
+/// are used by the other tests).
 #[test]
 fn main_service_exit_code_becomes_the_containers() {
     if !can_unshare() {
@@ -33,7 +35,9 @@ fn main_service_exit_code_becomes_the_containers() {
     logger(&root, "web");
     service(&root, "worker", "exec sleep 100000");
     finish_recorder(&root, "worker");
-    let mut b = boot(&root, Boot { args: &["--container"], ..Boot::default() });
+    // No flag: detected as a container by the root's /.dockerenv, as Docker makes it.
+    std::fs::write(root.join(".dockerenv"), "").unwrap();
+    let mut b = boot(&root, Boot::default());
     let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end");
     let console = b.console_text();
     assert_eq!(st.code(), Some(3), "{st:?}\n{console}");

@@ -111,7 +111,7 @@ fn install_lays_out_a_bootable_root() {
     let out = b.nsenter(&[sbin.join("telinit").to_str().unwrap(), "0"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = b.wait_end(Duration::from_secs(30)).expect("the installed init did not end after telinit 0");
-    assert!(st.success(), "{st:?}\n{}", b.console_text());
+    assert_halted(&st, &b.console_text());
     assert!(processes_under(&dest).is_empty(), "processes left: {:?}", processes_under(&dest));
 }
 

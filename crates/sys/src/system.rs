@@ -120,12 +120,13 @@ pub fn chmod(p: &Path, mode: u32) -> Result<()> {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
 }
 
-/// Is the kernel telling us we run in a container? (`container` in the environment, as
+/// Are we told that we run in a container? (`container` in the environment, as
 /// systemd-nspawn, podman and LXC set it; Docker's `/.dockerenv`; podman's `/run/.containerenv`.)
-pub fn in_container() -> bool {
-    std::env::var_os("container").is_some()
-        || Path::new("/.dockerenv").exists()
-        || Path::new("/run/.containerenv").exists()
+/// The files are looked for under `root`, the root of the system being booted: a system
+/// booted in a folder is not a container because the host happens to be one.
+pub fn in_container(root: &Path) -> bool {
+    let under = |p: &str| if root.as_os_str().is_empty() { Path::new(p).to_path_buf() } else { root.join(p.trim_start_matches('/')) };
+    std::env::var_os("container").is_some() || under("/.dockerenv").exists() || under("/run/.containerenv").exists()
 }
 
 pub use libc::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RELATIME};

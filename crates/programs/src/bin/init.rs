@@ -219,7 +219,7 @@ fn stage1(args: &[String]) -> ! {
     signal::block(&HELD);
     let layout = Layout::from_env(root);
     let pid1 = merit_sys::getpid() == 1;
-    let container = container || (pid1 && system::in_container());
+    let container = container || (pid1 && system::in_container(&layout.root));
     let s = Stage1 { layout, container, log_stdout };
     let _ = merit_sys::process::setsid();
     let _ = std::env::set_current_dir("/");

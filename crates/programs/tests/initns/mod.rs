@@ -152,6 +152,13 @@ impl Booted {
     }
 }
 
+/// How a non-container init ends in a PID namespace: its reboot(2) (halt or poweroff) makes the
+/// kernel end the namespace's PID 1 with SIGINT, which unshare passes on.
+pub fn assert_halted(st: &std::process::ExitStatus, console: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(st.signal(), Some(libc::SIGINT), "{st:?}: not ended by reboot(2)\n{console}");
+}
+
 impl Drop for Booted {
     fn drop(&mut self) {
         // Killing the namespace's PID 1 ends every process in it. Checked first: its parent

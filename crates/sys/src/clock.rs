@@ -30,6 +30,9 @@ pub struct BrokenDown {
     pub second: u32,
 }
 
+// libc marks `time_t` deprecated on musl (its width changed in musl 1.2); on x86_64 it is 64
+// bits on both musl and glibc, which is what we pass.
+#[allow(deprecated)]
 pub fn broken_down(unix: i64, utc: bool) -> Option<BrokenDown> {
     // SAFETY: tm is plain data; zeroed is a valid value.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };

@@ -568,10 +568,13 @@ struct Input {
     big: bool,
 }
 
-/// s6-log reads stdin through an 8192-byte buffer: at most that much input (partial line
-/// included) is processed per round, which decides how many bytes each logdir write carries and
-/// hence the archive sizes when lines arrive in bulk. merit uses the same window.
-const INPUT_WINDOW: usize = 8192;
+/// s6-log reads stdin through an 8192-byte circular buffer, 8191 bytes usable, which it empties
+/// after each read (the partial last line moves to a separate line buffer): every read asks for
+/// 8191 new bytes, and a round processes the held partial line plus those bytes. That decides
+/// how many bytes each logdir write carries and hence the archive sizes when lines arrive in
+/// bulk (strace: `readv(0, [{.., 1}, {.., 8190}]) = 8191` after a partial line of 9 bytes).
+/// merit uses the same window.
+const INPUT_WINDOW: usize = 8191;
 
 const RECHECK_MIN_MS: u64 = 1;
 const RECHECK_MAX_MS: u64 = 50;
@@ -647,7 +650,10 @@ impl Input {
         match &self.mode {
             Mode::Pipe { pr, pw, cap } => {
                 let (pr, pw, cap) = (pr.as_raw_fd(), pw.as_raw_fd(), *cap);
-                let len = if self.big { cap } else { INPUT_WINDOW.min(cap) };
+                // The partial line seen last time is still in the pipe (unless held in memory):
+                // peek at it plus a full window of new bytes, as s6 reads.
+                let in_pipe = self.partial.saturating_sub(self.held.len());
+                let len = if self.big { cap } else { (in_pipe + INPUT_WINDOW).min(cap) };
                 match logio::tee(0, pw, len) {
                     Err(e) if is_errno(&e, 22) => {
                         // EINVAL: stdin is not a pipe. Fall back to plain reads.
@@ -786,13 +792,7 @@ impl Input {
     fn read_plain(&mut self, out: &mut Outputs, env: &Env) {
         let mut chunk = [0u8; 65536];
         // After a signal, read one byte at a time so as not to swallow what follows the line.
-        let want = if self.stopping {
-            1
-        } else if self.buf.len() < INPUT_WINDOW {
-            INPUT_WINDOW - self.buf.len()
-        } else {
-            INPUT_WINDOW
-        };
+        let want = if self.stopping { 1 } else { INPUT_WINDOW };
         match fd::read(0, &mut chunk[..want]) {
             Ok(0) => {
                 let partial = std::mem::take(&mut self.buf);

@@ -24,6 +24,18 @@
 //!
 //! Under a root prefix (`--root DIR` or `MERIT_ROOT`), every path lives under DIR (init neither
 //! chroots nor pivots) and `MERIT_ROOT` is exported to everything it starts.
+//!
+//! Container mode (`--container`, `MERIT_CONTAINER=1`, or PID 1 with `container` in the
+//! environment or a `/.dockerenv` or `/run/.containerenv` under the root): no mounts; SIGTERM
+//! means "stop"; a service with a `merit-main` file gets a `finish` wrapper (`init main-finish`)
+//! that records its exit code and stops the container, whose exit status it becomes (a shutdown
+//! already under way keeps 0). `--log-stdout`: no catch-all logger, output stays on init's stdout.
+//!
+//! Robustness rules: stage 1 never panics (its stderr may be a FIFO without a reader: messages
+//! go to the console descriptor it keeps); a missing or unrunnable `rc.init` is replaced by the
+//! built-in `init copy-enabled`; state left in `/run/merit` by an earlier boot is removed; the
+//! scripts call `"$MERIT_INIT"` (our own path, exported) since a busybox shell may prefer its
+//! own `init` applet.
 
 use merit_programs::svdir;
 use merit_programs::tree::{self, Tree};

@@ -127,3 +127,28 @@ fn telinit_under_a_root_prefix_never_falls_back_to_pid_1() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("no init running under"), "{stale:?}");
     }
 }
+
+/// A shutdown requested before the scanner listens (rc.init signals PID 1 at once, while
+/// stage 1 may still be running) is not lost: stage 1 keeps the signals blocked across the
+/// exec of s6-svscan, which finds it pending and shuts down.
+#[test]
+fn shutdown_requested_during_stage_1_is_kept_pending() {
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-early");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    service(&root, "a", "exec sleep 100000");
+    let record = root.join("var/log/rc.shutdown");
+    write_exec(&root.join("etc/s6/rc.init"), "#!/bin/sh\nkill -USR2 1\n\"$MERIT_INIT\" copy-enabled\n");
+    write_exec(
+        &root.join("etc/s6/rc.shutdown"),
+        &format!("#!/bin/sh\necho \"rc.shutdown $1\" >> {}\n", record.display()),
+    );
+    let mut b = boot(&root, Boot::default());
+    let st = b.wait_end(Duration::from_secs(30)).expect("the early shutdown request was lost");
+    assert_halted(&st, &b.console_text());
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "rc.shutdown halt\n");
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}

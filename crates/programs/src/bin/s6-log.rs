@@ -136,6 +136,8 @@ struct Logdir {
     _lock: OwnedFd,
     /// Bytes in `current`.
     b: u64,
+    /// Offset in `current` up to which writeback has been started (see `WRITEBACK_STEP`).
+    kicked: u64,
     rstate: RotState,
     /// Monotonic ms before which nothing is retried (0 = none).
     deadline: u64,
@@ -144,6 +146,10 @@ struct Logdir {
     /// The clock as last read for this logdir (archive names).
     stamp: Tain,
 }
+
+/// Every this many bytes appended to `current`, its writeback is started (sync_file_range),
+/// without waiting for it.
+const WRITEBACK_STEP: u64 = 1 << 20;
 
 /// `DIR/NAME` as s6 builds it (textually), for messages.
 fn dpath(dir: &[u8], name: &str) -> Vec<u8> {
@@ -255,6 +261,7 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
         fd,
         _lock: lock,
         b,
+        kicked: b,
         rstate: RotState::Writable,
         deadline: 0,
         pid: 0,
@@ -316,6 +323,7 @@ impl Logdir {
                     Ok(f) => {
                         self.fd = f;
                         self.b = 0;
+                        self.kicked = 0;
                         Ok(())
                     }
                     Err(e) => Err(unable(&[b"open_append ", &dpath(&d, "current")], &e)),
@@ -404,6 +412,12 @@ impl Logdir {
                     self.b += r as u64;
                     let last = self.buf[r - 1];
                     self.buf.drain(..r);
+                    if self.b >= self.kicked + WRITEBACK_STEP {
+                        // Not a semantic change: the data only reaches the disk sooner, and the
+                        // rotation's fsync of a large `current` has little left to wait for.
+                        let _ = logio::start_writeback(self.fd.as_raw_fd(), self.kicked, self.b - self.kicked);
+                        self.kicked = self.b;
+                    }
                     if ld::rotate_after_write(self.b, self.spec.tolerance, self.spec.size, last) {
                         // The rotation itself runs once the main loop has had a chance to
                         // consume the input now written (fsync takes time; a SIGKILL during it
@@ -556,6 +570,8 @@ struct Input {
     /// Read mode: bytes read and not yet processed (a partial line).
     /// Pipe mode: scratch buffer for the copy.
     buf: Vec<u8>,
+    /// Pipe mode: where consumed input is read to (kept across rounds).
+    scratch: Vec<u8>,
     /// Pipe mode: a partial line read (consumed) into memory because it was too large.
     held: Vec<u8>,
     /// Pipe mode: bytes processed but not yet consumed from stdin.
@@ -621,9 +637,10 @@ impl Input {
                 Next::NeedMore => 0,
             }
         } else {
-            let (ranges, used) = lines::split_all(data, self.linelimit);
-            for r in ranges {
-                out.process_line(&data[r], env);
+            let mut used = 0;
+            while let Next::Line { len, consumed, .. } = lines::next_line(&data[used..], self.linelimit) {
+                out.process_line(&data[used..used + len], env);
+                used += consumed;
             }
             used
         }
@@ -688,8 +705,12 @@ impl Input {
     /// Processes a copy of `n` bytes obtained with a window of `len`. Returns true when the
     /// window was full without a line and should be widened immediately.
     fn after_tee(&mut self, pr: RawFd, n: usize, len: usize, cap: usize, out: &mut Outputs, env: &Env) -> bool {
-        // Read the whole copy (the private pipe is empty before each tee).
-        let mut data = std::mem::take(&mut self.held);
+        // Read the whole copy (the private pipe is empty before each tee), after the held part,
+        // into the scratch buffer (kept across rounds).
+        let mut data = std::mem::take(&mut self.buf);
+        data.clear();
+        data.extend_from_slice(&self.held);
+        self.held.clear();
         let held_len = data.len();
         data.resize(held_len + n, 0);
         let mut got = 0;
@@ -710,11 +731,13 @@ impl Input {
                 self.partial = 0;
             }
             self.big = false;
+            self.buf = data;
             return false;
         }
         if got == len && !self.big && len < cap {
             self.big = true;
             self.held = data[..held_len].to_vec();
+            self.buf = data;
             return true;
         }
         // No complete line: `data` is one partial line; nothing to consume yet.
@@ -739,6 +762,7 @@ impl Input {
             self.recheck = None;
         } else {
             self.held = data[..held_len].to_vec();
+            self.buf = data;
             let backoff = match self.recheck {
                 Some((_, b, _)) => (b * 2).min(RECHECK_MAX_MS),
                 None => RECHECK_MIN_MS,
@@ -790,19 +814,23 @@ impl Input {
     }
 
     fn read_plain(&mut self, out: &mut Outputs, env: &Env) {
-        let mut chunk = [0u8; 65536];
         // After a signal, read one byte at a time so as not to swallow what follows the line.
         let want = if self.stopping { 1 } else { INPUT_WINDOW };
-        match fd::read(0, &mut chunk[..want]) {
+        // Read after the held partial line, into the same buffer (kept across rounds).
+        let old = self.buf.len();
+        self.buf.resize(old + want, 0);
+        let r = fd::read(0, &mut self.buf[old..]);
+        self.buf.truncate(old + *r.as_ref().unwrap_or(&0));
+        match r {
             Ok(0) => {
                 let partial = std::mem::take(&mut self.buf);
                 self.at_eof(&partial, out, env);
             }
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                let data = std::mem::take(&mut self.buf);
+            Ok(_) => {
+                let mut data = std::mem::take(&mut self.buf);
                 let used = self.take_lines(&data, out, env);
-                self.buf = data[used..].to_vec();
+                data.drain(..used);
+                self.buf = data;
                 self.partial = self.buf.len();
                 if self.finished {
                     self.buf.clear();
@@ -824,10 +852,13 @@ impl Input {
         if self.pending_consume == 0 || !out.flushed() {
             return;
         }
-        let mut scratch = vec![0u8; self.pending_consume.min(65536)];
+        let want = self.pending_consume.min(65536);
+        if self.scratch.len() < want {
+            self.scratch.resize(want, 0);
+        }
         while self.pending_consume > 0 {
-            let k = self.pending_consume.min(scratch.len());
-            match fd::read(0, &mut scratch[..k]) {
+            let k = self.pending_consume.min(self.scratch.len());
+            match fd::read(0, &mut self.scratch[..k]) {
                 Ok(0) | Err(_) => {
                     self.pending_consume = 0;
                 }
@@ -931,6 +962,7 @@ fn main() {
         finished: false,
         stopping: false,
         buf: Vec::new(),
+        scratch: Vec::new(),
         held: Vec::new(),
         pending_consume: 0,
         partial: 0,

@@ -1,11 +1,15 @@
-//! Shared helpers of the merit programs.
+//! The merit programs ([`cmd`], one module each) and their shared helpers.
 //!
+//! * [`cmd`]: every program's `main`, and the table the multi-call binary `merit` dispatches on.
+//! * [`exe`]: our own executable and the programs next to it (whether or not we run as `merit`).
 //! * [`msg`]: `PROG: fatal: ...` / `warning` / `usage` diagnostics and exit helpers.
 //! * [`getopt`]: command-line parsing identical to skalibs' `subgetopt_r`.
 //! * [`svdir`]: client operations on a service directory (control FIFO, status file, lock
 //!   probe, listening to `event/`), shared by `s6-svc`, `s6-svok`, `s6-svwait` and later
 //!   `s6-svscanctl` and the `service` front end.
 
+pub mod cmd;
+pub mod exe;
 pub mod getopt;
 pub mod msg;
 pub mod skeleton;

@@ -1,0 +1,27 @@
+//! `merit`: the multi-call binary. Runs the program named by the basename of `argv[0]` (see
+//! [`merit_programs::cmd`]): installed as one file with a symlink `NAME -> merit` per program
+//! (and `telinit`, `halt`, `poweroff`, `reboot` for `init`), so that every process of a
+//! supervision tree maps the same executable and shares its pages.
+
+use std::os::unix::ffi::OsStrExt;
+
+fn main() {
+    let arg0 = std::env::args_os().next().unwrap_or_default();
+    let name = arg0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
+    if let Some(main) = merit_programs::cmd::lookup(name) {
+        merit_programs::exe::set_multicall();
+        return main();
+    }
+    let mut m = String::from("merit: usage: PROGRAM [ARGS...], through a link PROGRAM -> merit (argv[0] names the program); programs:\n");
+    for (p, _) in merit_programs::cmd::PROGRAMS {
+        let aliases: Vec<&str> = merit_programs::cmd::ALIASES.iter().filter(|(_, t)| t == p).map(|(a, _)| *a).collect();
+        if aliases.is_empty() {
+            m += &format!("  {p}\n");
+        } else {
+            m += &format!("  {p} (also {})\n", aliases.join(", "));
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(m.as_bytes());
+    std::process::exit(100);
+}

@@ -1,0 +1,804 @@
+//! merit's `init`: stage 1 of a Mere-style boot, the shutdown stages, and `telinit`.
+//!
+//! ```text
+//! init [--root DIR] [--container] [--log-stdout] [--grace SECONDS]   stage 1 (PID 1)
+//! telinit 0|6|7 ; halt ; poweroff ; reboot          request a shutdown (also: init telinit N)
+//! init copy-enabled       copy every enabled service into the scan directory, then rescan
+//! init skeleton DESTDIR   lay out DESTDIR/etc/s6 (rc.init, rc.shutdown, init-services, ...)
+//! init shutdown ACTION    the orderly teardown (run by the scanner's signal scripts)
+//! init finish             the last stage (the scanner's .s6-svscan/finish)
+//! init main-finish CODE SIG DIR   finish wrapper of a container's main service
+//! ```
+//!
+//! How a shutdown travels: `telinit` writes the action into `/s6/run/.shutdown` and sends PID 1
+//! a signal that names it (SIGUSR2 halt, SIGUSR1 poweroff, SIGINT reboot; SIGTERM means
+//! "stop" in a container and poweroff otherwise). Stage 1 blocks those signals before anything
+//! else and keeps them blocked across the exec of `s6-svscan`, so a request made before the
+//! scanner listens stays pending and is acted upon as soon as it does. The scanner runs
+//! `.s6-svscan/SIG*`, which runs `init shutdown ACTION`: services are brought down (each within
+//! its `timeout-kill`, and all within the grace period, after which they are SIGKILLed), their
+//! loggers drain their pipes and exit, then the catch-all logger; the scanner then execs
+//! `.s6-svscan/finish` = `init finish`, which runs `/etc/s6/rc.shutdown ACTION`, TERMs then KILLs
+//! what remains, syncs, unmounts, and calls reboot(2) (in a container: exits with the main
+//! service's code).
+//!
+//! Under a root prefix (`--root DIR` or `MERIT_ROOT`), every path lives under DIR (init neither
+//! chroots nor pivots) and `MERIT_ROOT` is exported to everything it starts.
+//!
+//! Container mode (`--container`, `MERIT_CONTAINER=1`, or PID 1 with `container` in the
+//! environment or a `/.dockerenv` or `/run/.containerenv` under the root): no mounts; SIGTERM
+//! means "stop"; a service with a `merit-main` file gets a `finish` wrapper (`init main-finish`)
+//! that records its exit code and stops the container, whose exit status it becomes (a shutdown
+//! already under way keeps 0). `--log-stdout`: no catch-all logger, output stays on init's stdout.
+//!
+//! Robustness rules: stage 1 never panics (its stderr may be a FIFO without a reader: messages
+//! go to the console descriptor it keeps); a missing or unrunnable `rc.init` is replaced by the
+//! built-in `init copy-enabled`; state left in `/run/merit` by an earlier boot is removed; the
+//! scripts call `"$MERIT_INIT"` (our own path, exported) since a busybox shell may prefer its
+//! own `init` applet.
+
+use crate::svdir;
+use crate::tree::{self, Tree};
+use merit_sys::signal;
+use merit_sys::system::{self, RebootAction};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, IntoRawFd};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const PATH: &str = "/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin";
+/// The signals stage 1 blocks so that they reach the scanner.
+const HELD: [i32; 11] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30];
+/// Owner of /s6/uncaught-logs (nobody).
+const NOBODY: u32 = 65534;
+
+/// The console as stage 1 keeps it for the scanner (`-X`): once stdout and stderr point at the
+/// catch-all logger's FIFO, whose reader may not run yet, stage 1 speaks there instead.
+static CONSOLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// Says something on stderr (or stage 1's console), never failing: PID 1 must not panic on
+/// EPIPE or a closed descriptor.
+fn say(msg: &str) {
+    let line = format!("init: {msg}\n");
+    let fd = match CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
+        -1 => 2,
+        c => c,
+    };
+    let _ = merit_sys::fd::write_all(fd, line.as_bytes());
+}
+
+/// Where everything is, under the root prefix.
+struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    fn from_env(flag: Option<PathBuf>) -> Layout {
+        let root = flag.or_else(|| std::env::var_os("MERIT_ROOT").map(PathBuf::from)).unwrap_or_default();
+        Layout { root }
+    }
+    fn p(&self, abs: &str) -> PathBuf {
+        tree::under(&self.root, Path::new(abs))
+    }
+    fn scan(&self) -> PathBuf {
+        self.p("/s6/run")
+    }
+    fn state(&self) -> PathBuf {
+        self.p("/run/merit")
+    }
+    fn tree(&self) -> Tree {
+        Tree::new(
+            &self.root,
+            Path::new(tree::DEFAULT_SCAN),
+            Path::new(tree::DEFAULT_AVAILABLE),
+            Path::new(tree::DEFAULT_ENABLED),
+        )
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn grace_ms() -> u64 {
+    std::env::var("MERIT_GRACE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map_or(10_000, |s| (s * 1000.0) as u64)
+}
+
+/// Our own directory, so that our programs come first on PATH (that of `/proc/self/exe`, which
+/// is the multi-call binary `merit` when we were started through the link `init -> merit`).
+fn own_dir() -> Option<PathBuf> {
+    crate::exe::dir()
+}
+
+pub fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let prog = args.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
+    match prog.as_str() {
+        "telinit" => std::process::exit(telinit(args.get(1).map(String::as_str), &args)),
+        "halt" => std::process::exit(telinit(Some("0"), &args)),
+        "reboot" => std::process::exit(telinit(Some("6"), &args)),
+        "poweroff" => std::process::exit(telinit(Some("7"), &args)),
+        _ => {}
+    }
+    match args.get(1).map(String::as_str) {
+        Some("telinit") => std::process::exit(telinit(args.get(2).map(String::as_str), &args[1..])),
+        Some("copy-enabled") => std::process::exit(copy_enabled()),
+        Some("skeleton") => match args.get(2) {
+            Some(d) => match crate::skeleton::lay_out(Path::new(d)) {
+                Ok(()) => std::process::exit(0),
+                Err(e) => {
+                    say(&format!("unable to lay out {d}/etc/s6: {e}"));
+                    std::process::exit(111)
+                }
+            },
+            None => usage(),
+        },
+        Some("shutdown") => std::process::exit(shutdown(args.get(2).map(String::as_str).unwrap_or("poweroff"))),
+        Some("finish") => finish(),
+        Some("main-finish") => std::process::exit(main_finish(&args[2..])),
+        _ => stage1(&args[1..]),
+    }
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: init [--root DIR] [--container] [--log-stdout] [--grace SECONDS]\n       init telinit 0|6|7 | copy-enabled | skeleton DESTDIR | shutdown ACTION | finish"
+    );
+    std::process::exit(100)
+}
+
+// ---------------------------------------------------------------------------------------------
+// telinit
+
+fn telinit(arg: Option<&str>, _args: &[String]) -> i32 {
+    let (action, sig) = match arg {
+        Some("0") => ("halt", signal::SIGUSR2),
+        Some("6") => ("reboot", signal::SIGINT),
+        Some("7") => ("poweroff", signal::SIGUSR1),
+        other => {
+            println!("Unsupported signal: {}", other.unwrap_or(""));
+            return 1;
+        }
+    };
+    let l = Layout::from_env(None);
+    // Kept for rc.shutdown (best effort: /s6 may not be mounted yet; the signal carries the
+    // action anyway).
+    let _ = std::fs::write(l.scan().join(".shutdown"), format!("{action}\n"));
+    let pid = target_pid(&l);
+    if pid == 0 {
+        eprintln!("telinit: no init running under {}", l.root.display());
+        return 111;
+    }
+    if let Err(e) = signal::kill(pid, sig) {
+        eprintln!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e));
+        return 111;
+    }
+    0
+}
+
+/// PID 1, or under a root prefix the pid that stage 1 recorded, once checked to still be a
+/// merit init or s6-svscan working in that root's scan directory. Under a root prefix there
+/// is no fallback to PID 1: a recorded pid may be PID 1 *of a namespace*, and the same number
+/// seen from outside it is the host's init, which must never receive a shutdown signal meant
+/// for a system in a folder.
+fn target_pid(l: &Layout) -> i32 {
+    if l.root.as_os_str().is_empty() {
+        return 1;
+    }
+    let recorded = std::fs::read_to_string(l.state().join("pid")).ok().and_then(|s| s.trim().parse::<i32>().ok());
+    match recorded {
+        Some(p) if p > 0 && is_our_init(p, &l.scan()) => p,
+        _ => 0,
+    }
+}
+
+/// `pid` runs our init (or the scanner it became) with `scan` as its working directory.
+fn is_our_init(pid: i32, scan: &Path) -> bool {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+    matches!(comm.trim(), "init" | "s6-svscan") && cwd.is_some() && cwd == scan.canonicalize().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// stage 1
+
+struct Stage1 {
+    layout: Layout,
+    container: bool,
+    log_stdout: bool,
+}
+
+fn stage1(args: &[String]) -> ! {
+    let mut root = None;
+    let mut container = env_flag("MERIT_CONTAINER");
+    let mut log_stdout = env_flag("MERIT_LOG_STDOUT");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--root" => root = Some(PathBuf::from(it.next().cloned().unwrap_or_else(|| usage()))),
+            "--container" => container = true,
+            "--log-stdout" => log_stdout = true,
+            "--grace" => std::env::set_var("MERIT_GRACE", it.next().cloned().unwrap_or_else(|| usage())),
+            // The kernel passes unknown command-line words to init: ignore them.
+            _ => {}
+        }
+    }
+    // Hold the shutdown signals from the very start: a telinit before the scanner listens
+    // stays pending across the exec.
+    signal::block(&HELD);
+    let layout = Layout::from_env(root);
+    let pid1 = merit_sys::getpid() == 1;
+    let container = container || (pid1 && system::in_container(&layout.root));
+    let s = Stage1 { layout, container, log_stdout };
+    let _ = merit_sys::process::setsid();
+    let _ = std::env::set_current_dir("/");
+    merit_sys::umask(0o022);
+    s.run()
+}
+
+impl Stage1 {
+    fn run(&self) -> ! {
+        let l = &self.layout;
+        if self.container {
+            for d in ["/s6", "/run"] {
+                if let Err(e) = std::fs::create_dir_all(l.p(d)) {
+                    say(&format!("unable to create {}: {e}", l.p(d).display()));
+                }
+            }
+        } else {
+            self.mount_tmpfs("/run");
+            if !self.mount_tmpfs("/s6") {
+                self.crash("unable to mount a tmpfs on /s6");
+            }
+            self.mount_api("proc", "/proc", "proc", None);
+            self.mount_api("sysfs", "/sys", "sysfs", None);
+            self.mount_api("devtmpfs", "/dev", "devtmpfs", Some("mode=0755"));
+            self.mount_api("devpts", "/dev/pts", "devpts", Some("gid=5,mode=620"));
+            self.mount_api("tmpfs", "/dev/shm", "tmpfs", Some("mode=1777"));
+            if merit_sys::getpid() == 1 && self.layout.root.as_os_str().is_empty() {
+                // Ctrl-Alt-Del: SIGINT to us (held for the scanner: an orderly reboot).
+                let _ = system::ctrl_alt_del_to_sigint();
+            }
+        }
+        // Without /dev/console in the initramfs the kernel started us with no descriptors:
+        // now that /dev is mounted, give 0-2 the console (or /dev/null).
+        console_stdio(&l.p("/dev/console"));
+        // /s6/run from /etc/s6/init-services.
+        let scan = l.scan();
+        if scan.exists() {
+            let _ = std::fs::remove_dir_all(&scan);
+        }
+        if let Err(e) = tree::copy_tree(&l.p("/etc/s6/init-services"), &scan, true) {
+            say(&format!("unable to copy {} to {}: {e}", l.p("/etc/s6/init-services").display(), scan.display()));
+            if std::fs::create_dir_all(&scan).is_err() {
+                self.crash("no scan directory");
+            }
+        }
+        if self.log_stdout {
+            let _ = std::fs::remove_dir_all(scan.join("s6-svscan-log"));
+        }
+        let uncaught = l.p("/s6/uncaught-logs");
+        let made = std::fs::create_dir_all(&uncaught)
+            .and_then(|()| merit_sys::chown(&uncaught, Some(NOBODY), Some(NOBODY)))
+            .and_then(|()| system::chmod(&uncaught, 0o2700));
+        if let Err(e) = made {
+            say(&format!("unable to set up {}: {e}", uncaught.display()));
+        }
+        match std::fs::read_to_string(l.p("/etc/hostname")) {
+            Ok(h) => {
+                let h = h.lines().next().unwrap_or("").trim();
+                if !h.is_empty() {
+                    if let Err(e) = system::sethostname(h.as_bytes()) {
+                        say(&format!("unable to set the hostname: {e}"));
+                    }
+                }
+            }
+            Err(_) => {} // no /etc/hostname: keep the kernel's
+        }
+        self.set_environment();
+        // State of an earlier boot (a container's /run is not a fresh tmpfs): a stale
+        // `shutting-down` would make every shutdown request a no-op, a stale `exit-code` would
+        // become our exit status.
+        let _ = std::fs::remove_dir_all(l.state());
+        let _ = std::fs::create_dir_all(l.state());
+        if self.container {
+            let _ = std::fs::write(l.state().join("container"), "1\n");
+        }
+
+        // The console stays reachable for the scanner's -X.
+        let console = merit_sys::fd::dup_above(2, 3).ok();
+        if let Some(c) = &console {
+            CONSOLE.store(c.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+            let _ = merit_sys::fd::set_cloexec(c.as_raw_fd(), false);
+            // The scanner keeps it (-X): later stages reach the console through it.
+            let _ = std::fs::write(
+                l.state().join("console"),
+                format!("/proc/{}/fd/{}\n", merit_sys::getpid(), c.as_raw_fd()),
+            );
+        }
+        if let Ok(null) = merit_sys::fd::open(Path::new("/dev/null"), merit_sys::flags::O_RDONLY, 0) {
+            let _ = merit_sys::fd::dup2(null.as_raw_fd(), 0);
+        }
+        // stdout/stderr into the catch-all logger's FIFO, opened without waiting for it: a
+        // read end is opened first so that the non-blocking open of the write end succeeds,
+        // then closed (the catch-all logger, the scanner's first service, opens its own).
+        let fifo = scan.join("s6-svscan-log/fifo");
+        if !self.log_stdout {
+            use merit_sys::flags::*;
+            match merit_sys::fd::open(&fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0)
+                .and_then(|r| Ok((r, merit_sys::fd::open(&fifo, O_WRONLY | O_NONBLOCK, 0)?)))
+            {
+                Ok((_r, w)) => {
+                    let _ = merit_sys::fd::set_nonblock(w.as_raw_fd(), false);
+                    let _ = merit_sys::fd::dup2(w.as_raw_fd(), 1);
+                    let _ = merit_sys::fd::dup2(w.as_raw_fd(), 2);
+                }
+                Err(e) => say(&format!("unable to open {}: {e}; output stays on the console", fifo.display())),
+            }
+        }
+        self.spawn_rc_init();
+        let _ = std::env::set_current_dir(&scan);
+        // Recorded once we are in the scan directory, which is what telinit checks under a
+        // root prefix before it signals this pid.
+        let _ = std::fs::write(l.state().join("pid"), format!("{}\n", merit_sys::getpid()));
+        let svscan = crate::exe::sibling("s6-svscan").unwrap_or_else(|| PathBuf::from("s6-svscan"));
+        let mut argv: Vec<CString> = vec![c"s6-svscan".into()];
+        if let Some(c) = &console {
+            if !self.log_stdout {
+                argv.push(c"-X".into());
+                argv.push(CString::new(c.as_raw_fd().to_string()).unwrap_or_default());
+            }
+        }
+        if let Some(c) = console {
+            let _ = c.into_raw_fd(); // handed to the scanner
+        }
+        let e = merit_sys::process::execvp(&svscan.to_string_lossy(), &argv);
+        self.crash(&format!("unable to exec s6-svscan: {}", merit_sys::strerror(&e)))
+    }
+
+    /// tmpfs (mode 0755) on `dir` unless something is mounted there already.
+    fn mount_tmpfs(&self, dir: &str) -> bool {
+        let p = self.layout.p(dir);
+        let _ = std::fs::create_dir_all(&p);
+        if system::is_mount_point(&p) {
+            return true;
+        }
+        let flags = (system::MS_NOSUID | system::MS_NODEV) as u64;
+        match system::mount("tmpfs", &p, "tmpfs", flags, Some("mode=0755")) {
+            Ok(()) => true,
+            Err(e) => {
+                say(&format!("unable to mount a tmpfs on {}: {e}", p.display()));
+                false
+            }
+        }
+    }
+
+    /// An API filesystem, if its directory exists and nothing is mounted there yet.
+    fn mount_api(&self, source: &str, dir: &str, fstype: &str, data: Option<&str>) {
+        let p = self.layout.p(dir);
+        if dir.starts_with("/dev/") && self.layout.p("/dev").is_dir() {
+            let _ = std::fs::create_dir_all(&p);
+        }
+        if !p.is_dir() || system::is_mount_point(&p) {
+            return;
+        }
+        if let Err(e) = system::mount(source, &p, fstype, 0, data) {
+            say(&format!("unable to mount {fstype} on {}: {e}", p.display()));
+        }
+    }
+
+    /// Environment: PATH (our directory first), the envdir /etc/s6/env, MERIT_* settings.
+    fn set_environment(&self) {
+        let keep: Vec<(String, String)> = ["MERIT_GRACE", "MERIT_LOG_STDOUT"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        for (k, _) in std::env::vars_os() {
+            std::env::remove_var(k);
+        }
+        let path = match own_dir() {
+            Some(d) if !PATH.split(':').any(|p| Path::new(p) == d) => format!("{}:{PATH}", d.display()),
+            _ => PATH.to_string(),
+        };
+        std::env::set_var("PATH", path);
+        // How the scripts call us (see skeleton.rs): a plain `init` may be busybox's applet.
+        // Not /proc/self/exe as such: that is `merit` when we run as the multi-call binary,
+        // which must be called by the name `init`.
+        if let Some(me) = crate::exe::named("init", &std::env::args_os().next().unwrap_or_default()) {
+            std::env::set_var("MERIT_INIT", me);
+        }
+        for (k, v) in keep {
+            std::env::set_var(k, v);
+        }
+        if !self.layout.root.as_os_str().is_empty() {
+            std::env::set_var("MERIT_ROOT", &self.layout.root);
+        }
+        if self.container {
+            std::env::set_var("MERIT_CONTAINER", "1");
+        }
+        if self.log_stdout {
+            std::env::set_var("MERIT_LOG_STDOUT", "1");
+        }
+        // s6-envdir -I semantics: a missing directory is fine; each file sets NAME to its first
+        // line (trailing blanks removed), an empty file unsets NAME.
+        if let Ok(rd) = std::fs::read_dir(self.layout.p("/etc/s6/env")) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || name.contains('=') {
+                    continue;
+                }
+                let Ok(v) = std::fs::read(e.path()) else { continue };
+                if v.is_empty() {
+                    std::env::remove_var(&name);
+                    continue;
+                }
+                let line = v.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                let val = String::from_utf8_lossy(line).trim_end().replace('\0', "\n");
+                std::env::set_var(&name, val);
+            }
+        }
+    }
+
+    /// `/etc/s6/rc.init` in the background, in its own session. Whatever it does (fail,
+    /// hang) the boot goes on: the scanner is exec'd right after. When it is missing or cannot
+    /// be run, the built-in `init copy-enabled` takes its place so that the enabled services
+    /// still come up.
+    fn spawn_rc_init(&self) {
+        let rc = self.layout.p("/etc/s6/rc.init");
+        let spawn = |path: &CString, argv: &[CString]| {
+            merit_sys::process::spawn(&merit_sys::process::Spawn {
+                path,
+                argv,
+                fd_moves: &[],
+                lock_wait: None,
+                setsid: true,
+            })
+        };
+        if rc.exists() {
+            let Ok(c) = CString::new(rc.as_os_str().as_encoded_bytes()) else { return };
+            match spawn(&c, std::slice::from_ref(&c)) {
+                Ok(_) => return,
+                Err(e) => say(&format!("unable to start {}: {}", rc.display(), spawn_error(&e))),
+            }
+        } else {
+            say(&format!("{} not found", rc.display()));
+        }
+        say("copying the enabled services (init copy-enabled)");
+        let me = crate::exe::sibling("init");
+        let Some(Ok(me)) = me.map(|p| CString::new(p.into_os_string().into_encoded_bytes())) else {
+            say("unable to find my own executable: enabled services are not started");
+            return;
+        };
+        if let Err(e) = spawn(&me, &[c"init".into(), c"copy-enabled".into()]) {
+            say(&format!("unable to run init copy-enabled: {}", spawn_error(&e)));
+        }
+    }
+
+    /// The crash path: `init-services/.s6-svscan/crash`, else a shell, else wait forever
+    /// (PID 1 must not exit).
+    fn crash(&self, why: &str) -> ! {
+        say(&format!("{why}: running the crash path"));
+        signal::unblock_all();
+        let _ = system::raise_nofile_limit();
+        let crash = self.layout.p("/etc/s6/init-services/.s6-svscan/crash");
+        let c = CString::new(crash.as_os_str().as_encoded_bytes()).unwrap_or_default();
+        let _ = merit_sys::process::execv(&c, std::slice::from_ref(&c));
+        let _ = merit_sys::process::execv(c"/bin/sh", &[c"sh".into(), c"-i".into()]);
+        if merit_sys::getpid() != 1 {
+            std::process::exit(111);
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+}
+
+/// Gives descriptors 0-2, where closed, the console (read-write, not as our controlling
+/// terminal), else /dev/null.
+fn console_stdio(console: &Path) {
+    use merit_sys::flags::*;
+    for fd in 0..3 {
+        if merit_sys::fd::is_open(fd) {
+            continue;
+        }
+        let f = merit_sys::fd::open(console, O_RDWR | O_NOCTTY, 0)
+            .or_else(|_| merit_sys::fd::open(Path::new("/dev/null"), O_RDWR, 0));
+        if let Ok(f) = f {
+            if f.as_raw_fd() == fd {
+                let _ = f.into_raw_fd();
+            } else {
+                let _ = merit_sys::fd::dup2(f.as_raw_fd(), fd);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rc.init built-in
+
+fn spawn_error(e: &merit_sys::process::SpawnError) -> String {
+    match e {
+        merit_sys::process::SpawnError::Fork(e) | merit_sys::process::SpawnError::Exec(_, e) => merit_sys::strerror(e),
+    }
+}
+
+/// Every service of `enabled/` copied into the scan directory (each under a dot-name, then
+/// renamed into place; one already there is kept), then a rescan request. In a container, a
+/// main service's `finish` is wrapped before the rename, so that even a main service that dies
+/// at once is seen as such.
+fn copy_enabled() -> i32 {
+    let l = Layout::from_env(None);
+    let t = l.tree();
+    let container = container_mode(&l);
+    let mut names: Vec<String> = std::fs::read_dir(&t.enabled)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.retain(|n| !n.starts_with('.'));
+    names.sort();
+    let mut failed = 0;
+    for name in names {
+        let src = t.link(&name);
+        let dst = t.supervised_dir(&name);
+        if !src.is_dir() || std::fs::symlink_metadata(&dst).is_ok() {
+            continue;
+        }
+        let tmp = t.scan.join(format!(".{name}.merit-boot-{}", merit_sys::getpid()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let r = tree::copy_tree(&src, &tmp, true)
+            .and_then(|()| if container { mark_main_service(&tmp) } else { Ok(()) })
+            .and_then(|()| std::fs::rename(&tmp, &dst));
+        if let Err(e) = r {
+            let _ = std::fs::remove_dir_all(&tmp);
+            say(&format!("unable to copy {name} into {}: {e}", t.scan.display()));
+            failed += 1;
+        }
+    }
+    match svdir::write_control(&t.scan, svdir::SVSCAN, b"a") {
+        Ok(()) => {}
+        // The scanner is not listening yet: its first scan will see every copy.
+        Err(svdir::ControlError::NotListening) => {}
+        Err(e) => {
+            say(&format!("unable to ask the scanner to rescan {}: {e:?}", t.scan.display()));
+            return 111;
+        }
+    }
+    if failed == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+fn container_mode(l: &Layout) -> bool {
+    env_flag("MERIT_CONTAINER") || l.state().join("container").exists()
+}
+
+/// The file that marks a container's main service.
+const MAIN_MARK: &str = "merit-main";
+
+/// Wraps the `finish` of a main service (a copy that has a `merit-main` file): the wrapper
+/// records the exit code, starts the container's shutdown and exits 125 so that the service is
+/// not restarted.
+fn mark_main_service(dir: &Path) -> std::io::Result<()> {
+    if !dir.join(MAIN_MARK).exists() {
+        return Ok(());
+    }
+    if dir.join("finish").exists() {
+        std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"))?;
+    }
+    std::fs::write(dir.join("finish"), "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" main-finish \"$@\"\n")?;
+    system::chmod(&dir.join("finish"), 0o755)
+}
+
+fn main_finish(args: &[String]) -> i32 {
+    let code: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let sig: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    if Path::new("finish.merit-main").exists() {
+        let _ = std::process::Command::new("./finish.merit-main").args(args).status();
+    }
+    let exit = if code == 256 { 128 + sig } else { code };
+    let l = Layout::from_env(None);
+    // Stopped by a shutdown already under way (SIGTERM to the container, telinit): that
+    // shutdown decides the exit status (0), not the signal the main service died of.
+    if l.state().join("shutting-down").exists() {
+        return 125;
+    }
+    let _ = std::fs::create_dir_all(l.state());
+    let _ = std::fs::write(l.state().join("exit-code"), format!("{exit}\n"));
+    match target_pid(&l) {
+        0 => say("no init to stop"),
+        pid => {
+            let _ = signal::kill(pid, signal::SIGTERM);
+        }
+    }
+    125
+}
+
+// ---------------------------------------------------------------------------------------------
+// shutdown: the orderly teardown, run by the scanner's signal scripts
+
+/// Points our stdout/stderr at init's console (recorded by stage 1; the scanner holds it), else
+/// /dev/console, else /dev/null.
+fn console_output(l: &Layout) {
+    use merit_sys::flags::*;
+    let recorded = std::fs::read_to_string(l.state().join("console")).ok().map(|s| PathBuf::from(s.trim()));
+    let opened = recorded
+        .and_then(|p| merit_sys::fd::open(&p, O_WRONLY | O_CLOEXEC, 0).ok())
+        .or_else(|| merit_sys::fd::open(Path::new("/dev/console"), O_WRONLY | O_NOCTTY | O_CLOEXEC, 0).ok());
+    if let Some(c) = opened {
+        let _ = merit_sys::fd::dup2(c.as_raw_fd(), 1);
+        let _ = merit_sys::fd::dup2(c.as_raw_fd(), 2);
+    } else if let Ok(n) = merit_sys::fd::open(Path::new("/dev/null"), O_WRONLY, 0) {
+        let _ = merit_sys::fd::dup2(n.as_raw_fd(), 1);
+        let _ = merit_sys::fd::dup2(n.as_raw_fd(), 2);
+    }
+}
+
+fn shutdown(action: &str) -> i32 {
+    let l = Layout::from_env(None);
+    let container = container_mode(&l);
+    let action = match action {
+        "term" if container => "stop",
+        "term" => "poweroff",
+        a => a,
+    };
+    // Our own output must not keep the catch-all logger's FIFO open.
+    console_output(&l);
+    let _ = std::fs::create_dir_all(l.state());
+    // A second request while one is running changes nothing.
+    use merit_sys::flags::*;
+    if merit_sys::fd::open(&l.state().join("shutting-down"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644).is_err() {
+        return 0;
+    }
+    let scan = l.scan();
+    let _ = std::fs::write(scan.join(".shutdown"), format!("{action}\n"));
+    let services: Vec<PathBuf> = std::fs::read_dir(&scan)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    let catch_all: Vec<PathBuf> = services.iter().filter(|p| p.ends_with("s6-svscan-log")).cloned().collect();
+    let mains: Vec<PathBuf> = services.iter().filter(|p| !p.ends_with("s6-svscan-log")).cloned().collect();
+    let loggers: Vec<PathBuf> = mains.iter().map(|p| p.join("log")).filter(|p| p.is_dir()).collect();
+    let running = |dirs: &[PathBuf]| -> Vec<PathBuf> {
+        dirs.iter().filter(|d| svdir::supervisor_running(d).unwrap_or(false)).cloned().collect()
+    };
+
+    // 1. The scanner stops every service (down-signal, timeout-kill), HUPs the loggers'
+    //    supervisors, closes the log pipes, and waits for all of its supervisors.
+    if svdir::write_control(&scan, svdir::SVSCAN, b"t").is_err() {
+        // No scanner listening: bring the services down ourselves.
+        for d in &mains {
+            let _ = svdir::send_control(d, b"dx");
+        }
+    }
+    // 2. Services within the grace period, then SIGKILL.
+    let grace = grace_ms();
+    let deadline = std::time::Instant::now() + Duration::from_millis(grace);
+    while !running(&mains).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for d in running(&mains) {
+        say(&format!("{} did not stop within {} ms: killing it", d.display(), grace));
+        let _ = svdir::send_control(&d, b"k");
+    }
+    // 3. Loggers drain their pipes (EOF once the service and the scanner closed them).
+    let deadline = std::time::Instant::now() + Duration::from_millis(grace.min(5000).max(1000));
+    while !running(&loggers).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for d in running(&loggers) {
+        let _ = svdir::send_control(&d, b"hx");
+    }
+    // 4. The catch-all logger: EOF when the last writer is gone; otherwise SIGHUP (flush and
+    //    exit) after a short while, since strays may hold the FIFO.
+    let deadline = std::time::Instant::now() + Duration::from_millis(1000);
+    while !running(&catch_all).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for d in running(&catch_all) {
+        let _ = svdir::send_control(&d, b"hx");
+    }
+    0
+}
+
+// ---------------------------------------------------------------------------------------------
+// finish: the last stage (exec'd by the scanner; PID 1 on a real system)
+
+fn finish() -> ! {
+    let l = Layout::from_env(None);
+    let container = container_mode(&l);
+    let pid1 = merit_sys::getpid() == 1;
+    let action = std::fs::read_to_string(l.scan().join(".shutdown"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| if container { "stop".into() } else { "poweroff".into() });
+    let exit_code: i32 = std::fs::read_to_string(l.state().join("exit-code"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    signal::unblock_all();
+    // rc.shutdown, bounded by the grace period.
+    let rc = l.p("/etc/s6/rc.shutdown");
+    if rc.exists() {
+        match std::process::Command::new(&rc).arg(&action).spawn() {
+            Ok(mut child) => {
+                let deadline = std::time::Instant::now() + Duration::from_millis(grace_ms().max(1000));
+                loop {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        say("rc.shutdown took too long: killing it");
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Err(e) => say(&format!("unable to run {}: {e}", rc.display())),
+        }
+    }
+    if pid1 {
+        // Everything else: TERM, a moment, KILL; reap as we go.
+        let _ = system::kill_all(signal::SIGTERM);
+        let _ = system::kill_all(signal::SIGCONT);
+        let deadline = std::time::Instant::now() + Duration::from_millis(2000);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = merit_sys::process::reap_one() {
+                continue;
+            }
+            if !system::has_children() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = system::kill_all(signal::SIGKILL);
+        while let Ok(Some(_)) = merit_sys::process::reap_one() {}
+        std::thread::sleep(Duration::from_millis(50));
+        while let Ok(Some(_)) = merit_sys::process::reap_one() {}
+    }
+    system::sync();
+    if container || !pid1 {
+        let code = if container { exit_code } else { 0 };
+        say(&format!("all services stopped ({action}): exiting {code}"));
+        std::process::exit(code);
+    }
+    unmount_all(&l.root);
+    system::sync();
+    let (what, doing) = match action.as_str() {
+        "halt" => (RebootAction::Halt, "halting"),
+        "reboot" => (RebootAction::Reboot, "rebooting"),
+        _ => (RebootAction::Poweroff, "powering off"),
+    };
+    say(&format!("all services stopped, filesystems unmounted: {doing}"));
+    let e = system::reboot(what);
+    say(&format!("reboot(2) failed: {e}"));
+    std::process::exit(111)
+}
+
+/// Unmounts what lies under the root prefix (everything but `/` itself when there is none),
+/// newest first; what cannot be unmounted is remounted read-only.
+fn unmount_all(root: &Path) {
+    let base = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root.canonicalize().unwrap_or(root.to_path_buf()) };
+    let mut points: Vec<PathBuf> = system::mount_points().into_iter().filter(|m| m.starts_with(&base) && *m != base).collect();
+    points.reverse();
+    for m in points {
+        if system::umount(&m, false).is_err() {
+            let _ = system::remount_readonly(&m);
+        }
+    }
+    if base == Path::new("/") {
+        let _ = system::remount_readonly(&base);
+    }
+}

@@ -1,0 +1,57 @@
+//! `s6-tai64n`: prefixes every line of stdin with a TAI64N label of the wall clock read when the
+//! line is complete (spec/tai64n.md §4). Arguments are ignored. An unterminated last line gets
+//! its `\n`. Output is flushed before every read. Exit 0 at end of file; 111 on any I/O error,
+//! reported (as s6 does) as `unable to read from stdin: ERROR`.
+
+use merit_core::tai::Tain;
+use merit_sys::fd;
+
+const PROG: &str = "s6-tai64n";
+
+fn die_io(e: &std::io::Error) -> ! {
+    let msg = format!("{PROG}: fatal: unable to read from stdin: {}\n", merit_sys::strerror(e));
+    let _ = fd::write_all(2, msg.as_bytes());
+    std::process::exit(111)
+}
+
+fn stamp(out: &mut Vec<u8>) {
+    let (s, ns) = merit_sys::clock::wall();
+    out.extend_from_slice(&Tain::from_unix(s, ns).label());
+    out.push(b' ');
+}
+
+pub fn main() {
+    merit_sys::startup::undo_runtime_fixups();
+    let mut buf = vec![0u8; 65536];
+    let mut partial: Vec<u8> = Vec::new();
+    let mut out: Vec<u8> = Vec::with_capacity(65536 + 64);
+    loop {
+        let n = match fd::read(0, &mut buf) {
+            Ok(n) => n,
+            Err(e) => die_io(&e),
+        };
+        if n == 0 {
+            if !partial.is_empty() {
+                stamp(&mut out);
+                out.append(&mut partial);
+                out.push(b'\n');
+            }
+            if let Err(e) = fd::write_all(1, &out) {
+                die_io(&e);
+            }
+            return;
+        }
+        let mut data = &buf[..n];
+        while let Some(i) = data.iter().position(|&b| b == b'\n') {
+            stamp(&mut out);
+            out.append(&mut partial);
+            out.extend_from_slice(&data[..=i]);
+            data = &data[i + 1..];
+        }
+        partial.extend_from_slice(data);
+        if let Err(e) = fd::write_all(1, &out) {
+            die_io(&e);
+        }
+        out.clear();
+    }
+}

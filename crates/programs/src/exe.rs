@@ -1,0 +1,57 @@
+//! Our own executable, and the programs next to it.
+//!
+//! `/proc/self/exe` names the file that was executed once symlinks are resolved: a thin
+//! per-program binary (`target/debug/s6-svscan`), or the multi-call binary `merit` when the
+//! program was started through a link `NAME -> merit`. So its *directory* is where our other
+//! programs are, never its name.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static MULTICALL: AtomicBool = AtomicBool::new(false);
+
+/// Called by the multi-call binary before it runs a program: our executable dispatches on
+/// `argv[0]`, so it can run any of our programs itself.
+pub fn set_multicall() {
+    MULTICALL.store(true, Ordering::Relaxed);
+}
+
+/// Whether this process runs the multi-call binary `merit`.
+pub fn is_multicall() -> bool {
+    MULTICALL.load(Ordering::Relaxed)
+}
+
+/// Our own executable (`/proc/self/exe`).
+pub fn path() -> Option<PathBuf> {
+    std::fs::read_link("/proc/self/exe").ok()
+}
+
+/// The directory of our own executable.
+pub fn dir() -> Option<PathBuf> {
+    path().and_then(|p| p.parent().map(PathBuf::from))
+}
+
+/// What to execute, with `argv[0] = name`, to run our program `name`: the file `name` next to
+/// our executable (a thin binary, or a link to `merit`); else, when we are the multi-call
+/// binary, our own executable (it dispatches on that `argv[0]`). `None`: not ours to find (the
+/// caller falls back on PATH).
+pub fn sibling(name: &str) -> Option<PathBuf> {
+    let exe = path()?;
+    let beside = exe.parent().map(|d| d.join(name)).filter(|p| p.is_file());
+    beside.or_else(|| is_multicall().then_some(exe))
+}
+
+/// A path that runs our program `name` *by its name* (for scripts, which cannot choose
+/// `argv[0]`): the file `name` next to our executable, else `argv0` if it names `name` by a
+/// path (made absolute), else our executable when it is not the multi-call binary.
+pub fn named(name: &str, argv0: &std::ffi::OsStr) -> Option<PathBuf> {
+    let exe = path();
+    if let Some(p) = exe.as_ref().and_then(|e| e.parent()).map(|d| d.join(name)).filter(|p| p.is_file()) {
+        return Some(p);
+    }
+    let a = std::path::Path::new(argv0);
+    if a.file_name().is_some_and(|f| f == name) && a.as_os_str().as_encoded_bytes().contains(&b'/') && a.is_file() {
+        return if a.is_absolute() { Some(a.to_path_buf()) } else { std::env::current_dir().ok().map(|d| d.join(a)) };
+    }
+    exe.filter(|_| !is_multicall())
+}

@@ -4,7 +4,7 @@
 //! `subgetopt` with the option string `no:uwNrpest`), the `-o` field list ([`parse_field_list`],
 //! prefix matching in the order of [`FIELDS`]), the rendering of the legacy line and of the field
 //! line ([`render`]), the paths it looks at and every message it can print ([`Fatal`]).
-//! `crates/programs/src/bin/s6-svstat.rs` only does the I/O (spec: svstat.md).
+//! `crates/programs/src/cmd/s6_svstat.rs` only does the I/O (spec: svstat.md).
 
 use crate::signals;
 use crate::status::{StatusFile, WaitStatus};

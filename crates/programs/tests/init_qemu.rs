@@ -287,14 +287,21 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     }
     a.add("dev/console", Node::CharDev(0o600, 5, 1));
     a.add("dev/null", Node::CharDev(0o666, 1, 3));
-    // Our programs, all in /sbin (init puts its own directory first on PATH).
+    // Our programs, all in /sbin (init puts its own directory first on PATH): the multi-call
+    // binary merit and a symlink NAME -> merit per program, kept as symlinks (one copy of merit
+    // in the image, shared by every process, as installed).
     let mut ours = Vec::new();
     for e in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !is_static_elf(&e.path()) {
             return Err(format!("{} is not a static executable (run scripts/build)", e.path().display()));
         }
-        a.host_file(&format!("sbin/{name}"), &e.path())?;
+        if e.file_type().is_ok_and(|t| t.is_symlink()) {
+            let to = std::fs::read_link(e.path()).map_err(|err| format!("{}: {err}", e.path().display()))?;
+            a.symlink(&format!("sbin/{name}"), &to.to_string_lossy());
+        } else {
+            a.host_file(&format!("sbin/{name}"), &e.path())?;
+        }
         ours.push(name);
     }
     for l in ["telinit", "halt", "poweroff", "reboot"] {

@@ -18,9 +18,11 @@ Uses the static release binaries in dist/bin (runs scripts/build when they are m
             Also the disk's own speed for the same bytes written in 10 MB files (one write and
             one fsync each, like an archive; best of the rounds), and ours as a fraction of it.
   memory    Pss (/proc/PID/smaps_rollup) of s6-svscan over the N-service tree (1 s after
-            bring-up), and of s6-log idle after 10,000 lines through a pipe; ratio ours/s6
-            (target <= 0.5). Our binaries are static; the real ones share libc/libskarnet pages,
-            which Pss splits between the processes mapping them.
+            bring-up), of a lone s6-log idle after 10,000 lines through a pipe, and of s6-log as
+            it runs: the loggers of --logged services (default 50) under s6-svscan, 1,000 lines
+            each then idle, mean over the loggers; ratio ours/s6 (target <= 0.5). Ours is one
+            static multi-call binary (dist/bin/NAME -> merit) whose pages Pss splits between
+            every process of the tree; the real ones share libc/libskarnet pages that way.
 Binary sizes are printed too. Figures and ratios only, never asserted. Everything is stopped at
 the end, also on Ctrl-C/SIGTERM: scanners with s6-svscanctl -t (SIGKILL after 60 s), then any
 process whose cwd is in one of our temp folders, by PID; the folders are removed.
@@ -320,6 +322,65 @@ def logger_pss(tag, s6log, base):
     return pss, rss
 
 
+def logged_tree(tag, d, n, base, lines=1000):
+    """s6-log as it runs: the loggers of n logged services under the scanner. Each service prints
+    `lines` lines then sleeps; its log/run is `s6-log t n100 s10000000 ./main` (the s6-log of the
+    same implementation, by absolute path). Once every logdir has all its lines, + 1 s: returns
+    (mean s6-log Pss KiB, mean s6-log Rss KiB, number of loggers, s6-svscan Pss KiB)."""
+    root = new_tmp("logtree-" + tag, base)
+    scan = os.path.join(root, "scan")
+    os.mkdir(scan)
+    s6log = os.path.join(d, "s6-log")
+    want = sum(len("service line %d\n" % i) + 26 for i in range(lines))
+    logdirs = []
+    for i in range(n):
+        sd = os.path.join(scan, "svc%04d" % i)
+        os.makedirs(sd + "/log")
+        with open(sd + "/run", "w") as f:
+            f.write("#!/bin/sh\nexec 2>&1\ni=0\nwhile [ $i -lt %d ]; do echo \"service line $i\"; i=$((i+1)); done\n"
+                    "exec sleep 100000\n" % lines)
+        with open(sd + "/log/run", "w") as f:
+            f.write("#!/bin/sh\nexec %s t n100 s10000000 ./main\n" % s6log)
+        os.chmod(sd + "/run", 0o755)
+        os.chmod(sd + "/log/run", 0o755)
+        logdirs.append(sd + "/log/main")
+    err = open(os.path.join(root, "err"), "w")
+    p = spawn([os.path.join(d, "s6-svscan"), "-c", "2016", scan], cwd=root, stderr=err)
+    entry = (p, os.path.join(d, "s6-svscanctl"), scan)
+    scanners.append(entry)
+    end = time.monotonic() + 120
+    for ld in logdirs:
+        while not os.path.exists(ld + "/current") or logdir_bytes(ld) < want:
+            if p.poll() is not None:
+                raise RuntimeError("%s s6-svscan exited (%s)" % (tag, p.returncode))
+            if time.monotonic() > end:
+                raise RuntimeError("%s: %s incomplete after 120 s" % (tag, ld))
+            time.sleep(0.01)
+    time.sleep(1.0)
+    loggers = []
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % e) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm == "s6-log" and under(cwd_of(int(e)), scan):
+            loggers.append(int(e))
+    if len(loggers) != n:
+        log("  warning: %s: %d s6-log processes in the tree, want %d" % (tag, len(loggers), n))
+    pss = sum(smaps_kib(q) for q in loggers) / max(1, len(loggers))
+    rss = sum(smaps_kib(q, "Rss") for q in loggers) / max(1, len(loggers))
+    scan_pss = smaps_kib(p.pid)
+    stop_scanner(entry)
+    err.close()
+    sweep(root)
+    shutil.rmtree(root, ignore_errors=True)
+    tmpdirs.remove(root)
+    return pss, rss, len(loggers), scan_pss
+
+
 # --- report ------------------------------------------------------------------------------------
 
 def ratio(a, b):
@@ -332,6 +393,7 @@ def main():
     ap.add_argument("--rounds", type=int, help="rounds (default 3)")
     ap.add_argument("--services", type=int, default=1000, help="bring-up: services (1000)")
     ap.add_argument("--mb", type=int, default=200, help="throughput: input size in MB (200)")
+    ap.add_argument("--logged", type=int, default=50, help="memory: logged services of the s6-log tree (50)")
     ap.add_argument("--build", action="store_true", help="run scripts/build even if dist/bin exists")
     ap.add_argument("--dir", help="where the scan trees go (default /dev/shm if tmpfs, else $TMPDIR)")
     a = ap.parse_args()
@@ -377,7 +439,8 @@ def main():
             p = os.path.join(ours_dir, n)
             rp = os.path.join(real_dir, n)
             extra = ("   (s6: %d bytes, dynamic)" % os.path.getsize(rp)) if have_real else ""
-            log("  %-14s %9d bytes%s" % (n, os.path.getsize(p), extra))
+            link = (" (-> %s, shared by all)" % os.readlink(p)) if os.path.islink(p) else ""
+            log("  %-14s %9d bytes%s%s" % (n, os.path.getsize(p), link, extra))
 
         # bring-up + scanner memory
         n = a.services
@@ -444,12 +507,27 @@ def main():
         log("  ratio ours/s6: s6-svscan %s, s6-log %s   (target <= 0.5)" % (
             ratio(med_mem.get("ours"), med_mem.get("s6")), ratio(lmem.get("ours"), lmem.get("s6"))))
 
+        # s6-log as it runs: the loggers of a supervised tree
+        nl = a.logged
+        log("\n== memory: Pss of s6-log as the loggers of %d logged services under s6-svscan "
+            "(1,000 lines each, then idle; mean over the loggers, median over the rounds)" % nl)
+        tmem = {t: [] for t, _ in impls}
+        for r in range(rounds):
+            for tag, d in impls:
+                pss, rss, k, spss = logged_tree(tag, d, nl, base)
+                tmem[tag].append(pss)
+                log("  round %d %-5s s6-log Pss %6.1f KiB (Rss %6.1f KiB), %d loggers; s6-svscan Pss %d KiB" % (
+                    r + 1, tag, pss, rss, k, spss))
+        med_tmem = {t: statistics.median(v) for t, v in tmem.items() if v}
+        log("  ratio ours/s6 (s6-log Pss in a tree): %s   (target <= 0.5)" % ratio(med_tmem.get("ours"), med_tmem.get("s6")))
+
         log("\n== summary")
         log("  bring-up    ours/s6 = %s (target <= 0.5)" % ratio(med_up.get("ours"), med_up.get("s6")))
         log("  throughput  s6/ours = %s (target >= 2.0); ours at %.0f%% of the disk" % (
             ratio(med_tp.get("s6"), med_tp.get("ours")), 100 * med_disk / med_tp["ours"]))
-        log("  Pss         s6-svscan ours/s6 = %s, s6-log ours/s6 = %s (target <= 0.5)" % (
-            ratio(med_mem.get("ours"), med_mem.get("s6")), ratio(lmem.get("ours"), lmem.get("s6"))))
+        log("  Pss         s6-svscan ours/s6 = %s, s6-log ours/s6 = %s alone, %s as a tree's loggers (target <= 0.5)" % (
+            ratio(med_mem.get("ours"), med_mem.get("s6")), ratio(lmem.get("ours"), lmem.get("s6")),
+            ratio(med_tmem.get("ours"), med_tmem.get("s6"))))
     except KeyboardInterrupt:
         log("\nbench: interrupted; stopping everything")
         stop_all()

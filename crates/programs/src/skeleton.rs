@@ -5,8 +5,8 @@
 //!
 //! Every script finds merit's programs on PATH (init puts its own directory first) and uses
 //! paths relative to its working directory, so the same files work at `/` and under a root
-//! prefix (`MERIT_ROOT`, exported by init). `init` itself is called as `$MERIT_INIT` (its own
-//! path, exported by stage 1): a busybox shell built to prefer its applets would otherwise run
+//! prefix (`MERIT_ROOT`, exported by init). `init` itself is called as `$MERIT_INIT` (the path of
+//! our `init`, exported by stage 1): a busybox shell built to prefer its applets would otherwise run
 //! busybox's `init` for a plain `init`.
 
 use std::io::Result;

@@ -34,7 +34,8 @@
 //! Robustness rules: stage 1 never panics (its stderr may be a FIFO without a reader: messages
 //! go to the console descriptor it keeps); a missing or unrunnable `rc.init` is replaced by the
 //! built-in `init copy-enabled`; state left in `/run/merit` by an earlier boot is removed; the
-//! scripts call `"$MERIT_INIT"` (our own path, exported) since a busybox shell may prefer its
+//! scripts call `"$MERIT_INIT"` (the path of our `init`, exported: the `init` link beside the
+//! multi-call binary, never `merit` itself) since a busybox shell may prefer its
 //! own `init` applet.
 
 use crate::svdir;

@@ -2,8 +2,9 @@
 //! one `s6-supervise` per service directory of the scan directory (and one more for its `log/`),
 //! compatible with s6 2.11.3.2 (spec/scandir.md).
 //!
-//! The `s6-supervise` it runs is the one next to its own executable when there is one, else the
-//! first on PATH. It can be PID 1: the reaper collects every child, not only its supervisors.
+//! The `s6-supervise` it runs is the one next to its own executable when there is one (the
+//! executable itself when it is the multi-call binary `merit` and nothing is beside it), else
+//! the first on PATH. It can be PID 1: the reaper collects every child, not only its supervisors.
 
 use merit_sys::process::{spawn, Spawn, SpawnError};
 use merit_sys::{clock, fd, lock, signal, strerror};

@@ -60,16 +60,7 @@ type Re = regex::bytes::Regex;
 // Diagnostics
 
 fn put(kind: &str, parts: &[&[u8]]) {
-    let mut b = Vec::with_capacity(128);
-    b.extend_from_slice(PROG.as_bytes());
-    b.extend_from_slice(b": ");
-    b.extend_from_slice(kind.as_bytes());
-    b.extend_from_slice(b": ");
-    for p in parts {
-        b.extend_from_slice(p);
-    }
-    b.push(b'\n');
-    let _ = fd::write_all(2, &b);
+    crate::msg::put(PROG, kind, parts);
 }
 
 fn die(code: i32, parts: &[&[u8]]) -> ! {

@@ -12,7 +12,7 @@
 //!
 //! The fixture data is embedded below (generated from `fixtures/s6-2.11.3.2`), so the test runs
 //! on a fresh clone; `embedded_tables_match_fixture_files` checks the transcription whenever the
-//! fixture directory is around (`MERIT_FIXTURES`, default `/work/shared/fixtures/s6-2.11.3.2`).
+//! fixture directory is around (`MERIT_FIXTURES`, else `shared/` beside the repository).
 
 mod common;
 
@@ -684,11 +684,16 @@ fn random_short_files_match_real() {
 // The embedded tables against the fixture files, when those are around
 // ---------------------------------------------------------------------------------------------
 
+/// `MERIT_FIXTURES`, else `shared/` beside the repository (where CI puts it), else the
+/// developers' `/work/shared`.
 fn fixture_dir() -> Option<PathBuf> {
-    let p = PathBuf::from(
-        std::env::var("MERIT_FIXTURES").unwrap_or_else(|_| "/work/shared/fixtures/s6-2.11.3.2".into()),
-    );
-    p.join("svstat-synthetic/cases.json").exists().then_some(p)
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/s6-2.11.3.2");
+    let candidates = [
+        std::env::var_os("MERIT_FIXTURES").map(PathBuf::from),
+        Some(beside),
+        Some(PathBuf::from("/work/shared/fixtures/s6-2.11.3.2")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.join("svstat-synthetic/cases.json").exists())
 }
 
 fn runs_match(recorded: &serde_json::Value, runs: &[Run], what: &str) {

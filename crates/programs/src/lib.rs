@@ -11,6 +11,7 @@
 pub mod cmd;
 pub mod exe;
 pub mod getopt;
+pub mod lines;
 pub mod msg;
 pub mod skeleton;
 pub mod svdir;

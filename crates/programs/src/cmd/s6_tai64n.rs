@@ -22,36 +22,14 @@ fn stamp(out: &mut Vec<u8>) {
 
 pub fn main() {
     merit_sys::startup::undo_runtime_fixups();
-    let mut buf = vec![0u8; 65536];
-    let mut partial: Vec<u8> = Vec::new();
-    let mut out: Vec<u8> = Vec::with_capacity(65536 + 64);
-    loop {
-        let n = match fd::read(0, &mut buf) {
-            Ok(n) => n,
-            Err(e) => die_io(&e),
-        };
-        if n == 0 {
-            if !partial.is_empty() {
-                stamp(&mut out);
-                out.append(&mut partial);
+    crate::lines::filter_stdin(
+        |line, out| {
+            stamp(out);
+            out.extend_from_slice(line);
+            if !line.ends_with(b"\n") {
                 out.push(b'\n');
             }
-            if let Err(e) = fd::write_all(1, &out) {
-                die_io(&e);
-            }
-            return;
-        }
-        let mut data = &buf[..n];
-        while let Some(i) = data.iter().position(|&b| b == b'\n') {
-            stamp(&mut out);
-            out.append(&mut partial);
-            out.extend_from_slice(&data[..=i]);
-            data = &data[i + 1..];
-        }
-        partial.extend_from_slice(data);
-        if let Err(e) = fd::write_all(1, &out) {
-            die_io(&e);
-        }
-        out.clear();
-    }
+        },
+        die_io,
+    );
 }

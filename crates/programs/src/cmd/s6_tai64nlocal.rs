@@ -66,38 +66,5 @@ pub fn main() {
         }
     }
     let right = zone_is_right();
-    let mut buf = vec![0u8; 65536];
-    let mut partial: Vec<u8> = Vec::new();
-    let mut out: Vec<u8> = Vec::with_capacity(65536 + 64);
-    loop {
-        let n = match fd::read(0, &mut buf) {
-            Ok(n) => n,
-            Err(e) => die_io(&e),
-        };
-        if n == 0 {
-            if !partial.is_empty() {
-                convert(&partial, utc, right, &mut out);
-            }
-            if let Err(e) = fd::write_all(1, &out) {
-                die_io(&e);
-            }
-            return;
-        }
-        let mut data = &buf[..n];
-        while let Some(i) = data.iter().position(|&b| b == b'\n') {
-            if partial.is_empty() {
-                convert(&data[..=i], utc, right, &mut out);
-            } else {
-                partial.extend_from_slice(&data[..=i]);
-                let l = std::mem::take(&mut partial);
-                convert(&l, utc, right, &mut out);
-            }
-            data = &data[i + 1..];
-        }
-        partial.extend_from_slice(data);
-        if let Err(e) = fd::write_all(1, &out) {
-            die_io(&e);
-        }
-        out.clear();
-    }
+    crate::lines::filter_stdin(|line, out| convert(line, utc, right, out), die_io);
 }

@@ -133,7 +133,8 @@ pub enum Input {
     Ready,
     /// Result of an [`Effect::SpawnRun`].
     RunSpawned(SpawnOutcome),
-    /// Result of an [`Effect::SpawnFinish`]: `Some(pid)`, or `None` when `fork` failed.
+    /// Result of an [`Effect::SpawnFinish`]: `Some(pid)`, or `None` when nothing runs (`fork`
+    /// failed, or there is no `./finish`): down and ready at once.
     FinishSpawned(Option<u64>),
     /// `run` was reaped with this wait status.
     RunDied(u16),
@@ -486,9 +487,8 @@ impl Supervisor {
     }
 
     fn set_down_and_ready(&mut self, now: Now, event: &'static [u8], last: bool, fx: &mut Effects) {
-        if event == b"dD" {
-            self.status.stamp = now.wall;
-        }
+        // For `dD` the stamp is already the death time, set when `run` was reaped (the same
+        // reading as the death tally's record).
         self.status.pid = 0;
         self.status.finishing = false;
         self.status.ready = true;

@@ -304,6 +304,13 @@ impl Driver {
     }
 
     fn spawn_finish(&mut self, code: u32, sig: u32) {
+        // No ./finish at all: s6 would fork a child that fails to exec and exits 127 at once.
+        // Skip that fork on the restart path: the service is down and ready right away, with
+        // the events `dD` in one write (the sequence s6 itself sends when it cannot fork).
+        if matches!(std::fs::symlink_metadata("finish"), Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+            self.feed(Input::FinishSpawned(None));
+            return;
+        }
         let argv = [
             CString::new("finish").unwrap_or_default(),
             CString::new(code.to_string()).unwrap_or_default(),

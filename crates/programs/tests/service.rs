@@ -2,8 +2,10 @@
 //! under a root prefix, booted with our scanner and supervisors, and again with real s6's.
 
 mod common;
+mod service_common;
 
 use common::*;
+use service_common::mask;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -101,24 +103,6 @@ impl Drop for MereTree {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// Replaces every run of digits by `N`.
-fn mask(s: &str) -> String {
-    let mut o = String::new();
-    let mut in_num = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            if !in_num {
-                o.push('N');
-            }
-            in_num = true;
-        } else {
-            o.push(c);
-            in_num = false;
-        }
-    }
-    o
 }
 
 fn table(states: [(&str, &str); 5]) -> String {

@@ -5,6 +5,8 @@
 //! program was started through a link `NAME -> merit`. So its *directory* is where our other
 //! programs are, never its name.
 
+use std::ffi::CString;
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,7 +25,12 @@ pub fn is_multicall() -> bool {
 
 /// Our own executable (`/proc/self/exe`).
 pub fn path() -> Option<PathBuf> {
-    std::fs::read_link("/proc/self/exe").ok()
+    path_bytes().map(|b| PathBuf::from(std::ffi::OsString::from_vec(b)))
+}
+
+#[link_section = ".text.hot.merit"]
+fn path_bytes() -> Option<Vec<u8>> {
+    merit_sys::fs::readlink(c"/proc/self/exe").ok()
 }
 
 /// The directory of our own executable.
@@ -36,9 +43,26 @@ pub fn dir() -> Option<PathBuf> {
 /// binary, our own executable (it dispatches on that `argv[0]`). `None`: not ours to find (the
 /// caller falls back on PATH).
 pub fn sibling(name: &str) -> Option<PathBuf> {
-    let exe = path()?;
-    let beside = exe.parent().map(|d| d.join(name)).filter(|p| p.is_file());
-    beside.or_else(|| is_multicall().then_some(exe))
+    sibling_c(name).map(|c| PathBuf::from(std::ffi::OsString::from_vec(c.into_bytes())))
+}
+
+/// [`sibling`] as a C string, ready for exec. Works on bytes with merit-sys calls only: the
+/// scanner calls it at start, and this keeps what it maps of the binary small.
+#[link_section = ".text.hot.merit"]
+pub fn sibling_c(name: &str) -> Option<CString> {
+    let exe = path_bytes()?;
+    let slash = exe.iter().rposition(|&b| b == b'/')?;
+    let mut beside = exe[..=slash].to_vec();
+    beside.extend_from_slice(name.as_bytes());
+    if let Ok(c) = CString::new(beside) {
+        if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file()) {
+            return Some(c);
+        }
+    }
+    if is_multicall() {
+        return CString::new(exe).ok();
+    }
+    None
 }
 
 /// A path that runs our program `name` *by its name* (for scripts, which cannot choose

@@ -1470,3 +1470,51 @@ fn catch_all_logger_is_unlogged_and_hupped() {
     each(&combos, |c| catch_all(c, "t"));
     each(&combos, |c| catch_all(c, "q"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A supervisor program that cannot be executed
+
+/// Our scanner does not wait for its supervisors' exec (s6 does not either): a supervisor that
+/// cannot be executed is a child that prints why and dies, and is respawned a second later like
+/// any dead supervisor. Once the program is fixed, the service comes up without help.
+#[test]
+fn supervise_that_cannot_exec_is_retried_each_second() {
+    let tmp = TempDir::new("svscan-noexec");
+    let scan = tmp.join("scan");
+    make_service(&scan.join("svc"), "exec sleep 1000");
+    let bin = tmp.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    link_or_copy(&ours("s6-svscan"), &bin.join("s6-svscan"));
+    // Beside the scanner, so it is the one chosen; a regular file, but not executable.
+    let sup = bin.join("s6-supervise");
+    std::fs::write(&sup, "#!/bin/sh\n").unwrap();
+
+    let mut cmd = command(bin.join("s6-svscan"));
+    cmd.arg(&scan).current_dir(tmp.path());
+    cmd.stdout(std::fs::File::create(tmp.join("out")).unwrap());
+    cmd.stderr(std::fs::File::create(tmp.join("err")).unwrap());
+    let mut d = spawn_daemon(cmd);
+    let err = || std::fs::read_to_string(tmp.join("err")).unwrap_or_default();
+    let line = format!("s6-svscan (child): fatal: unable to exec {}: Permission denied\n", sup.display());
+
+    // Two failures, about a second apart (the respawn delay), and the scanner still runs.
+    let first = Instant::now();
+    assert!(wait_until(PROMPT, || err().contains(&line)), "no exec failure reported: {:?}", err());
+    let seen_first = first.elapsed();
+    assert!(wait_until(PROMPT, || err().matches(&line).count() >= 2), "not retried: {:?}", err());
+    let gap = first.elapsed() - seen_first;
+    // (700 ms: the first sighting may come late on a busy machine, which shortens the gap.)
+    assert!(gap >= Duration::from_millis(700), "retried after {gap:?}, want about 1 s");
+    assert!(d.child.try_wait().unwrap().is_none(), "the scanner exited: {:?}", err());
+    assert!(err().lines().all(|l| format!("{l}\n") == line), "unexpected output: {:?}", err());
+
+    // Fixed: the next respawn runs it.
+    std::fs::remove_file(&sup).unwrap();
+    link_or_copy(&ours("s6-supervise"), &sup);
+    wait_up(&scan.join("svc"));
+
+    let o = run(ours("s6-svscanctl"), &["-t", scan.to_str().unwrap()], tmp.path());
+    assert!(o.status.success(), "{o:?}");
+    assert!(d.wait_timeout(PROMPT).is_some_and(|s| s.success()), "scanner did not exit after -t");
+    cleanup(&tmp);
+}

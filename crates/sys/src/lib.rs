@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod fd;
 pub mod fifodir;
+pub mod fs;
 pub mod lock;
 pub mod logio;
 pub mod process;

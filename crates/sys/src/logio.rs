@@ -16,6 +16,17 @@ pub fn tee(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
         .map(|n| n as usize)
 }
 
+/// `splice(fd_in, fd_out, len)`: moves up to `len` bytes from the pipe `fd_in` to `fd_out`
+/// inside the kernel. With `fd_out` open on `/dev/null` this consumes bytes from a pipe without
+/// copying them to us. EINVAL means one of the descriptors cannot splice.
+pub fn splice(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
+    // SAFETY: null offsets (both are used at their current position); plain integers otherwise.
+    cvt_retry(|| unsafe {
+        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, 0) as isize
+    })
+    .map(|n| n as usize)
+}
+
 /// `ioctl(fd, FIONREAD)`: bytes waiting in a pipe (or socket, tty).
 pub fn fionread(fd: RawFd) -> Result<usize> {
     let mut n: libc::c_int = 0;

@@ -29,8 +29,31 @@ pub enum SpawnError {
     Exec(i32, Error),
 }
 
-/// Forks and execs. Returns the child's pid once the exec has succeeded.
+/// Starts a child and execs. Returns the child's pid once the exec has succeeded.
+///
+/// The child shares our memory until its exec (`clone(CLONE_VM|CLONE_VFORK)`, what
+/// `posix_spawn` does): no page tables to copy, no copy-on-write faults in either process
+/// afterwards, and we are resumed as soon as the exec has replaced the child's memory (or the
+/// child has exited). With [`Spawn::lock_wait`] the child may block for a long time before its
+/// exec, so it is forked instead and reports a failure through a close-on-exec pipe.
 pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
+    if s.lock_wait.is_some() {
+        return spawn_forked(s);
+    }
+    let mut err: i32 = 0;
+    let pid = vfork_exec(s, Failure::Record(&mut err)).map_err(SpawnError::Fork)?;
+    // SAFETY: the child wrote `err` (if at all) before it exited; it is gone now (the kernel
+    // resumed us at its exit or exec), so nothing else accesses it.
+    let err = unsafe { std::ptr::read_volatile(&err) };
+    if err != 0 {
+        let _ = wait_pid(pid);
+        return Err(SpawnError::Exec(pid, Error::from_raw_os_error(err)));
+    }
+    Ok(pid)
+}
+
+/// [`spawn`] with a forked child (which may block before its exec without blocking us).
+fn spawn_forked(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let (rep_r, rep_w) = crate::fd::pipe(false).map_err(SpawnError::Fork)?;
@@ -42,7 +65,7 @@ pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     }
     if pid == 0 {
         // SAFETY: see above; everything used here was allocated before fork.
-        unsafe { child(s, &argv, rep_w.as_raw_fd()) }
+        unsafe { child(s, &argv, Failure::Report(rep_w.as_raw_fd())) }
     }
     drop(rep_w);
     let mut buf = [0u8; 4];
@@ -61,13 +84,104 @@ pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     Ok(pid)
 }
 
-unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], report: RawFd) -> ! {
-    let fail = |report: RawFd| -> ! {
-        let e = *libc::__errno_location();
-        let b = e.to_ne_bytes();
-        libc::write(report, b.as_ptr().cast(), 4);
-        libc::_exit(127)
+/// Starts a child like [`spawn`] but does not report a failed exec: the child writes
+/// `fail_prefix`, the `strerror` of the cause and a newline to its stderr and exits 111, and
+/// the caller learns of it by reaping (s6-svscan's way with its supervisors). `lock_wait` must
+/// be `None`.
+pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8]) -> Result<i32> {
+    debug_assert!(s.lock_wait.is_none());
+    vfork_exec(s, Failure::Message(fail_prefix))
+}
+
+/// Room for the child's stack between clone and exec: it only makes a few libc calls.
+const CHILD_STACK: usize = 16 * 1024;
+
+#[repr(C, align(16))]
+struct ChildStack(std::cell::UnsafeCell<[u8; CHILD_STACK]>);
+// SAFETY: used only while CHILD_STACK_LOCK is held.
+unsafe impl Sync for ChildStack {}
+/// In .bss: only the pages the child really touches are ever allocated, once per process.
+static CHILD_STACK_MEM: ChildStack = ChildStack(std::cell::UnsafeCell::new([0; CHILD_STACK]));
+static CHILD_STACK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// What the child of [`vfork_exec`] needs.
+struct ChildArgs<'a> {
+    spawn: &'a Spawn<'a>,
+    argv: &'a [*const libc::c_char],
+    failure: Failure<'a>,
+}
+
+extern "C" fn child_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `ChildArgs` that vfork_exec keeps alive (it is suspended until we
+    // exec or exit, and we do not return).
+    unsafe {
+        let a = &*(arg as *const ChildArgs);
+        child(a.spawn, a.argv, a.failure)
+    }
+}
+
+/// `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)` running [`child`] on [`CHILD_STACK_MEM`]; returns the
+/// child's pid once it has exec'd or exited.
+fn vfork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
+    let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let args = ChildArgs { spawn: s, argv: &argv, failure };
+    let _guard = CHILD_STACK_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    // SAFETY: the child runs on its own stack (the static buffer, ours while the lock is held)
+    // and, until its exec, only reads `args` and calls async-signal-safe libc functions plus
+    // strerror (a table lookup) and, for `Failure::Record`, writes one i32 we then read. It
+    // never returns into our frames. CLONE_VFORK suspends us until it has exec'd or exited, so
+    // `args`, `argv` and the stack outlive its use of them. Signals: merit installs no handler
+    // but a no-op one (SIGPIPE); one that ran in the child would touch nothing shared.
+    let pid = unsafe {
+        let top = (CHILD_STACK_MEM.0.get() as *mut u8).add(CHILD_STACK);
+        libc::clone(
+            child_entry,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &args as *const ChildArgs as *mut libc::c_void,
+        )
     };
+    if pid < 0 {
+        return Err(Error::last_os_error());
+    }
+    Ok(pid)
+}
+
+/// What the child does when it cannot get to its exec.
+#[derive(Clone, Copy)]
+enum Failure<'a> {
+    /// Write errno (4 bytes, native order) to this close-on-exec pipe, exit 127 (forked child).
+    Report(RawFd),
+    /// Store errno here, exit 127 (child sharing our memory).
+    Record(*mut i32),
+    /// Write this prefix, strerror(errno) and a newline to fd 2, exit 111.
+    Message(&'a [u8]),
+}
+
+unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], failure: Failure) -> ! {
+    let fail = |failure: Failure| -> ! {
+        let e = *libc::__errno_location();
+        match failure {
+            Failure::Report(fd) => {
+                let b = e.to_ne_bytes();
+                libc::write(fd, b.as_ptr().cast(), 4);
+                libc::_exit(127)
+            }
+            Failure::Record(slot) => {
+                std::ptr::write_volatile(slot, if e == 0 { libc::EIO } else { e });
+                libc::_exit(127)
+            }
+            Failure::Message(prefix) => {
+                let why = std::ffi::CStr::from_ptr(libc::strerror(e)).to_bytes();
+                for part in [prefix, why, b"\n"] {
+                    libc::write(2, part.as_ptr().cast(), part.len());
+                }
+                libc::_exit(111)
+            }
+        }
+    };
+    let report = failure;
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());

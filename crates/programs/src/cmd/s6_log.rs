@@ -519,6 +519,21 @@ impl Outputs {
         self.flushed() && self.logdirs.iter().all(|l| l.rstate == RotState::Writable)
     }
 
+    /// Whether empty buffers still hold memory (see [`IDLE_RELEASE_MS`]).
+    fn holds_memory(&self) -> bool {
+        self.stdout.capacity() > 0 || self.logdirs.iter().any(|l| l.buf.capacity() > 0)
+    }
+
+    /// Frees the buffers that are empty.
+    fn release_memory(&mut self) {
+        if self.stdout.is_empty() {
+            self.stdout = Vec::new();
+        }
+        for l in self.logdirs.iter_mut().filter(|l| l.buf.is_empty()) {
+            l.buf = Vec::new();
+        }
+    }
+
     fn flush_stdout(&mut self, env: &Env) {
         if self.stdout_closed || self.stdout.is_empty() {
             return;
@@ -561,8 +576,9 @@ struct Input {
     /// Read mode: bytes read and not yet processed (a partial line).
     /// Pipe mode: scratch buffer for the copy.
     buf: Vec<u8>,
-    /// Pipe mode: where consumed input is read to (kept across rounds).
-    scratch: Vec<u8>,
+    /// Pipe mode: `/dev/null`, where consumed input is spliced to (`None` until first needed,
+    /// and when splicing fails: then it is read and dropped).
+    sink: Option<OwnedFd>,
     /// Pipe mode: a partial line read (consumed) into memory because it was too large.
     held: Vec<u8>,
     /// Pipe mode: bytes processed but not yet consumed from stdin.
@@ -583,6 +599,11 @@ struct Input {
 /// merit uses the same window.
 const INPUT_WINDOW: usize = 8191;
 
+/// After this long with nothing to do, s6-log frees its empty buffers: a burst of lines grows
+/// them (the input copy, each logdir's pending output), and most loggers then sit idle for
+/// long stretches. Under a steady flow poll never waits this long, so nothing is freed.
+const IDLE_RELEASE_MS: u64 = 200;
+
 const RECHECK_MIN_MS: u64 = 1;
 const RECHECK_MAX_MS: u64 = 50;
 
@@ -594,6 +615,25 @@ impl Input {
         match self.mode {
             Mode::Pipe { .. } => self.pending_consume == 0 && self.recheck.is_none() && (!self.blocking || out.idle()),
             _ => !self.blocking || out.idle(),
+        }
+    }
+
+    /// Whether buffers hold memory that [`Input::release_memory`] could free.
+    fn holds_memory(&self) -> bool {
+        match self.mode {
+            Mode::Pipe { .. } => self.buf.capacity() > 0 || (self.held.is_empty() && self.held.capacity() > 0),
+            _ => self.buf.is_empty() && self.buf.capacity() > 0,
+        }
+    }
+
+    /// Frees what holds no data: in pipe mode `buf` is only scratch space for each copy; in
+    /// read mode it holds the partial line, kept.
+    fn release_memory(&mut self) {
+        if matches!(self.mode, Mode::Pipe { .. }) || self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+        if self.held.is_empty() {
+            self.held = Vec::new();
         }
     }
 
@@ -843,20 +883,36 @@ impl Input {
         if self.pending_consume == 0 || !out.flushed() {
             return;
         }
-        let want = self.pending_consume.min(65536);
-        if self.scratch.len() < want {
-            self.scratch.resize(want, 0);
+        // Into /dev/null inside the kernel when we can; else read and drop.
+        if self.sink.is_none() {
+            self.sink = fd::open(Path::new("/dev/null"), merit_sys::flags::O_WRONLY | merit_sys::flags::O_CLOEXEC, 0).ok();
         }
         while self.pending_consume > 0 {
-            let k = self.pending_consume.min(self.scratch.len());
-            match fd::read(0, &mut self.scratch[..k]) {
-                Ok(0) | Err(_) => {
-                    self.pending_consume = 0;
+            let spliced = match &self.sink {
+                Some(null) => logio::splice(0, null.as_raw_fd(), self.pending_consume),
+                None => Err(std::io::Error::from_raw_os_error(22)),
+            };
+            let r = match spliced {
+                Err(e) if is_errno(&e, 22) => {
+                    self.sink = None;
+                    read_and_drop(self.pending_consume)
                 }
+                other => other,
+            };
+            match r {
+                Ok(0) | Err(_) => self.pending_consume = 0,
                 Ok(r) => self.pending_consume -= r,
             }
         }
     }
+}
+
+/// Reads up to `n` bytes of stdin and drops them (when they cannot be spliced away).
+#[cold]
+#[inline(never)]
+fn read_and_drop(n: usize) -> std::io::Result<usize> {
+    let mut drop = vec![0u8; n.min(4096)];
+    fd::read(0, &mut drop)
 }
 
 /// Creates the private pipe for tee(2), as large as stdin's pipe; `None` if stdin is not a pipe.
@@ -953,7 +1009,7 @@ pub fn main() {
         finished: false,
         stopping: false,
         buf: Vec::new(),
-        scratch: Vec::new(),
+        sink: None,
         held: Vec::new(),
         pending_consume: 0,
         partial: 0,
@@ -998,8 +1054,17 @@ pub fn main() {
         if let (Some((t, _, _)), false) = (input.recheck, input.finished) {
             at(t);
         }
-        if let Err(e) = logio::poll(&mut p, timeout) {
-            die(111, &[&unable(&[b"iopause"], &e)]);
+        let release = (out.holds_memory() || input.holds_memory())
+            && timeout.map_or(true, |t| t > IDLE_RELEASE_MS)
+            && out.flushed();
+        let timeout = if release { Some(IDLE_RELEASE_MS) } else { timeout };
+        match logio::poll(&mut p, timeout) {
+            Ok(0) if release => {
+                out.release_memory();
+                input.release_memory();
+            }
+            Ok(_) => {}
+            Err(e) => die(111, &[&unable(&[b"iopause"], &e)]),
         }
         if p[0].can_read {
             while let Ok(Some(sig)) = signal::read_signal(sigfd.as_raw_fd()) {

@@ -8,10 +8,10 @@
 
 use merit_sys::process::{spawn, Spawn, SpawnError};
 use merit_sys::{clock, fd, lock, signal, strerror};
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const PROG: &str = "s6-svscan";
 const USAGE: &str =
@@ -38,11 +38,14 @@ struct Slot {
     not_before: u64,
 }
 
-/// A service known to the scanner, identified by its directory's (dev, ino).
+/// A service known to the scanner, identified by its directory's (dev, ino). Its name is not
+/// kept: supervisors are only (re)spawned by a scan, which has the directory's current name
+/// (the entry may have been renamed). 64 bytes, and nothing on the heap, per service.
 struct Service {
     dev: u64,
     ino: u64,
-    name: OsString,
+    /// Named `s6-svscan-log`, the catch-all logger (decided when first seen).
+    catch_all: bool,
     active: bool,
     logged: bool,
     /// The pipe between the service and its logger, held by the scanner while the service is
@@ -57,7 +60,7 @@ struct Service {
 
 impl Service {
     fn is_catch_all(&self) -> bool {
-        self.name.as_bytes() == CATCH_ALL
+        self.catch_all
     }
     fn dead(&self) -> bool {
         self.main.pid.is_none() && self.log.pid.is_none()
@@ -88,6 +91,8 @@ enum Ending {
 
 struct Scanner {
     supervise: CString,
+    /// What a supervisor's child prints when it cannot exec `supervise` (then `strerror`).
+    exec_fail: Vec<u8>,
     max: usize,
     services: Vec<Service>,
     scan_flag: bool,
@@ -101,15 +106,22 @@ struct Scanner {
 
 /// Finds `s6-supervise`: next to our own executable (or our executable itself when it is the
 /// multi-call binary, see [`crate::exe::sibling`]), else on PATH.
+#[link_section = ".text.hot.merit"]
 fn find_supervise() -> CString {
-    let own = crate::exe::sibling("s6-supervise");
-    let path = own.or_else(|| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths).map(|d| d.join("s6-supervise")).find(|p| p.is_file())
-        })
-    });
-    let path = path.unwrap_or_else(|| PathBuf::from("/usr/bin/s6-supervise"));
-    CString::new(path.as_os_str().as_bytes()).unwrap_or_else(|_| c"/usr/bin/s6-supervise".into())
+    if let Some(own) = crate::exe::sibling_c("s6-supervise") {
+        return own;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in path.as_bytes().split(|&b| b == b':').filter(|d| !d.is_empty()) {
+        let mut p = dir.to_vec();
+        p.extend_from_slice(b"/s6-supervise");
+        if let Ok(c) = CString::new(p) {
+            if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file()) {
+                return c;
+            }
+        }
+    }
+    c"/usr/bin/s6-supervise".into()
 }
 
 impl Scanner {
@@ -118,10 +130,11 @@ impl Scanner {
     }
 
     /// scandir.md §2.
+    #[link_section = ".text.hot.merit"]
     fn scan(&mut self) {
         let now = clock::mono_ns();
-        let rd = match std::fs::read_dir(".") {
-            Ok(rd) => rd,
+        let mut dir = match merit_sys::fs::Dir::open(c".") {
+            Ok(d) => d,
             Err(e) => {
                 warn(&format!("unable to opendir .: {}", strerror(&e)));
                 self.deadline_in(now + 3 * SECOND);
@@ -131,24 +144,30 @@ impl Scanner {
         for s in &mut self.services {
             s.active = false;
         }
-        use std::os::unix::fs::MetadataExt;
-        for entry in rd.flatten() {
-            let name = entry.file_name();
-            if name.as_bytes().first() == Some(&b'.') {
+        while let Some(entry) = dir.next_name() {
+            let name = match entry {
+                Ok(name) => name,
+                Err(e) => {
+                    warn(&format!("unable to readdir .: {}", strerror(&e)));
+                    self.deadline_in(now + 3 * SECOND);
+                    break;
+                }
+            };
+            if name.to_bytes().first() == Some(&b'.') {
                 continue;
             }
-            let meta = match std::fs::metadata(&name) {
-                Ok(m) => m,
+            let st = match merit_sys::fs::stat(name) {
+                Ok(st) => st,
                 Err(e) => {
                     warn(&format!("unable to stat {}: {}", name.to_string_lossy(), strerror(&e)));
                     self.deadline_in(now + 3 * SECOND);
                     continue;
                 }
             };
-            if !meta.is_dir() {
+            if !st.is_dir() {
                 continue;
             }
-            let (dev, ino) = (meta.dev(), meta.ino());
+            let (dev, ino) = (st.dev, st.ino);
             let i = match self.services.iter().position(|s| s.dev == dev && s.ino == ino) {
                 Some(i) => {
                     let s = &mut self.services[i];
@@ -161,8 +180,6 @@ impl Scanner {
                         s.reactivate = true;
                         continue;
                     }
-                    // The current name is the one used to (re)spawn: the entry may be renamed.
-                    s.name = name.clone();
                     i
                 }
                 None => {
@@ -174,13 +191,16 @@ impl Scanner {
                         ));
                         continue;
                     }
-                    let logged = name.as_bytes() != CATCH_ALL && {
-                        let logp = Path::new(&name).join("log");
-                        match std::fs::metadata(&logp) {
-                            Ok(m) => m.is_dir(),
+                    let catch_all = name.to_bytes() == CATCH_ALL;
+                    let logged = !catch_all && {
+                        let mut logp = name.to_bytes().to_vec();
+                        logp.extend_from_slice(b"/log");
+                        let logp = CString::new(logp).unwrap_or_default();
+                        match merit_sys::fs::stat(&logp) {
+                            Ok(st) => st.is_dir(),
                             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
                             Err(e) => {
-                                warn(&format!("unable to stat {}: {}", logp.display(), strerror(&e)));
+                                warn(&format!("unable to stat {}: {}", logp.to_string_lossy(), strerror(&e)));
                                 self.deadline_in(now + 3 * SECOND);
                                 continue;
                             }
@@ -201,7 +221,7 @@ impl Scanner {
                     self.services.push(Service {
                         dev,
                         ino,
-                        name: name.clone(),
+                        catch_all,
                         active: false,
                         logged,
                         pipe,
@@ -213,52 +233,47 @@ impl Scanner {
                 }
             };
             self.services[i].active = true;
-            self.start_supervisors(i, now);
+            self.start_supervisors(i, name.to_bytes(), now);
         }
         // Forget inactive services whose supervisors are all gone.
         self.services.retain(|s| s.active || !s.dead());
     }
 
-    fn start_supervisors(&mut self, i: usize, now: u64) {
-        let sup = self.supervise.clone();
-        let console = self.console;
+    /// Starts the supervisors of service `i` (entry `name`) that are not running and may be.
+    #[link_section = ".text.hot.merit"]
+    fn start_supervisors(&mut self, i: usize, name: &[u8], now: u64) {
+        let (sup, exec_fail) = (&self.supervise, &self.exec_fail[..]);
         let s = &mut self.services[i];
-        if s.logged && s.log.pid.is_none() {
-            if now >= s.log.not_before {
-                let mut arg = s.name.clone();
-                arg.push("/log");
-                let read_end = s.pipe.as_ref().map(|p| p.0.as_raw_fd());
-                let moves: Vec<(RawFd, RawFd)> = read_end.map(|r| (r, 0)).into_iter().collect();
-                s.log.pid = spawn_supervisor(&sup, &arg, &moves, &mut s.log.not_before, now);
-            }
-            if s.log.pid.is_none() {
-                let nb = s.log.not_before;
-                self.deadline_in(nb);
-            }
+        if s.logged && s.log.pid.is_none() && now >= s.log.not_before {
+            let mut arg = name.to_vec();
+            arg.extend_from_slice(b"/log");
+            let read_end = s.pipe.as_ref().map(|p| p.0.as_raw_fd());
+            let moves: Vec<(RawFd, RawFd)> = read_end.map(|r| (r, 0)).into_iter().collect();
+            s.log.pid = spawn_supervisor(sup, exec_fail, &arg, &moves, &mut s.log.not_before, now);
         }
-        let s = &mut self.services[i];
-        if s.main.pid.is_none() {
-            if now >= s.main.not_before {
-                let mut moves: Vec<(RawFd, RawFd)> = Vec::new();
-                if let Some(p) = &s.pipe {
-                    moves.push((p.1.as_raw_fd(), 1));
-                }
-                if s.is_catch_all() {
-                    if let Some(c) = console {
-                        moves.push((c, 2));
-                    }
-                }
-                let name = s.name.clone();
-                s.main.pid = spawn_supervisor(&sup, &name, &moves, &mut s.main.not_before, now);
+        if s.main.pid.is_none() && now >= s.main.not_before {
+            let mut moves: Vec<(RawFd, RawFd)> = Vec::new();
+            if let Some(p) = &s.pipe {
+                moves.push((p.1.as_raw_fd(), 1));
             }
-            if s.main.pid.is_none() {
-                let nb = s.main.not_before;
-                self.deadline_in(nb);
+            if let (true, Some(c)) = (s.catch_all, self.console) {
+                moves.push((c, 2));
             }
+            s.main.pid = spawn_supervisor(sup, exec_fail, name, &moves, &mut s.main.not_before, now);
+        }
+        // A supervisor not running now is retried when it may be.
+        let (log_nb, main_nb) = (s.log.not_before, s.main.not_before);
+        let (log_down, main_down) = (s.logged && s.log.pid.is_none(), s.main.pid.is_none());
+        if log_down {
+            self.deadline_in(log_nb);
+        }
+        if main_down {
+            self.deadline_in(main_nb);
         }
     }
 
     /// Collects every dead child (we may be PID 1); tracks our supervisors.
+    #[link_section = ".text.hot.merit"]
     fn reap(&mut self) -> std::io::Result<()> {
         let now = clock::mono_ns();
         while let Some(r) = merit_sys::process::reap_one()? {
@@ -310,27 +325,25 @@ impl Scanner {
     }
 }
 
-/// Spawns `s6-supervise ARG` with the given descriptor moves, in our session.
+/// Spawns `s6-supervise ARG` with the given descriptor moves, in our session, without waiting
+/// for its exec (as s6 does: a child that cannot exec prints why and dies, and is respawned a
+/// second later like any dead supervisor).
+#[link_section = ".text.hot.merit"]
 fn spawn_supervisor(
     sup: &CString,
-    arg: &OsStr,
+    exec_fail: &[u8],
+    arg: &[u8],
     moves: &[(RawFd, RawFd)],
     not_before: &mut u64,
     now: u64,
 ) -> Option<i32> {
-    let Ok(carg) = CString::new(arg.as_bytes()) else { return None };
+    let Ok(carg) = CString::new(arg) else { return None };
     let argv = [c"s6-supervise".into(), carg];
-    match spawn(&Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false }) {
+    let spawn = Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false };
+    match merit_sys::process::spawn_detached(&spawn, exec_fail) {
         Ok(pid) => Some(pid),
-        Err(SpawnError::Exec(_, e)) => {
-            // The real one execs in its forked child, which then dies with this message.
-            let m = format!("{PROG} (child): fatal: unable to exec {}: {}\n", sup.to_string_lossy(), strerror(&e));
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), m.as_bytes());
-            *not_before = now + SECOND;
-            None
-        }
-        Err(SpawnError::Fork(e)) => {
-            warn(&format!("unable to fork for {}: {}", arg.to_string_lossy(), strerror(&e)));
+        Err(e) => {
+            warn(&format!("unable to fork for {}: {}", String::from_utf8_lossy(arg), strerror(&e)));
             *not_before = now + 4 * SECOND;
             None
         }
@@ -399,6 +412,7 @@ fn run_signal_script(name: &str) -> bool {
     }
 }
 
+#[link_section = ".text.hot.merit"]
 pub fn main() {
     let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let raw: Vec<OsString> = std::env::args_os().collect();
@@ -520,8 +534,12 @@ pub fn main() {
         fd::close(n);
     }
 
+    let supervise = find_supervise();
+    let exec_fail =
+        format!("{PROG} (child): fatal: unable to exec {}: ", supervise.to_string_lossy()).into_bytes();
     let mut sc = Scanner {
-        supervise: find_supervise(),
+        supervise,
+        exec_fail,
         max,
         services: Vec::new(),
         scan_flag: true,

@@ -180,8 +180,28 @@ def has_pid(svcdir):
     return len(b) >= STATUS_SIZE and int.from_bytes(b[24:32], "big") != 0
 
 
+def cpu_seconds(pid):
+    """utime + stime of a live process, in seconds (0 if it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return 0.0
+    f = s[s.rfind(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_pid(svcdir):
+    with open(svcdir + "/supervise/status", "rb") as f:
+        return int.from_bytes(f.read(64)[24:32], "big")
+
+
 def bringup(tag, bins, n, base):
-    """Returns (seconds until all up, scanner Pss KiB, mean supervisor Pss KiB)."""
+    """Returns (seconds until all up, scanner Pss KiB, mean supervisor Pss KiB, CPU seconds of
+    the scanner and supervisors, CPU seconds of the services themselves). The CPU times are
+    read 1 s after bring-up, from /proc/PID/stat: a service's pid ran its `sh` and then its
+    `sleep` (and, before that exec, whatever its supervisor's child did), a supervisor's pid its
+    own exec and work."""
     svscan, svscanctl = bins
     root = new_tmp("scan-" + tag, base)
     scan = os.path.join(root, "scan")
@@ -213,12 +233,14 @@ def bringup(tag, bins, n, base):
     pss = smaps_kib(p.pid)
     sups = [c for c in children(p.pid)]
     sup_pss = sum(smaps_kib(c) for c in sups) / max(1, len(sups))
+    supervision = cpu_seconds(p.pid) + sum(cpu_seconds(c) for c in sups)
+    services = sum(cpu_seconds(status_pid(d)) for d in dirs)
     stop_scanner(entry)
     err.close()
     sweep(root)
     shutil.rmtree(root, ignore_errors=True)
     tmpdirs.remove(root)
-    return elapsed, pss, sup_pss
+    return elapsed, pss, sup_pss, supervision, services
 
 
 # --- s6-log throughput -------------------------------------------------------------------------
@@ -449,19 +471,34 @@ def main():
         up = {t: [] for t, _ in impls}
         mem = {t: [] for t, _ in impls}
         supmem = {t: [] for t, _ in impls}
+        supcpu = {t: [] for t, _ in impls}
+        svccpu = {t: [] for t, _ in impls}
         for r in range(rounds):
             for tag, d in impls:
-                t, pss, sp = bringup(tag, (os.path.join(d, "s6-svscan"), os.path.join(d, "s6-svscanctl")), n, base)
+                t, pss, sp, sc, vc = bringup(tag, (os.path.join(d, "s6-svscan"), os.path.join(d, "s6-svscanctl")), n, base)
                 up[tag].append(t)
                 mem[tag].append(pss)
                 supmem[tag].append(sp)
-                log("  round %d %-5s %7.3f s   (s6-svscan Pss %6d KiB, mean s6-supervise Pss %6.1f KiB)" % (
-                    r + 1, tag, t, pss, sp))
+                supcpu[tag].append(sc)
+                svccpu[tag].append(vc)
+                log("  round %d %-5s %7.3f s   (s6-svscan Pss %6d KiB, mean s6-supervise Pss %6.1f KiB; "
+                    "cpu: supervision %.2f s, services %.2f s)" % (r + 1, tag, t, pss, sp, sc, vc))
         med_up = {t: statistics.median(v) for t, v in up.items()}
         med_mem = {t: statistics.median(v) for t, v in mem.items()}
+        med_sup = {t: statistics.median(v) for t, v in supcpu.items()}
+        med_svc = {t: statistics.median(v) for t, v in svccpu.items()}
         for tag, _ in impls:
-            log("  %-5s median %.3f s" % (tag, med_up[tag]))
+            log("  %-5s median %.3f s   cpu: supervision (scanner + supervisors) %.2f s, the services "
+                "themselves %.2f s" % (tag, med_up[tag], med_sup[tag], med_svc[tag]))
         log("  ratio ours/s6 (time): %s   (target <= 0.5)" % ratio(med_up.get("ours"), med_up.get("s6")))
+        if "s6" in med_up and "ours" in med_up:
+            ncpu = os.cpu_count() or 1
+            log("  ratio ours/s6 (cpu of the supervision alone): %s" % ratio(med_sup["ours"], med_sup["s6"]))
+            # With every CPU busy until the end (which is the case here), a supervision that cost
+            # nothing would still take the services' own CPU time spread over the CPUs.
+            log("  lower bound of the time ratio with a supervision costing nothing: %.2f "
+                "(the services' cpu %.2f s over %d CPUs, against s6's %.3f s)" % (
+                    med_svc["s6"] / ncpu / med_up["s6"], med_svc["s6"], ncpu, med_up["s6"]))
 
         # s6-log throughput
         tmp = new_tmp("log")

@@ -15,11 +15,18 @@ pub fn pipe(nonblock: bool) -> Result<(OwnedFd, OwnedFd)> {
 
 /// Opens a path with raw `open(2)` flags and mode.
 pub fn open(path: &std::path::Path, flags: i32, mode: u32) -> Result<OwnedFd> {
-    let c = crate::cstr(path)?;
+    open_c(&crate::cstr(path)?, flags, mode)
+}
+
+/// [`open`] for a C string. The syscall itself: musl's `open()` follows an `O_CLOEXEC` open
+/// with an `fcntl(F_SETFD)` for kernels older than 2.6.23, one more syscall per open.
+pub fn open_c(path: &std::ffi::CStr, flags: i32, mode: u32) -> Result<OwnedFd> {
     // SAFETY: valid C string; the returned fd, if any, is new and ours.
-    let fd = cvt_retry(|| unsafe { libc::open(c.as_ptr(), flags, mode as libc::c_uint) })?;
-    // SAFETY: open succeeded.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let fd = cvt_retry(|| unsafe {
+        libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags | libc::O_LARGEFILE, mode as libc::c_uint)
+    })?;
+    // SAFETY: openat succeeded.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 pub fn set_nonblock(fd: RawFd, on: bool) -> Result<()> {

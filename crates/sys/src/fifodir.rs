@@ -14,27 +14,29 @@ pub const FIFO_NAME_LEN: usize = 39;
 /// Broadcasts `bytes` to every subscriber FIFO of `dir` (one write each). A FIFO without a
 /// reader (ENXIO) or whose reader vanished (EPIPE) is unlinked; other failures skip it.
 pub fn notify(dir: &Path, bytes: &[u8]) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let nb = name.as_bytes();
+    let cdir = crate::cstr(dir)?;
+    // A few subscribers at most: a small buffer keeps the supervisors' stacks short.
+    let mut list = crate::fs::Dir::<512>::open(&cdir)?;
+    let mut path = cdir.into_bytes();
+    path.push(b'/');
+    let base = path.len();
+    while let Some(entry) = list.next_name() {
+        let Ok(name) = entry else { break };
+        let nb = name.to_bytes();
         if nb.len() != FIFO_NAME_LEN || !nb.starts_with(FIFO_PREFIX) {
             continue;
         }
-        let path = dir.join(&name);
-        match open(&path, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0) {
-            Ok(f) => match crate::fd::write(f.as_raw_fd(), bytes) {
-                Ok(n) if n == bytes.len() => {}
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(_) => {}
-            },
-            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-                let _ = std::fs::remove_file(&path);
-            }
-            Err(_) => {}
+        path.truncate(base);
+        path.extend_from_slice(nb);
+        path.push(0);
+        let Ok(cpath) = std::ffi::CStr::from_bytes_with_nul(&path) else { continue };
+        let gone = match crate::fd::open_c(cpath, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0) {
+            Ok(f) => matches!(crate::fd::write(f.as_raw_fd(), bytes), Err(e) if e.raw_os_error() == Some(libc::EPIPE)),
+            Err(e) => e.raw_os_error() == Some(libc::ENXIO),
+        };
+        if gone {
+            // SAFETY: valid C string.
+            unsafe { libc::unlink(cpath.as_ptr()) };
         }
     }
     Ok(())

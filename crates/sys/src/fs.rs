@@ -52,43 +52,55 @@ pub fn readlink(path: &CStr) -> Result<Vec<u8>> {
     }
 }
 
-/// An open directory, read entry by entry (`opendir`/`readdir`).
-pub struct Dir {
-    dir: *mut libc::DIR,
+/// An open directory, read entry by entry with `getdents64(2)` into a buffer inside this
+/// value: no allocation (libc's `opendir` allocates its buffer, which in a static musl binary
+/// means an mmap and a munmap, and their page faults, for every listing).
+///
+/// `N` is the buffer's size: the default suits long listings; a process that lists a small
+/// directory often from deep in its stack (a supervisor's `event/`) takes a smaller one.
+pub struct Dir<const N: usize = 2048> {
+    fd: std::os::fd::OwnedFd,
+    buf: DirBuf<N>,
+    /// Bytes of `buf` filled by the last getdents64, and the offset of the next entry.
+    len: usize,
+    pos: usize,
 }
 
-impl Dir {
-    /// `opendir(path)`.
-    pub fn open(path: &CStr) -> Result<Dir> {
-        // SAFETY: valid C string.
-        let dir = unsafe { libc::opendir(path.as_ptr()) };
-        if dir.is_null() {
-            return Err(Error::last_os_error());
-        }
-        Ok(Dir { dir })
+/// 8-byte aligned, as `struct linux_dirent64` needs.
+#[repr(C, align(8))]
+struct DirBuf<const N: usize>([u8; N]);
+
+impl<const N: usize> Dir<N> {
+    /// Opens `path` (`O_RDONLY|O_DIRECTORY|O_CLOEXEC`).
+    pub fn open(path: &CStr) -> Result<Dir<N>> {
+        let fd = crate::fd::open_c(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+        Ok(Dir { fd, buf: DirBuf([0; N]), len: 0, pos: 0 })
     }
 
-    /// The next entry's name (`.` and `..` included, as readdir gives them); `None` at the end.
-    /// The name borrows the directory's buffer, so it lives until the next call.
+    /// The next entry's name (`.` and `..` included, as the kernel gives them); `None` at the
+    /// end. The name borrows the buffer, so it lives until the next call.
     pub fn next_name(&mut self) -> Option<Result<&CStr>> {
-        // SAFETY: errno is thread-local; readdir sets it only on error.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: `dir` is an open DIR* that only this value uses.
-        let ent = unsafe { libc::readdir(self.dir) };
-        if ent.is_null() {
-            let e = Error::last_os_error();
-            return if e.raw_os_error() == Some(0) { None } else { Some(Err(e)) };
+        use std::os::fd::AsRawFd;
+        if self.pos >= self.len {
+            // SAFETY: the buffer is valid for its length; the kernel writes whole records.
+            let n = unsafe {
+                libc::syscall(libc::SYS_getdents64, self.fd.as_raw_fd(), self.buf.0.as_mut_ptr(), self.buf.0.len())
+            };
+            if n < 0 {
+                return Some(Err(Error::last_os_error()));
+            }
+            if n == 0 {
+                return None;
+            }
+            self.len = n as usize;
+            self.pos = 0;
         }
-        // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated, valid until
-        // the next readdir/closedir on this DIR*, which needs `&mut self` (so after the borrow).
-        Some(Ok(unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) }))
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        // SAFETY: opened by `open`, closed once here.
-        unsafe { libc::closedir(self.dir) };
+        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        let rec = &self.buf.0[self.pos..self.len];
+        let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+        self.pos += reclen;
+        let name = &rec[19..reclen.min(rec.len())];
+        Some(CStr::from_bytes_until_nul(name).map_err(|_| Error::from_raw_os_error(libc::EIO)))
     }
 }
 
@@ -113,14 +125,25 @@ mod tests {
         assert_eq!(readlink(&c(&d.join("l"))).unwrap(), long.as_bytes());
         assert_eq!(readlink(&c(&d.join("f"))).unwrap_err().raw_os_error(), Some(libc::EINVAL));
 
-        let mut dir = Dir::open(&c(&d)).unwrap();
+        let mut dir: Dir = Dir::open(&c(&d)).unwrap();
         let mut names = Vec::new();
         while let Some(n) = dir.next_name() {
             names.push(n.unwrap().to_bytes().to_vec());
         }
         names.sort();
         assert_eq!(names, [&b"."[..], b"..", b"f", b"l", b"sub"]);
-        assert!(Dir::open(&c(&d.join("f"))).is_err());
+        assert!(Dir::<2048>::open(&c(&d.join("f"))).is_err());
+
+        // More entries than one getdents64 buffer holds.
+        for i in 0..300 {
+            std::fs::write(d.join(format!("entry-with-a-longish-name-{i:04}")), b"").unwrap();
+        }
+        let mut dir = Dir::<512>::open(&c(&d)).unwrap();
+        let mut n = 0;
+        while let Some(name) = dir.next_name() {
+            n += name.unwrap().to_bytes().starts_with(b"entry-with-a-longish-name-") as usize;
+        }
+        assert_eq!(n, 300);
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -133,7 +133,7 @@ impl Scanner {
     #[link_section = ".text.hot.merit"]
     fn scan(&mut self) {
         let now = clock::mono_ns();
-        let mut dir = match merit_sys::fs::Dir::open(c".") {
+        let mut dir: merit_sys::fs::Dir = match merit_sys::fs::Dir::open(c".") {
             Ok(d) => d,
             Err(e) => {
                 warn(&format!("unable to opendir .: {}", strerror(&e)));

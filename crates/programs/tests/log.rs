@@ -920,3 +920,51 @@ fn local_stamp_agrees_with_tai64nlocal() {
         assert_eq!(conv, format!("{stamp} x\n"), "TZ={tz}");
     }
 }
+
+/// Idle periods between bursts (merit's s6-log frees its empty buffers after 200 ms idle) lose
+/// nothing: a partial line written before the pause is completed by what follows it, whether
+/// stdin is a pipe (the partial line stays in the pipe) or a socket (read mode: it is held in
+/// memory). Same output as the real s6-log.
+#[test]
+fn idle_pauses_between_bursts_keep_partial_lines() {
+    use std::os::unix::net::UnixStream;
+    let burst = |tag: &str| -> Vec<u8> { (0..500).flat_map(|i| format!("{tag} line {i:03}\n").into_bytes()).collect() };
+    let mut want = burst("first");
+    want.extend_from_slice(b"abcdef\n");
+    want.extend(burst("second"));
+    want.extend_from_slice(b"ghijkl\n");
+    for (who, bin) in bins() {
+        for kind in ["pipe", "socket"] {
+            let w = TempDir::new("log-idle");
+            let mut c = command(&bin);
+            c.arg("1").current_dir(w.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            let (child, mut input): (Child, Box<dyn Write>) = if kind == "pipe" {
+                c.stdin(Stdio::piped());
+                let mut child = c.spawn().unwrap();
+                let stdin = child.stdin.take().unwrap();
+                (child, Box::new(stdin))
+            } else {
+                let (ours_end, theirs) = UnixStream::pair().unwrap();
+                c.stdin(Stdio::from(OwnedFd::from(theirs)));
+                (c.spawn().unwrap(), Box::new(ours_end))
+            };
+            // stdout is read by wait_output at the end: 1000 short lines fit in the pipe.
+            let pause = || std::thread::sleep(Duration::from_millis(500));
+            let mut part = burst("first");
+            part.extend_from_slice(b"abc");
+            input.write_all(&part).unwrap();
+            pause();
+            let mut part = b"def\n".to_vec();
+            part.extend(burst("second"));
+            part.extend_from_slice(b"ghi");
+            input.write_all(&part).unwrap();
+            pause();
+            input.write_all(b"jkl\n").unwrap();
+            drop(input);
+            let out = wait_output(child, Duration::from_secs(20));
+            assert!(out.status.success(), "{who} {kind}: {out:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want), "{who} {kind}");
+            assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{who} {kind}");
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! Spawning children (fork + exec with a close-on-exec report pipe), reaping them, sessions.
+//! Spawning children (clone-vfork or fork, then exec), reaping them, sessions.
 
 use crate::{cvt, Error, Result};
 use std::ffi::{CStr, CString};

@@ -14,7 +14,7 @@
 //!   s6-log does not `read` it: it *peeks* at the data with `tee(2)` into a private pipe and
 //!   reads that copy, splits it into lines, performs every action of those lines, waits until
 //!   every output buffer holding their records (logdirs, stdout) has been written, and only then
-//!   consumes the same number of bytes from stdin (`read` into a scratch buffer). A logger
+//!   consumes the same number of bytes from stdin (`splice(2)` to `/dev/null`). A logger
 //!   killed at any point therefore leaves every line it has not fully written in the pipe, where
 //!   its successor (started on the same pipe, e.g. by s6-supervise/s6-svscan, which hold the
 //!   pipe) finds them: lines may be logged twice, never lost. A partial last line is never

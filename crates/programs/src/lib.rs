@@ -10,6 +10,21 @@
 
 pub mod cmd;
 pub mod exe;
+
+/// Defines the C `main` of an executable (which must be `#![no_main]`) that runs `program`
+/// without the Rust runtime's start-up: see [`merit_sys::startup`].
+#[macro_export]
+macro_rules! entry {
+    ($program:path) => {
+        // Not in a test build: a test harness has its own `main`.
+        #[cfg(not(test))]
+        #[no_mangle]
+        pub extern "C" fn main(argc: ::std::os::raw::c_int, argv: *const *const ::std::os::raw::c_char) -> ::std::os::raw::c_int {
+            // SAFETY: the C runtime calls `main` with its own argc and argv.
+            unsafe { ::merit_sys::startup::enter(argc, argv, $program) }
+        }
+    };
+}
 pub mod getopt;
 pub mod lines;
 pub mod msg;

@@ -91,7 +91,7 @@ impl Fatal {
 /// The arguments after `argv[0]`, as bytes.
 pub fn args() -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStringExt;
-    std::env::args_os().skip(1).map(|a| a.into_vec()).collect()
+    merit_sys::startup::args_os().skip(1).map(|a| a.into_vec()).collect()
 }
 
 /// Parses a decimal `unsigned int` as skalibs' `uint0_scan` does: digits only, whole string,

@@ -111,6 +111,32 @@ fn telinit_refuses_other_levels() {
     }
 }
 
+/// Run by hand on a running system (not PID 1, no root prefix, not a container), init refuses
+/// before doing anything: its stage 1 would mount tmpfs over the system's /run and /s6. Run in
+/// a private mount namespace, so that a broken refusal could not touch the host's mounts.
+#[test]
+fn init_refuses_to_boot_outside_pid_1_without_a_root() {
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-not-pid1");
+    let out = std::process::Command::new("timeout")
+        .args(["20", "unshare", "--mount", "--propagation", "private"])
+        .arg(ours("init"))
+        .current_dir(t.path())
+        .env_remove("MERIT_ROOT")
+        .env_remove("MERIT_CONTAINER")
+        .env_remove("container")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(100), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "init: fatal: not process 1: run me as the system's init, or with --root DIR (or MERIT_ROOT) for a system in a folder, or with --container\n"
+    );
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
 /// Under a root prefix with no init running there (or a stale pid file naming some other
 /// process, e.g. the host's PID 1), telinit signals nobody.
 #[test]

@@ -1,62 +1,53 @@
-//! The process state as `execve` handed it over, recorded before the Rust runtime changes it.
+//! Program entry without the Rust runtime's start-up.
 //!
-//! Before `main`, Rust's runtime reopens any closed descriptor among 0, 1, 2 on `/dev/null` and
-//! sets SIGPIPE to "ignore". A C program (the real s6 tools) sees neither: writing to a closed
-//! stdout fails with EBADF, and writing to a pipe without reader kills it with SIGPIPE unless
-//! its parent ignored the signal. A constructor in `.init_array` (run by glibc and musl before
-//! `main`, hence before the runtime's changes) records the original state, and
-//! [`undo_runtime_fixups`] puts it back.
+//! Before a normal Rust `main`, the runtime reopens any closed descriptor among 0, 1, 2 on
+//! `/dev/null`, sets SIGPIPE to "ignore", and installs a SIGSEGV/SIGBUS handler on an
+//! alternate signal stack (an mmap, an mprotect, a sigaltstack: about fifteen syscalls and a
+//! few page faults per process). A C program (the real s6 tools) does none of that: writing to
+//! a closed stdout fails with EBADF, and writing to a pipe without reader kills it with SIGPIPE
+//! unless its parent ignored the signal. Our executables are `#![no_main]` and define the C
+//! `main` with [`crate::startup::enter`] (through `merit_programs::entry!`), so every program
+//! starts in the state `execve` left, as s6's do, and a supervisor starts with fewer syscalls.
+//!
+//! Without the runtime's start-up, `std::env::args` is empty on musl (glibc hands argv to
+//! constructors, musl does not): programs read their arguments with [`args_os`].
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::ffi::{CStr, OsString};
+use std::os::raw::{c_char, c_int};
+use std::os::unix::ffi::OsStringExt;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
-const RECORDED: u8 = 0x80;
-const SIGPIPE_IGNORED: u8 = 0x08;
+static ARGC: AtomicUsize = AtomicUsize::new(0);
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Bit `fd` (0..3): that descriptor was closed at exec. [`SIGPIPE_IGNORED`], [`RECORDED`].
-static STATE: AtomicU8 = AtomicU8::new(0);
-
-extern "C" fn record_initial_state() {
-    let mut s = RECORDED;
-    for fd in 0..3 {
-        // SAFETY: F_GETFD on any descriptor number only reads its flags (EBADF if closed).
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-            s |= 1 << fd;
-        }
-    }
-    // SAFETY: a null new action only queries; `old` is valid, writable plain data.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
-            s |= SIGPIPE_IGNORED;
-        }
-    }
-    STATE.store(s, Ordering::Relaxed);
+/// The C `main` of our executables: records `argv`, runs `program`, then exits 0 through
+/// `std::process::exit` (which flushes Rust's stdout buffer; programs that fail exit on their
+/// own with their code).
+///
+/// # Safety
+/// `argc` and `argv` must be those the C runtime passed to `main`: `argv` points to `argc`
+/// valid NUL-terminated strings, which stay valid and unchanged for the life of the process.
+pub unsafe fn enter(argc: c_int, argv: *const *const c_char, program: fn()) -> c_int {
+    ARGV.store(argv as *mut *const c_char, Ordering::Relaxed);
+    ARGC.store(argc.max(0) as usize, Ordering::Relaxed);
+    program();
+    std::process::exit(0)
 }
 
-#[used]
-#[link_section = ".init_array"]
-static RECORD_INITIAL_STATE: extern "C" fn() = record_initial_state;
-
-/// Closes again the descriptors among 0, 1, 2 that were closed at exec (the runtime put
-/// `/dev/null` there) and gives SIGPIPE back its disposition at exec (default unless the parent
-/// ignored it). Call first thing in `main`, before opening anything. Does nothing if the
-/// constructor did not run.
-pub fn undo_runtime_fixups() {
-    // Referencing the constructor keeps it linked whatever the codegen-unit split.
-    let _ = std::hint::black_box(&RECORD_INITIAL_STATE);
-    let s = STATE.load(Ordering::Relaxed);
-    if s & RECORDED == 0 {
-        return;
+/// The process's arguments, `argv[0]` included: as [`enter`] recorded them, else (a program
+/// run by another entry point, e.g. a test harness) `std::env::args_os()`.
+pub fn args_os() -> std::vec::IntoIter<OsString> {
+    let argv = ARGV.load(Ordering::Relaxed);
+    if argv.is_null() {
+        return std::env::args_os().collect::<Vec<_>>().into_iter();
     }
-    for fd in 0..3 {
-        if s & (1 << fd) != 0 {
-            // SAFETY: fd is 0, 1 or 2, which the runtime opened on /dev/null and nobody owns.
-            unsafe { libc::close(fd) };
-        }
-    }
-    let _ = if s & SIGPIPE_IGNORED != 0 {
-        crate::signal::ignore(libc::SIGPIPE)
-    } else {
-        crate::signal::set_default(libc::SIGPIPE)
-    };
+    let argc = ARGC.load(Ordering::Relaxed);
+    (0..argc)
+        .map(|i| {
+            // SAFETY: `enter`'s contract: argc valid C strings that live as long as the process.
+            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
 }

@@ -1,5 +1,4 @@
 //! `init`: see [`merit_programs::cmd::init`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::init::main()
-}
+merit_programs::entry!(merit_programs::cmd::init::main);

@@ -3,10 +3,14 @@
 //! (and `telinit`, `halt`, `poweroff`, `reboot` for `init`), so that every process of a
 //! supervision tree maps the same executable and shares its pages.
 
+#![no_main]
+
 use std::os::unix::ffi::OsStrExt;
 
-fn main() {
-    let arg0 = std::env::args_os().next().unwrap_or_default();
+merit_programs::entry!(dispatch);
+
+fn dispatch() {
+    let arg0 = merit_sys::startup::args_os().next().unwrap_or_default();
     let name = arg0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
     if let Some(main) = merit_programs::cmd::lookup(name) {
         merit_programs::exe::set_multicall();

@@ -1,5 +1,4 @@
 //! `s6-applyuidgid`: see [`merit_programs::cmd::s6_applyuidgid`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_applyuidgid::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_applyuidgid::main);

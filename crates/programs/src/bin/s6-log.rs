@@ -1,5 +1,4 @@
 //! `s6-log`: see [`merit_programs::cmd::s6_log`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_log::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_log::main);

@@ -1,5 +1,4 @@
 //! `s6-supervise`: see [`merit_programs::cmd::s6_supervise`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_supervise::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_supervise::main);

@@ -1,5 +1,4 @@
 //! `s6-svc`: see [`merit_programs::cmd::s6_svc`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svc::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svc::main);

@@ -1,5 +1,4 @@
 //! `s6-svok`: see [`merit_programs::cmd::s6_svok`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svok::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svok::main);

@@ -1,5 +1,4 @@
 //! `s6-svscan`: see [`merit_programs::cmd::s6_svscan`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svscan::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svscan::main);

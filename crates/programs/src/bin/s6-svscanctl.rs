@@ -1,5 +1,4 @@
 //! `s6-svscanctl`: see [`merit_programs::cmd::s6_svscanctl`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svscanctl::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svscanctl::main);

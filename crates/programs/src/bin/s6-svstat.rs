@@ -1,5 +1,4 @@
 //! `s6-svstat`: see [`merit_programs::cmd::s6_svstat`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svstat::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svstat::main);

@@ -1,5 +1,4 @@
 //! `s6-svwait`: see [`merit_programs::cmd::s6_svwait`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_svwait::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_svwait::main);

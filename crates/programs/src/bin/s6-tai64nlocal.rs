@@ -1,5 +1,4 @@
 //! `s6-tai64nlocal`: see [`merit_programs::cmd::s6_tai64nlocal`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::s6_tai64nlocal::main()
-}
+merit_programs::entry!(merit_programs::cmd::s6_tai64nlocal::main);

@@ -1,5 +1,4 @@
 //! `service`: see [`merit_programs::cmd::service`].
+#![no_main]
 
-fn main() {
-    merit_programs::cmd::service::main()
-}
+merit_programs::entry!(merit_programs::cmd::service::main);

@@ -116,7 +116,7 @@ fn own_dir() -> Option<PathBuf> {
 }
 
 pub fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<String> = merit_sys::startup::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let prog = args.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
     match prog.as_str() {
         "telinit" => std::process::exit(telinit(args.get(1).map(String::as_str), &args)),
@@ -233,6 +233,12 @@ fn stage1(args: &[String]) -> ! {
     signal::block(&HELD);
     let layout = Layout::from_env(root);
     let pid1 = merit_sys::getpid() == 1;
+    if !pid1 && layout.root.as_os_str().is_empty() && !container {
+        // Stage 1 mounts tmpfs over /run and /s6: on a running system that would hide the
+        // real ones. Outside PID 1 it only runs in a folder or as a container's init.
+        say("fatal: not process 1: run me as the system's init, or with --root DIR (or MERIT_ROOT) for a system in a folder, or with --container");
+        std::process::exit(100);
+    }
     let container = container || (pid1 && system::in_container(&layout.root));
     let s = Stage1 { layout, container, log_stdout };
     let _ = merit_sys::process::setsid();
@@ -409,7 +415,7 @@ impl Stage1 {
         // How the scripts call us (see skeleton.rs): a plain `init` may be busybox's applet.
         // Not /proc/self/exe as such: that is `merit` when we run as the multi-call binary,
         // which must be called by the name `init`.
-        if let Some(me) = crate::exe::named("init", &std::env::args_os().next().unwrap_or_default()) {
+        if let Some(me) = crate::exe::named("init", &merit_sys::startup::args_os().next().unwrap_or_default()) {
             std::env::set_var("MERIT_INIT", me);
         }
         for (k, v) in keep {

@@ -932,8 +932,7 @@ fn compile(re: &[u8]) -> Option<Re> {
 }
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
-    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.as_bytes().to_vec()).collect();
+    let args: Vec<Vec<u8>> = merit_sys::startup::args_os().skip(1).map(|a| a.as_bytes().to_vec()).collect();
     let Some((opts, first)) = script::parse_options(&args) else {
         put("usage", &[script::USAGE]);
         std::process::exit(100)

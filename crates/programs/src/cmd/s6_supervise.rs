@@ -456,7 +456,7 @@ fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
 
 #[link_section = ".text.hot.merit"]
 pub fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args: Vec<std::ffi::OsString> = merit_sys::startup::args_os().collect();
     if args.len() < 2 {
         eprintln!("{PROG}: usage: {PROG} dir");
         std::process::exit(100);

@@ -16,7 +16,6 @@ const USAGE: &str = "s6-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ]
 const MAX_LETTERS: usize = 62;
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     let args = msg::args();
     let mut letters: Vec<u8> = Vec::new();
     let mut timeout: u32 = 0;

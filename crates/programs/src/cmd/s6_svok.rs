@@ -8,7 +8,6 @@ use crate::svdir;
 const PROG: &str = "s6-svok";
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     let args = msg::args();
     let Some(dir) = args.first() else { msg::die_usage(PROG, "s6-svok servicedir") };
     match svdir::supervisor_running(bytes_path(dir)) {

@@ -414,8 +414,8 @@ fn run_signal_script(name: &str) -> bool {
 
 #[link_section = ".text.hot.merit"]
 pub fn main() {
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
-    let raw: Vec<OsString> = std::env::args_os().collect();
+    let args: Vec<String> = merit_sys::startup::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let raw: Vec<OsString> = merit_sys::startup::args_os().collect();
     let (mut max, mut rescan, mut notif, mut console) = (500u64, 0u64, None::<i32>, None::<i32>);
     let mut i = 1;
     let usage = || -> ! {

@@ -65,8 +65,7 @@ fn run(args: &[Vec<u8>]) -> Result<(), Fatal> {
 }
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
-    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
+    let args: Vec<Vec<u8>> = merit_sys::startup::args_os().skip(1).map(|a| a.into_vec()).collect();
     if let Err(f) = run(&args) {
         let _ = merit_sys::fd::write_all(2, &f.message());
         std::process::exit(f.exit_code());

@@ -12,7 +12,6 @@ const PROG: &str = "s6-svwait";
 const USAGE: &str = "s6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...";
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     // Like the real s6-svwait.
     let _ = merit_sys::signal::ignore(merit_sys::signal::SIGPIPE);
     let args = msg::args();

@@ -21,7 +21,6 @@ fn stamp(out: &mut Vec<u8>) {
 }
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     crate::lines::filter_stdin(
         |line, out| {
             stamp(out);

@@ -46,9 +46,8 @@ fn convert(line: &[u8], utc: bool, right: bool, out: &mut Vec<u8>) {
 }
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     let mut utc = false;
-    for a in std::env::args_os().skip(1) {
+    for a in merit_sys::startup::args_os().skip(1) {
         let a = a.into_encoded_bytes();
         if a == b"--" {
             break;

@@ -95,7 +95,7 @@ fn parse_settings() -> (Settings, Vec<String>) {
     let mut no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut special = None;
     let mut words = Vec::new();
-    let mut args = std::env::args_os().skip(1).map(|a| {
+    let mut args = merit_sys::startup::args_os().skip(1).map(|a| {
         a.into_string().unwrap_or_else(|a| usage_exit(Some(&format!("invalid argument {a:?}: not UTF-8"))))
     });
     while let Some(a) = args.next() {
@@ -648,7 +648,6 @@ fn special(s: &Settings, sp: &Special) -> i32 {
 }
 
 pub fn main() {
-    merit_sys::startup::undo_runtime_fixups();
     let (s, words) = parse_settings();
     if let Some(sp) = &s.special {
         std::process::exit(special(&s, sp));

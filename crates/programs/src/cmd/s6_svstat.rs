@@ -3,9 +3,9 @@
 //! All decisions and texts are in `merit_core::svstat`; this file only does the I/O, in the
 //! real tool's order: options, lock test, status read, clock, `down`, one write.
 //!
-//! The Rust runtime's changes to SIGPIPE and to closed fds 0-2 are undone first, so that, like
-//! the real tool, a vanished reader kills us with SIGPIPE (unless the parent ignored it: then
-//! exit 111 `Broken pipe`) and a closed stdout gives exit 111 `Bad file descriptor`.
+//! It starts as `execve` left it (no Rust runtime start-up, see `merit_sys::startup`), so that,
+//! like the real tool, a vanished reader kills us with SIGPIPE (unless the parent ignored it:
+//! then exit 111 `Broken pipe`) and a closed stdout gives exit 111 `Bad file descriptor`.
 
 use merit_core::status::{StatusFile, STATUS_SIZE};
 use merit_core::svstat::{self, Fatal};

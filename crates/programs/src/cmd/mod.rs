@@ -46,23 +46,32 @@ pub const PROGRAMS: &[(&str, fn())] = &[
 /// Other names of a program: `init` acts on the name it is called by (`telinit 0`, `halt`...).
 pub const ALIASES: &[(&str, &str)] = &[("telinit", "init"), ("halt", "init"), ("poweroff", "init"), ("reboot", "init")];
 
+/// The program that the name `name` (a program name or an alias) runs, if any.
+pub fn program(name: &[u8]) -> Option<&'static str> {
+    let name = ALIASES.iter().find(|(a, _)| a.as_bytes() == name).map_or(name, |(_, p)| p.as_bytes());
+    PROGRAMS.iter().find(|(p, _)| p.as_bytes() == name).map(|(p, _)| *p)
+}
+
 /// The `main` of the program called `name` (a program name or an alias), if there is one.
 pub fn lookup(name: &[u8]) -> Option<fn()> {
-    let name = ALIASES.iter().find(|(a, _)| a.as_bytes() == name).map_or(name, |(_, p)| p.as_bytes());
-    PROGRAMS.iter().find(|(p, _)| p.as_bytes() == name).map(|(_, m)| *m)
+    let p = program(name)?;
+    PROGRAMS.iter().find(|(q, _)| *q == p).map(|(_, m)| *m)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn lookup_by_name_and_alias() {
-        for (name, main) in super::PROGRAMS {
-            assert_eq!(super::lookup(name.as_bytes()), Some(*main), "{name}");
+        for (name, _) in super::PROGRAMS {
+            assert_eq!(super::program(name.as_bytes()), Some(*name));
+            assert!(super::lookup(name.as_bytes()).is_some(), "{name}");
         }
         for alias in ["telinit", "halt", "poweroff", "reboot"] {
-            assert_eq!(super::lookup(alias.as_bytes()), Some(super::init::main as fn()), "{alias}");
+            assert_eq!(super::program(alias.as_bytes()), Some("init"), "{alias}");
+            assert!(super::lookup(alias.as_bytes()).is_some(), "{alias}");
         }
         for other in ["merit", "", "s6-svscan2", "S6-SVSCAN", "s6-svscan/"] {
+            assert!(super::program(other.as_bytes()).is_none(), "{other}");
             assert!(super::lookup(other.as_bytes()).is_none(), "{other}");
         }
     }

@@ -86,6 +86,32 @@ fn failing_rc_init_does_not_stop_the_boot() {
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
 
+/// rc.init writes at once, before the catch-all logger has opened its FIFO (a FIFO without a
+/// reader): the writes fail (EPIPE) but rc.init is not killed by SIGPIPE, and goes on.
+#[test]
+fn rc_init_writing_before_the_catch_all_logger_survives() {
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-rcpipe");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    write_exec(
+        &root.join("etc/s6/rc.init"),
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 200 ]; do echo \"rc.init early line $i\"; i=$((i+1)); done\n\
+         echo survived > \"$MERIT_ROOT/rc-init-survived\"\n",
+    );
+    let mut b = boot(&root, Boot::default());
+    b.wait_up(&["s6-svscan-log"]);
+    let marker = root.join("rc-init-survived");
+    assert!(wait_until(PROMPT, || marker.exists()), "rc.init was killed before its end:\n{}", b.console_text());
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "survived\n");
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end");
+    assert_halted(&st, &b.console_text());
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}
+
 /// No rc.init at all (or one that is not executable): init says so and copies the enabled
 /// services itself.
 #[test]

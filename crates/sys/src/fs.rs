@@ -61,7 +61,11 @@ pub fn readlink(path: &CStr) -> Result<Vec<u8>> {
 pub struct Dir<const N: usize = 2048> {
     fd: std::os::fd::OwnedFd,
     buf: DirBuf<N>,
-    /// Bytes of `buf` filled by the last getdents64, and the offset of the next entry.
+    /// Used instead of `buf` once the kernel has said that `buf` cannot hold one entry (EINVAL:
+    /// names longer than 255 bytes exist on some file systems, e.g. FUSE).
+    big: Vec<u64>,
+    /// Bytes of the buffer in use filled by the last getdents64, and the offset of the next
+    /// entry.
     len: usize,
     pos: usize,
 }
@@ -70,37 +74,71 @@ pub struct Dir<const N: usize = 2048> {
 #[repr(C, align(8))]
 struct DirBuf<const N: usize>([u8; N]);
 
+/// Room for one entry with a 255-byte name: 19 bytes of header, the name, its NUL, rounded up.
+const MIN_DIR_BUF: usize = 280;
+
 impl<const N: usize> Dir<N> {
     /// Opens `path` (`O_RDONLY|O_DIRECTORY|O_CLOEXEC`).
     pub fn open(path: &CStr) -> Result<Dir<N>> {
+        const { assert!(N >= MIN_DIR_BUF) };
         let fd = crate::fd::open_c(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
-        Ok(Dir { fd, buf: DirBuf([0; N]), len: 0, pos: 0 })
+        Ok(Dir { fd, buf: DirBuf([0; N]), big: Vec::new(), len: 0, pos: 0 })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.big.is_empty() {
+            &self.buf.0
+        } else {
+            // SAFETY: a u64 slice viewed as bytes: same memory, u8 has no alignment needs.
+            unsafe { std::slice::from_raw_parts(self.big.as_ptr().cast(), self.big.len() * 8) }
+        }
+    }
+
+    fn fill(&mut self) -> Result<usize> {
+        use std::os::fd::AsRawFd;
+        loop {
+            let (ptr, cap) = if self.big.is_empty() {
+                (self.buf.0.as_mut_ptr(), N)
+            } else {
+                (self.big.as_mut_ptr().cast::<u8>(), self.big.len() * 8)
+            };
+            // SAFETY: the buffer is valid for `cap` bytes; the kernel writes whole records.
+            let n = unsafe { libc::syscall(libc::SYS_getdents64, self.fd.as_raw_fd(), ptr, cap) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINVAL) && self.big.len() < 8192 {
+                // The next entry does not fit: retry with a larger buffer (64 KiB at most).
+                self.big = vec![0u64; (self.big.len() * 2).max(1024)];
+                continue;
+            }
+            return Err(e);
+        }
     }
 
     /// The next entry's name (`.` and `..` included, as the kernel gives them); `None` at the
     /// end. The name borrows the buffer, so it lives until the next call.
     pub fn next_name(&mut self) -> Option<Result<&CStr>> {
-        use std::os::fd::AsRawFd;
         if self.pos >= self.len {
-            // SAFETY: the buffer is valid for its length; the kernel writes whole records.
-            let n = unsafe {
-                libc::syscall(libc::SYS_getdents64, self.fd.as_raw_fd(), self.buf.0.as_mut_ptr(), self.buf.0.len())
-            };
-            if n < 0 {
-                return Some(Err(Error::last_os_error()));
+            match self.fill() {
+                Err(e) => return Some(Err(e)),
+                Ok(0) => return None,
+                Ok(n) => (self.len, self.pos) = (n, 0),
             }
-            if n == 0 {
-                return None;
-            }
-            self.len = n as usize;
-            self.pos = 0;
         }
         // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-        let rec = &self.buf.0[self.pos..self.len];
-        let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+        let (pos, len) = (self.pos, self.len);
+        let rec = &self.bytes()[pos..len];
+        let reclen = if rec.len() >= 20 { u16::from_ne_bytes([rec[16], rec[17]]) as usize } else { 0 };
+        if reclen < 20 || reclen > rec.len() {
+            // Not a record the kernel writes: stop here rather than loop or read past the end.
+            self.pos = self.len;
+            return Some(Err(Error::from_raw_os_error(libc::EIO)));
+        }
         self.pos += reclen;
-        let name = &rec[19..reclen.min(rec.len())];
-        Some(CStr::from_bytes_until_nul(name).map_err(|_| Error::from_raw_os_error(libc::EIO)))
+        let rec = &self.bytes()[pos..pos + reclen];
+        Some(CStr::from_bytes_until_nul(&rec[19..]).map_err(|_| Error::from_raw_os_error(libc::EIO)))
     }
 }
 

@@ -21,8 +21,11 @@ pub fn tee(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
 /// copying them to us. EINVAL means one of the descriptors cannot splice.
 pub fn splice(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
     // SAFETY: null offsets (both are used at their current position); plain integers otherwise.
+    // SPLICE_F_NONBLOCK: never wait for data (some kernels look only at this flag, not at the
+    // descriptors' O_NONBLOCK); EAGAIN then.
     cvt_retry(|| unsafe {
-        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, 0) as isize
+        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, libc::SPLICE_F_NONBLOCK)
+            as isize
     })
     .map(|n| n as usize)
 }

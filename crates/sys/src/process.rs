@@ -89,7 +89,21 @@ fn spawn_forked(s: &Spawn) -> std::result::Result<i32, SpawnError> {
 /// the caller learns of it by reaping (s6-svscan's way with its supervisors). `lock_wait` must
 /// be `None`.
 pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8]) -> Result<i32> {
-    debug_assert!(s.lock_wait.is_none());
+    if s.lock_wait.is_some() {
+        // The child may wait long before its exec: it must not hold us meanwhile.
+        let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        // SAFETY: as in `spawn_forked`.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(Error::last_os_error());
+        }
+        if pid == 0 {
+            // SAFETY: as in `spawn_forked`.
+            unsafe { child(s, &argv, Failure::Message(fail_prefix)) }
+        }
+        return Ok(pid);
+    }
     vfork_exec(s, Failure::Message(fail_prefix))
 }
 
@@ -131,8 +145,8 @@ fn vfork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
     // and, until its exec, only reads `args` and calls async-signal-safe libc functions plus
     // strerror (a table lookup) and, for `Failure::Record`, writes one i32 we then read. It
     // never returns into our frames. CLONE_VFORK suspends us until it has exec'd or exited, so
-    // `args`, `argv` and the stack outlive its use of them. Signals: merit installs no handler
-    // but a no-op one (SIGPIPE); one that ran in the child would touch nothing shared.
+    // `args`, `argv` and the stack outlive its use of them. Signals: the child sets every
+    // handler merit installed back to the default before it unblocks signals (`child`).
     let pid = unsafe {
         let top = (CHILD_STACK_MEM.0.get() as *mut u8).add(CHILD_STACK);
         libc::clone(
@@ -182,6 +196,18 @@ unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], failure: Failure) -> ! 
         }
     };
     let report = failure;
+    if matches!(failure, Failure::Record(_) | Failure::Message(_)) {
+        // Possibly sharing our parent's memory (vfork_exec): no handler of the parent's may
+        // run here once signals are unblocked. exec would reset them to the default anyway.
+        let handled = crate::signal::HANDLED.load(std::sync::atomic::Ordering::Relaxed);
+        for sig in 1..64 {
+            if handled & (1 << sig) != 0 {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());

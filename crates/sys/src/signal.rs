@@ -54,9 +54,18 @@ pub fn set_noop_handler(sig: i32) -> Result<()> {
         sa.sa_sigaction = noop_handler as *const () as usize;
         libc::sigemptyset(&mut sa.sa_mask);
         sa.sa_flags = libc::SA_RESTART;
-        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
     }
+    if (1..64).contains(&sig) {
+        HANDLED.fetch_or(1 << sig, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(())
 }
+
+/// The signals given a handler by [`set_noop_handler`] (bit `sig`): a child that shares our
+/// memory until its exec sets them back to the default first (see `process`), so that no
+/// handler of ours runs in it.
+pub(crate) static HANDLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Sets `sig` back to its default disposition.
 pub fn set_default(sig: i32) -> Result<()> {

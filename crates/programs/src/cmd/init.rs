@@ -233,13 +233,19 @@ fn stage1(args: &[String]) -> ! {
     signal::block(&HELD);
     let layout = Layout::from_env(root);
     let pid1 = merit_sys::getpid() == 1;
+    // Detected only as PID 1: a shell in a container (where /.dockerenv exists) is not a
+    // container's init. Under `docker run --init`, say --container (or MERIT_CONTAINER=1).
+    let container = container || (pid1 && system::in_container(&layout.root));
     if !pid1 && layout.root.as_os_str().is_empty() && !container {
         // Stage 1 mounts tmpfs over /run and /s6: on a running system that would hide the
         // real ones. Outside PID 1 it only runs in a folder or as a container's init.
         say("fatal: not process 1: run me as the system's init, or with --root DIR (or MERIT_ROOT) for a system in a folder, or with --container");
         std::process::exit(100);
     }
-    let container = container || (pid1 && system::in_container(&layout.root));
+    // Until the catch-all logger opens its FIFO, our stdout and stderr (and those of rc.init,
+    // which inherits this) are a FIFO without a reader: an early write must fail with EPIPE,
+    // not kill the writer. The scanner sets its own SIGPIPE handler; services get the default.
+    let _ = signal::ignore(signal::SIGPIPE);
     let s = Stage1 { layout, container, log_stdout };
     let _ = merit_sys::process::setsid();
     let _ = std::env::set_current_dir("/");

@@ -576,9 +576,8 @@ struct Input {
     /// Read mode: bytes read and not yet processed (a partial line).
     /// Pipe mode: scratch buffer for the copy.
     buf: Vec<u8>,
-    /// Pipe mode: `/dev/null`, where consumed input is spliced to (`None` until first needed,
-    /// and when splicing fails: then it is read and dropped).
-    sink: Option<OwnedFd>,
+    /// Pipe mode: where consumed input goes.
+    sink: Sink,
     /// Pipe mode: a partial line read (consumed) into memory because it was too large.
     held: Vec<u8>,
     /// Pipe mode: bytes processed but not yet consumed from stdin.
@@ -884,27 +883,39 @@ impl Input {
             return;
         }
         // Into /dev/null inside the kernel when we can; else read and drop.
-        if self.sink.is_none() {
-            self.sink = fd::open(Path::new("/dev/null"), merit_sys::flags::O_WRONLY | merit_sys::flags::O_CLOEXEC, 0).ok();
+        if let Sink::Unopened = self.sink {
+            let null = fd::open(Path::new("/dev/null"), merit_sys::flags::O_WRONLY | merit_sys::flags::O_CLOEXEC, 0);
+            self.sink = null.map_or(Sink::Read, Sink::Splice);
         }
         while self.pending_consume > 0 {
-            let spliced = match &self.sink {
-                Some(null) => logio::splice(0, null.as_raw_fd(), self.pending_consume),
-                None => Err(std::io::Error::from_raw_os_error(22)),
-            };
-            let r = match spliced {
-                Err(e) if is_errno(&e, 22) => {
-                    self.sink = None;
-                    read_and_drop(self.pending_consume)
-                }
-                other => other,
+            let r = match &self.sink {
+                Sink::Splice(null) => match logio::splice(0, null.as_raw_fd(), self.pending_consume) {
+                    Err(e) if is_errno(&e, 22) => {
+                        // This stdin cannot splice: read from now on.
+                        self.sink = Sink::Read;
+                        continue;
+                    }
+                    other => other,
+                },
+                _ => read_and_drop(self.pending_consume),
             };
             match r {
+                // EAGAIN: the bytes are not there (someone else took them): nothing to wait for.
                 Ok(0) | Err(_) => self.pending_consume = 0,
                 Ok(r) => self.pending_consume -= r,
             }
         }
     }
+}
+
+/// Where logged input goes once consumed (pipe mode).
+enum Sink {
+    /// Not needed yet.
+    Unopened,
+    /// `/dev/null`, to `splice` into.
+    Splice(OwnedFd),
+    /// `read` and drop (no `/dev/null`, or splicing refused).
+    Read,
 }
 
 /// Reads up to `n` bytes of stdin and drops them (when they cannot be spliced away).
@@ -1008,7 +1019,7 @@ pub fn main() {
         finished: false,
         stopping: false,
         buf: Vec::new(),
-        sink: None,
+        sink: Sink::Unopened,
         held: Vec::new(),
         pending_consume: 0,
         partial: 0,

@@ -54,19 +54,8 @@ pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
 
 /// [`spawn`] with a forked child (which may block before its exec without blocking us).
 fn spawn_forked(s: &Spawn) -> std::result::Result<i32, SpawnError> {
-    let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
     let (rep_r, rep_w) = crate::fd::pipe(false).map_err(SpawnError::Fork)?;
-    // SAFETY: fork in a process that, in the child, only calls async-signal-safe functions
-    // (sigprocmask, dup2, fcntl, setsid, execv, write, _exit) on memory prepared before the fork.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(SpawnError::Fork(Error::last_os_error()));
-    }
-    if pid == 0 {
-        // SAFETY: see above; everything used here was allocated before fork.
-        unsafe { child(s, &argv, Failure::Report(rep_w.as_raw_fd())) }
-    }
+    let pid = fork_exec(s, Failure::Report(rep_w.as_raw_fd())).map_err(SpawnError::Fork)?;
     drop(rep_w);
     let mut buf = [0u8; 4];
     let mut got = 0;
@@ -91,20 +80,27 @@ fn spawn_forked(s: &Spawn) -> std::result::Result<i32, SpawnError> {
 pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8]) -> Result<i32> {
     if s.lock_wait.is_some() {
         // The child may wait long before its exec: it must not hold us meanwhile.
-        let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
-        argv.push(std::ptr::null());
-        // SAFETY: as in `spawn_forked`.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(Error::last_os_error());
-        }
-        if pid == 0 {
-            // SAFETY: as in `spawn_forked`.
-            unsafe { child(s, &argv, Failure::Message(fail_prefix)) }
-        }
-        return Ok(pid);
+        return fork_exec(s, Failure::Message(fail_prefix));
     }
     vfork_exec(s, Failure::Message(fail_prefix))
+}
+
+/// `fork`, and [`child`] in the child; returns the child's pid at once.
+fn fork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
+    let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    // SAFETY: fork in a process that, in the child, only calls async-signal-safe functions
+    // (sigprocmask, sigaction, dup2, fcntl, setsid, execv, write, _exit, and strerror, a table
+    // lookup) on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: see above; everything used here was allocated before fork.
+        unsafe { child(s, &argv, failure) }
+    }
+    Ok(pid)
 }
 
 /// Room for the child's stack between clone and exec: it only makes a few libc calls.

@@ -80,10 +80,7 @@ fn failing_rc_init_does_not_stop_the_boot() {
     b.wait_up(&["early", "s6-svscan-log"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(!b.inside("s6/run/late").exists(), "rc.init failed before copying: late must not run");
-    b.telinit("0");
-    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end");
-    assert_halted(&st, &b.console_text());
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    b.halt_cleanly("failing rc.init");
 }
 
 /// rc.init writes at once, before the catch-all logger has opened its FIFO (a FIFO without a
@@ -106,10 +103,7 @@ fn rc_init_writing_before_the_catch_all_logger_survives() {
     let marker = root.join("rc-init-survived");
     assert!(wait_until(PROMPT, || marker.exists()), "rc.init was killed before its end:\n{}", b.console_text());
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "survived\n");
-    b.telinit("0");
-    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end");
-    assert_halted(&st, &b.console_text());
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    b.halt_cleanly("rc.init writing early");
 }
 
 /// No rc.init at all (or one that is not executable): init says so and copies the enabled
@@ -135,10 +129,7 @@ fn missing_rc_init_falls_back_to_copying_enabled_services() {
         b.wait_up(&["a", "b"]);
         let console = b.console_text();
         assert!(console.contains("copying the enabled services"), "{variant}: {console}");
-        b.telinit("0");
-        let st = b.wait_end(Duration::from_secs(30)).expect("init did not end");
-        assert_halted(&st, variant);
-        assert!(processes_under(&root).is_empty(), "{variant}: processes left: {:?}", processes_under(&root));
+        b.halt_cleanly(variant);
     }
 }
 

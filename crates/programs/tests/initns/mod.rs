@@ -119,6 +119,16 @@ impl Booted {
         self.unshare.wait_timeout(timeout)
     }
 
+    /// `telinit 0`; init must then end by reboot(2) within 30 s and leave nothing running
+    /// under the root. `what` names the case in the messages.
+    pub fn halt_cleanly(&mut self, what: &str) {
+        self.telinit("0");
+        let st = self.wait_end(Duration::from_secs(30)).unwrap_or_else(|| panic!("{what}: init did not end"));
+        assert_halted(&st, &format!("{what}\n{}", self.console_text()));
+        let left = crate::common::processes_under(&self.root);
+        assert!(left.is_empty(), "{what}: processes left: {left:?}");
+    }
+
     pub fn console_text(&self) -> String {
         std::fs::read_to_string(&self.console).unwrap_or_default()
     }

@@ -10,18 +10,42 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// The longest diagnostic line: `PIPE_BUF`, so that a line reaches a pipe in one atomic write.
+/// Longer ones are cut, keeping the newline.
+pub const LINE_MAX: usize = 4096;
+
 /// Writes `PROG: KIND: PARTS...\n` on stderr in one write; errors are ignored.
 pub fn put(prog: &str, kind: &str, parts: &[&[u8]]) {
-    let mut buf = Vec::with_capacity(128);
-    buf.extend_from_slice(prog.as_bytes());
-    buf.extend_from_slice(b": ");
-    buf.extend_from_slice(kind.as_bytes());
-    buf.extend_from_slice(b": ");
-    for p in parts {
-        buf.extend_from_slice(p);
+    put_line(&[prog.as_bytes()], kind, parts);
+}
+
+/// The one diagnostics path of every program: `HEAD...: KIND: PARTS...\n` on stderr, built
+/// on the stack and written by [`merit_sys::fd::write_diag`], which never blocks and never
+/// fails loudly. A full or reader-less stderr (the catch-all logger down, restarting or slow)
+/// loses the line, never the process. Nothing here can panic.
+pub fn put_line(head: &[&[u8]], kind: &str, parts: &[&[u8]]) {
+    let mut buf = [0u8; LINE_MAX];
+    let len = compose(&mut buf, head, kind, parts);
+    merit_sys::fd::write_diag(2, buf.get(..len).unwrap_or(&buf));
+}
+
+/// Lays out `HEAD...: KIND: PARTS...\n` in `buf`, cut to its size with the newline kept;
+/// returns the length.
+fn compose(buf: &mut [u8], head: &[&[u8]], kind: &str, parts: &[&[u8]]) -> usize {
+    let Some(room) = buf.len().checked_sub(1) else { return 0 };
+    let mut len = 0;
+    let sep: &[&[u8]] = &[b": ", kind.as_bytes(), b": "];
+    for piece in head.iter().chain(sep).chain(parts) {
+        for (slot, &b) in buf.iter_mut().take(room).skip(len).zip(piece.iter()) {
+            *slot = b;
+            len += 1;
+        }
     }
-    buf.push(b'\n');
-    let _ = merit_sys::fd::write_all(2, &buf);
+    if let Some(nl) = buf.get_mut(len) {
+        *nl = b'\n';
+        len += 1;
+    }
+    len
 }
 
 /// `PROG: warning: PARTS...`
@@ -122,6 +146,22 @@ mod tests {
         assert_eq!(parse_uint(b""), None);
         assert_eq!(parse_uint(b"+1"), None);
         assert_eq!(parse_uint(b"1 "), None);
+    }
+
+    #[test]
+    fn compose_lines() {
+        let mut buf = [0u8; LINE_MAX];
+        let n = compose(&mut buf, &[b"s6-supervise ", b"svc"], "warning", &[b"invalid ", b"lock-fd"]);
+        assert_eq!(&buf[..n], b"s6-supervise svc: warning: invalid lock-fd\n");
+        let long = vec![b'a'; 10_000];
+        let n = compose(&mut buf, &[b"p"], "fatal", &[&long, b"tail"]);
+        assert_eq!(n, LINE_MAX);
+        assert_eq!(&buf[..12], b"p: fatal: aa");
+        assert_eq!(buf[LINE_MAX - 2..], *b"a\n");
+        let mut small = [0u8; 6];
+        let n = compose(&mut small, &[b"prog"], "x", &[]);
+        assert_eq!(&small[..n], b"prog:\n");
+        assert_eq!(compose(&mut [], &[b"p"], "x", &[]), 0);
     }
 
     #[test]

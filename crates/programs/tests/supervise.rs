@@ -16,7 +16,7 @@ use merit_core::status::StatusFile;
 use merit_core::tai::Tain;
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -79,6 +79,10 @@ struct Sv {
     ev: Option<Events>,
     /// `TMP/svc`
     dir: PathBuf,
+    /// The supervisor's stderr when not `log` (taken by the next start).
+    stderr: Option<std::os::fd::OwnedFd>,
+    /// PATH of the supervisor (and so of run and finish) when set.
+    path_env: Option<PathBuf>,
     /// The supervisor's stdout and stderr.
     log: PathBuf,
     tmp: TempDir,
@@ -95,7 +99,7 @@ impl Sv {
             common::make_service(&dir, run);
         }
         let log = tmp.join("sup.log");
-        Sv { imp, sup: None, ev: None, dir, log, tmp }
+        Sv { imp, sup: None, ev: None, dir, stderr: None, path_env: None, log, tmp }
     }
     fn p(&self, name: &str) -> PathBuf {
         self.dir.join(name)
@@ -114,9 +118,15 @@ impl Sv {
     /// stderr to `sup.log`, umask 022.
     fn spawn_sup(&mut self) {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
-        let err = out.try_clone().unwrap();
+        let err = match self.stderr.take() {
+            Some(fd) => Stdio::from(fd),
+            None => Stdio::from(out.try_clone().unwrap()),
+        };
         let mut cmd = common::command(self.imp.bin("s6-supervise"));
         cmd.arg("svc").current_dir(self.tmp.path()).stdout(out).stderr(err);
+        if let Some(p) = &self.path_env {
+            cmd.env("PATH", p);
+        }
         unsafe {
             use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
@@ -1141,6 +1151,10 @@ fn run_environment(imp: Impl) {
 /// messages: `run` and `finish` are symlinks to env, which fails to exec its first argument.
 fn run_argv0(imp: Impl) {
     let mut sv = Sv::new(imp, "argv0", None);
+    // env must find no program named `svc` (daemontools installs one): an empty PATH.
+    let empty = sv.tmp.join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    sv.path_env = Some(empty);
     std::os::unix::fs::symlink("/usr/bin/env", sv.p("run")).unwrap();
     std::os::unix::fs::symlink("/usr/bin/env", sv.p("finish")).unwrap();
     sv.file("down", "");
@@ -1237,3 +1251,122 @@ fn lock_fd_precreated(imp: Impl) {
 }
 
 both!(run_environment, run_argv0, lock_fd, lock_fd_precreated);
+
+// ---------------------------------------------------------------------------------------------
+// 10. Faults: an unwritable stderr, a held lock, FIFOs in place of the service's files
+// ---------------------------------------------------------------------------------------------
+
+/// A warning on a stderr that has no reader (the catch-all logger down): the supervisor goes on
+/// (merit used to abort on the failed write and leave its run orphaned).
+fn warning_stderr_no_reader(imp: Impl) {
+    let mut sv = Sv::new(imp, "diag-epipe", Some("exec sleep 1000"));
+    sv.file("notification-fd", "bogus\n");
+    let (r, w) = merit_sys::fd::pipe(false).unwrap();
+    drop(r);
+    sv.stderr = Some(w);
+    sv.start();
+    let pid = sv.wait_up().pid;
+    sv.ctl("k"); // another start, another warning
+    let pid2 = sv.wait_status("up again", |s| s.pid != 0 && s.pid != pid && !s.finishing).pid;
+    assert!(sv.sup_alive(), "{imp:?}: the supervisor died");
+    assert!(alive(pid2 as i32));
+    sv.ctl("dx");
+    assert_eq!(sv.sup_exit(), 0, "{imp:?}");
+}
+
+both!(warning_stderr_no_reader);
+
+/// Stderr is a pipe that nobody reads, full (a stopped or slow logger) and blocking: the
+/// supervisor loses its warnings but keeps answering commands. (s6 blocks in this case.)
+#[test]
+fn warning_stderr_full_does_not_block_ours() {
+    let mut sv = Sv::new(Impl::Ours, "diag-full", Some("exit 3"));
+    sv.file("notification-fd", "bogus\n");
+    let (r, w) = merit_sys::fd::pipe(true).unwrap();
+    let chunk = [b'#'; 4096];
+    while merit_sys::fd::write(w.as_raw_fd(), &chunk).is_ok() {}
+    merit_sys::fd::set_nonblock(w.as_raw_fd(), false).unwrap();
+    sv.stderr = Some(w);
+    sv.start();
+    // Each start warns; each death is recorded. Two deaths: at least two warnings dropped.
+    let ok = wait_until(PROMPT, || tally(&sv).len() >= 2);
+    assert!(ok, "the service was not restarted: tally {:?}", tally(&sv));
+    sv.ctl("d");
+    sv.wait_status("down, want down", |s| s.pid == 0 && !s.wantup);
+    sv.ctl("x");
+    assert_eq!(sv.sup_exit(), 0);
+    drop(r);
+}
+
+/// Another process holds `supervise/service-lock` (an orphaned run, say): the child waits for
+/// the lock, and the supervisor keeps answering meanwhile; once the lock is free, run holds it.
+#[test]
+fn lock_fd_held_elsewhere_ours() {
+    let mut sv = Sv::new(Impl::Ours, "lockheld", Some("exec sleep 1000"));
+    sv.file("lock-fd", "5\n");
+    std::fs::DirBuilder::new().mode(0o700).create(sv.p("supervise")).unwrap();
+    let held = std::fs::OpenOptions::new().create(true).write(true).open(sv.p("supervise/service-lock")).unwrap();
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    assert_eq!(unsafe { libc::fcntl(held.as_raw_fd(), libc::F_SETLK, &fl) }, 0);
+    sv.start();
+    sv.wait_log("another instance of the service is already running, child will block");
+    // The waiting child is the service as far as s6 is concerned; commands still work.
+    let pid = sv.wait_up().pid as i32;
+    sv.ctl("d");
+    sv.wait_status("down, want down", |s| s.pid == 0 && !s.finishing && !s.wantup);
+    assert!(wait_until(PROMPT, || !alive(pid)), "the waiting child was not stopped");
+    sv.ctl("u");
+    let pid = sv.wait_up().pid as i32;
+    drop(held); // the lock is free: run gets it and execs
+    let lockf = sv.p("supervise/service-lock");
+    assert!(wait_until(PROMPT, || lock_holder(&lockf) == Some(pid)), "run never took the lock");
+    assert!(wait_until(PROMPT, || std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")));
+    sv.ctl("dx");
+    assert_eq!(sv.sup_exit(), 0);
+}
+
+/// FIFOs (no writer, no reader) in place of every configuration file the supervisor reads, and
+/// of `./down`: each is ignored with a warning, nothing freezes.
+#[test]
+fn fifo_in_place_of_files_ours() {
+    let mut sv = Sv::new(Impl::Ours, "fifos", Some("exec sleep 1000"));
+    let names = ["timeout-kill", "timeout-finish", "notification-fd", "lock-fd", "down-signal", "max-death-tally"];
+    for n in names {
+        merit_sys::mkfifo(&sv.p(n), 0o644).unwrap();
+    }
+    merit_sys::mkfifo(&sv.p("down"), 0o644).unwrap();
+    sv.exec("finish", "exit 0"); // timeout-finish is read when finish runs
+    sv.start();
+    sv.wait_status("down, want down", |s| s.pid == 0 && !s.wantup);
+    sv.ctl("u");
+    let pid = sv.wait_up().pid;
+    sv.ctl("d"); // down-signal, timeout-kill, timeout-finish, max-death-tally
+    sv.wait_down();
+    sv.ctl("u");
+    sv.wait_status("up again", |s| s.pid != 0 && s.pid != pid && !s.finishing);
+    sv.ctl("D"); // creates ./down: here a FIFO without a reader
+    sv.wait_status("down, want down", |s| s.pid == 0 && !s.finishing && !s.wantup);
+    for n in names {
+        sv.wait_log(&format!("s6-supervise svc: warning: {n} is not a regular file, ignoring it\n"));
+    }
+    sv.wait_log("s6-supervise svc: warning: unable to touch ./down: No such device or address\n");
+    sv.ctl("x");
+    assert_eq!(sv.sup_exit(), 0);
+}
+
+/// `supervise/` and `event/` through a dangling symlink: the targets are made with the final
+/// modes (the direct case is in `startup_tree`).
+fn created_dirs_through_symlinks(imp: Impl) {
+    let mut sv = Sv::new(imp, "modes", Some("exec sleep 1000"));
+    std::os::unix::fs::symlink("../sup-target", sv.p("supervise")).unwrap();
+    std::os::unix::fs::symlink("../ev-target", sv.p("event")).unwrap();
+    sv.start();
+    let mode = |n: &str| std::fs::metadata(sv.tmp.join(n)).unwrap().mode() & 0o7777;
+    assert_eq!((mode("ev-target"), mode("sup-target")), (0o3730, 0o700), "{imp:?}");
+    sv.ctl("dx");
+    assert_eq!(sv.sup_exit(), 0);
+}
+
+both!(created_dirs_through_symlinks);

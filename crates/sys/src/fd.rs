@@ -203,3 +203,112 @@ pub fn close(fd: RawFd) {
     // SAFETY: the caller owns this fd number and does not use it afterwards.
     unsafe { libc::close(fd) };
 }
+
+/// Writes one diagnostic line to `fd` without ever blocking and (but for a reader that goes
+/// away during the call) without raising SIGPIPE;
+/// returns whether it was written. A diagnostic must never hold up a long-running process:
+/// in Mere every supervisor's stderr is the catch-all logger's FIFO, which may be full, have
+/// no reader, or be a non-blocking pipe that answers EAGAIN.
+///
+/// * a regular file: a plain write (it cannot block for long);
+/// * a socket: `send(MSG_DONTWAIT | MSG_NOSIGNAL)`;
+/// * anything else (FIFO, pipe, terminal): a write through a descriptor of our own opened on
+///   `/proc/self/fd/N` with `O_NONBLOCK` (the inherited one is shared with our children and
+///   other processes, so its flags are not ours to change). A FIFO with no reader gives ENXIO
+///   there, not SIGPIPE. Without /proc (or if that open is refused), the line is written only
+///   when `poll` says there is room, which a line of at most `PIPE_BUF` bytes then fills in
+///   one atomic write.
+///
+/// Async-signal-safe and allocation-free: a child between fork (or clone-vfork) and exec uses
+/// it too. A line longer than `PIPE_BUF` may be cut short on a pipe; the rest is dropped.
+pub fn write_diag(fd: RawFd, line: &[u8]) -> bool {
+    // SAFETY: fstat into a zeroed stat buffer we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return false;
+    }
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => write_all(fd, line).is_ok(),
+        libc::S_IFSOCK => {
+            // SAFETY: line is valid for line.len() bytes.
+            let n = unsafe {
+                libc::send(fd, line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+            };
+            n >= 0
+        }
+        _ => {
+            let mut path = [0u8; 32];
+            let c = proc_fd_path(fd, &mut path);
+            match open_c(c, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC, 0) {
+                Ok(own) => write(own.as_raw_fd(), line).is_ok(),
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => false,
+                Err(_) => {
+                    let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+                    // SAFETY: one valid pollfd.
+                    let ready = unsafe { libc::poll(&mut p, 1, 0) } == 1
+                        && p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) == 0;
+                    ready && write(fd, line).is_ok()
+                }
+            }
+        }
+    }
+}
+
+/// `/proc/self/fd/N` as a C string in `buf`, without allocating.
+fn proc_fd_path(fd: RawFd, buf: &mut [u8; 32]) -> &std::ffi::CStr {
+    const HEAD: &[u8] = b"/proc/self/fd/";
+    let mut digits = [0u8; 10];
+    let mut n = fd.max(0) as u32;
+    let mut nd = 0;
+    loop {
+        if let Some(d) = digits.get_mut(nd) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        nd += 1;
+        n /= 10;
+        if n == 0 || nd == digits.len() {
+            break;
+        }
+    }
+    let mut len = 0;
+    for &b in HEAD.iter().chain(digits[..nd].iter().rev()) {
+        if let Some(slot) = buf.get_mut(len) {
+            *slot = b;
+            len += 1;
+        }
+    }
+    // HEAD (14) + 10 digits + NUL fit in 32 bytes.
+    std::ffi::CStr::from_bytes_until_nul(&buf[..]).unwrap_or(c"/proc/self/fd/2")
+}
+
+#[cfg(test)]
+mod diag_tests {
+    use super::*;
+
+    #[test]
+    fn proc_fd_paths() {
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(2, &mut b).to_bytes(), b"/proc/self/fd/2");
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(1234, &mut b).to_bytes(), b"/proc/self/fd/1234");
+        let mut b = [0u8; 32];
+        assert_eq!(proc_fd_path(i32::MAX, &mut b).to_bytes(), b"/proc/self/fd/2147483647");
+    }
+
+    /// A full pipe, a pipe with no reader, a regular file: never blocks, never raises SIGPIPE.
+    #[test]
+    fn never_blocks() {
+        let (r, w) = pipe(true).unwrap();
+        let chunk = [b'x'; 4096];
+        while write(w.as_raw_fd(), &chunk).is_ok() {}
+        set_nonblock(w.as_raw_fd(), false).unwrap(); // the inherited description blocks
+        assert!(!write_diag(w.as_raw_fd(), b"full\n"));
+        drop(r);
+        assert!(!write_diag(w.as_raw_fd(), b"no reader\n"));
+        let (r, w) = pipe(false).unwrap();
+        assert!(write_diag(w.as_raw_fd(), b"room\n"));
+        let mut buf = [0u8; 16];
+        assert_eq!(read(r.as_raw_fd(), &mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"room\n");
+    }
+}

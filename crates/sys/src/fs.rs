@@ -37,6 +37,52 @@ pub fn stat(path: &CStr) -> Result<FileStat> {
     Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32 })
 }
 
+/// `fstat(fd)`.
+pub fn fstat(fd: std::os::fd::RawFd) -> Result<FileStat> {
+    // SAFETY: an all-zero `struct stat` is valid; the kernel fills it in.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer; a bad fd number gives EBADF.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32 })
+}
+
+/// What [`read_small`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Small {
+    /// No such file.
+    Absent,
+    /// Something that is not a regular file (a FIFO, a device, a directory...): not read.
+    NotRegular,
+    /// Its first bytes (at most the requested number).
+    Data(Vec<u8>),
+}
+
+/// Reads at most `max` bytes of a small configuration file, following symlinks. It is opened
+/// non-blocking and read only when it is a regular file: a FIFO planted in its place must not
+/// freeze a long-running reader (a blocking open of a FIFO waits for a writer, its read for
+/// data).
+pub fn read_small(path: &CStr, max: usize) -> Result<Small> {
+    let f = match crate::fd::open_c(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC, 0) {
+        Ok(f) => f,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT)) => return Ok(Small::Absent),
+        Err(e) => return Err(e),
+    };
+    use std::os::fd::AsRawFd;
+    if !fstat(f.as_raw_fd())?.is_file() {
+        return Ok(Small::NotRegular);
+    }
+    let mut buf = vec![0u8; max];
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+        match crate::fd::read(f.as_raw_fd(), rest)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    buf.truncate(got);
+    Ok(Small::Data(buf))
+}
+
 /// `readlink(path)`: the link's target bytes (any length).
 pub fn readlink(path: &CStr) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; 256];
@@ -182,6 +228,24 @@ mod tests {
             n += name.unwrap().to_bytes().starts_with(b"entry-with-a-longish-name-") as usize;
         }
         assert_eq!(n, 300);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A FIFO (with no writer: a blocking open would wait forever) or a directory is refused
+    /// at once; a regular file is read up to the limit.
+    #[test]
+    fn small_files() {
+        let d = std::env::temp_dir().join(format!("merit-sys-small-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir(&d).unwrap();
+        let c = |p: &std::path::Path| crate::cstr(p).unwrap();
+        std::fs::write(d.join("f"), b"abcdef").unwrap();
+        assert_eq!(read_small(&c(&d.join("f")), 3).unwrap(), Small::Data(b"abc".to_vec()));
+        assert_eq!(read_small(&c(&d.join("f")), 100).unwrap(), Small::Data(b"abcdef".to_vec()));
+        assert_eq!(read_small(&c(&d.join("nope")), 3).unwrap(), Small::Absent);
+        crate::mkfifo(&d.join("fifo"), 0o600).unwrap();
+        assert_eq!(read_small(&c(&d.join("fifo")), 3).unwrap(), Small::NotRegular);
+        assert_eq!(read_small(&c(&d), 3).unwrap(), Small::NotRegular);
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

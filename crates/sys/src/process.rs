@@ -2,7 +2,7 @@
 
 use crate::{cvt, Error, Result};
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 /// What a child needs before `execv`.
 pub struct Spawn<'a> {
@@ -34,11 +34,11 @@ pub enum SpawnError {
 /// The child shares our memory until its exec (`clone(CLONE_VM|CLONE_VFORK)`, what
 /// `posix_spawn` does): no page tables to copy, no copy-on-write faults in either process
 /// afterwards, and we are resumed as soon as the exec has replaced the child's memory (or the
-/// child has exited). With [`Spawn::lock_wait`] the child may block for a long time before its
-/// exec, so it is forked instead and reports a failure through a close-on-exec pipe.
+/// child has exited). [`Spawn::lock_wait`] must be `None` (EINVAL otherwise): a child that
+/// waits for a lock cannot have its exec waited for, use [`spawn_detached`].
 pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     if s.lock_wait.is_some() {
-        return spawn_forked(s);
+        return Err(SpawnError::Fork(Error::from_raw_os_error(libc::EINVAL)));
     }
     let mut err: i32 = 0;
     let pid = vfork_exec(s, Failure::Record(&mut err)).map_err(SpawnError::Fork)?;
@@ -52,37 +52,20 @@ pub fn spawn(s: &Spawn) -> std::result::Result<i32, SpawnError> {
     Ok(pid)
 }
 
-/// [`spawn`] with a forked child (which may block before its exec without blocking us).
-fn spawn_forked(s: &Spawn) -> std::result::Result<i32, SpawnError> {
-    let (rep_r, rep_w) = crate::fd::pipe(false).map_err(SpawnError::Fork)?;
-    let pid = fork_exec(s, Failure::Report(rep_w.as_raw_fd())).map_err(SpawnError::Fork)?;
-    drop(rep_w);
-    let mut buf = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        match crate::fd::read(rep_r.as_raw_fd(), &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(_) => break,
-        }
-    }
-    if got == 4 {
-        let _ = wait_pid(pid);
-        return Err(SpawnError::Exec(pid, Error::from_raw_os_error(i32::from_ne_bytes(buf))));
-    }
-    Ok(pid)
-}
-
-/// Starts a child like [`spawn`] but does not report a failed exec: the child writes
-/// `fail_prefix`, the `strerror` of the cause and a newline to its stderr and exits 111, and
-/// the caller learns of it by reaping (s6-svscan's way with its supervisors). `lock_wait` must
-/// be `None`.
-pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8]) -> Result<i32> {
+/// Starts a child like [`spawn`] but returns at once, without learning whether its exec
+/// succeeded: on failure the child writes `fail_prefix`, the `strerror` of the cause and a
+/// newline to its stderr (never blocking, see [`crate::fd::write_diag`]) and exits
+/// `fail_code`, and the caller learns of it by reaping (s6-svscan's way with its supervisors).
+///
+/// With [`Spawn::lock_wait`] the child is forked, not clone-vforked: it may wait a long time
+/// for the lock (held, say, by an orphaned instance of the service), and we must go on
+/// answering commands and signals meanwhile.
+pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8], fail_code: i32) -> Result<i32> {
+    let failure = Failure::Message(fail_prefix, fail_code);
     if s.lock_wait.is_some() {
-        // The child may wait long before its exec: it must not hold us meanwhile.
-        return fork_exec(s, Failure::Message(fail_prefix));
+        return fork_exec(s, failure);
     }
-    vfork_exec(s, Failure::Message(fail_prefix))
+    vfork_exec(s, failure)
 }
 
 /// `fork`, and [`child`] in the child; returns the child's pid at once.
@@ -161,38 +144,43 @@ fn vfork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
 /// What the child does when it cannot get to its exec.
 #[derive(Clone, Copy)]
 enum Failure<'a> {
-    /// Write errno (4 bytes, native order) to this close-on-exec pipe, exit 127 (forked child).
-    Report(RawFd),
     /// Store errno here, exit 127 (child sharing our memory).
     Record(*mut i32),
-    /// Write this prefix, strerror(errno) and a newline to fd 2, exit 111.
-    Message(&'a [u8]),
+    /// Write this prefix, strerror(errno) and a newline to fd 2, exit with this code.
+    Message(&'a [u8], i32),
 }
 
 unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], failure: Failure) -> ! {
     let fail = |failure: Failure| -> ! {
         let e = *libc::__errno_location();
         match failure {
-            Failure::Report(fd) => {
-                let b = e.to_ne_bytes();
-                libc::write(fd, b.as_ptr().cast(), 4);
-                libc::_exit(127)
-            }
             Failure::Record(slot) => {
                 std::ptr::write_volatile(slot, if e == 0 { libc::EIO } else { e });
                 libc::_exit(127)
             }
-            Failure::Message(prefix) => {
+            Failure::Message(prefix, code) => {
+                // One line, one write, on our stack: never blocking our parent (which, after
+                // clone-vfork, is suspended until we exit).
                 let why = std::ffi::CStr::from_ptr(libc::strerror(e)).to_bytes();
-                for part in [prefix, why, b"\n"] {
-                    libc::write(2, part.as_ptr().cast(), part.len());
+                let mut line = [0u8; 1024];
+                let mut len = 0;
+                for part in [prefix, why] {
+                    for (slot, &b) in line.iter_mut().take(1023).skip(len).zip(part) {
+                        *slot = b;
+                        len += 1;
+                    }
                 }
-                libc::_exit(111)
+                if let Some(nl) = line.get_mut(len) {
+                    *nl = b'\n';
+                    len += 1;
+                }
+                crate::fd::write_diag(2, line.get(..len).unwrap_or(&line));
+                libc::_exit(code)
             }
         }
     };
     let report = failure;
-    if matches!(failure, Failure::Record(_) | Failure::Message(_)) {
+    {
         // Possibly sharing our parent's memory (vfork_exec): no handler of the parent's may
         // run here once signals are unblocked. exec would reset them to the default anyway.
         let handled = crate::signal::HANDLED.load(std::sync::atomic::Ordering::Relaxed);

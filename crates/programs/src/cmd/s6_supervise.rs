@@ -12,13 +12,14 @@
 //!   no longer freezes the supervisor.
 
 use merit_core::config::{self, parse_down_signal, parse_fd_file, parse_uint_file};
-use merit_core::status::{tally_append, DeathRecord, DEATH_RECORD_SIZE, DEATH_TALLY_DEFAULT};
+use merit_core::status::{tally_append, DeathRecord, DEATH_RECORD_SIZE, DEATH_TALLY_DEFAULT, DEATH_TALLY_MAX};
 use merit_core::supervisor::{
     Effect, Effects, Input, Now, ServiceConfig, SpawnOutcome, Supervisor, SupervisorSignal,
     SIGCONT, SIGKILL, SIGTERM,
 };
 use merit_core::tai::Tain;
 use merit_sys::process::{spawn, Spawn, SpawnError};
+use crate::msg;
 use merit_sys::{clock, fd, fifodir, lock, signal, strerror};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -31,38 +32,49 @@ fn now() -> Now {
     Now { wall: Tain::from_unix(s, ns), mono: clock::mono_ns() }
 }
 
-/// Prefix of every diagnostic: `s6-supervise DIR: `.
+/// Prefix of every diagnostic: `s6-supervise DIR: `, through the one diagnostics path
+/// ([`msg::put_line`]), which never blocks and never panics.
 struct Diag {
-    name: String,
+    /// `s6-supervise DIR`
+    head: Vec<u8>,
 }
 
 impl Diag {
+    fn new(dir: &[u8]) -> Diag {
+        Diag { head: [PROG.as_bytes(), b" ", dir].concat() }
+    }
     fn warn(&self, msg: &str) {
-        eprintln!("{PROG} {}: warning: {msg}", self.name);
+        msg::put_line(&[&self.head], "warning", &[msg.as_bytes()]);
     }
     fn warn_err(&self, msg: &str, e: &std::io::Error) {
-        eprintln!("{PROG} {}: warning: {msg}: {}", self.name, strerror(e));
+        msg::put_line(&[&self.head], "warning", &[msg.as_bytes(), b": ", strerror(e).as_bytes()]);
     }
     fn fatal(&self, code: i32, msg: &str) -> ! {
-        eprintln!("{PROG} {}: fatal: {msg}", self.name);
-        std::process::exit(code)
+        msg::put_line(&[&self.head], "fatal", &[msg.as_bytes()]);
+        msg::exit(code)
     }
     fn fatal_err(&self, code: i32, msg: &str, e: &std::io::Error) -> ! {
         self.fatal(code, &format!("{msg}: {}", strerror(e)))
     }
 }
 
-/// Reads a small configuration file: `Ok(None)` when absent.
-fn read_small(name: &str, max: usize) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    match std::fs::File::open(name) {
-        Ok(f) => {
-            let mut buf = Vec::with_capacity(max);
-            f.take(max as u64).read_to_end(&mut buf)?;
-            Ok(Some(buf))
+/// Reads a small configuration file of the service directory: `None` when absent, or when it
+/// cannot be read or is not a regular file (warned: a FIFO or a device in its place must not
+/// freeze the supervisor, and is ignored as s6 ignores an unreadable file).
+fn read_small(diag: &Diag, name: &str, max: usize) -> Option<Vec<u8>> {
+    use merit_sys::fs::Small;
+    let c = CString::new(name).ok()?;
+    match merit_sys::fs::read_small(&c, max) {
+        Ok(Small::Data(b)) => Some(b),
+        Ok(Small::Absent) => None,
+        Ok(Small::NotRegular) => {
+            diag.warn(&format!("{name} is not a regular file, ignoring it"));
+            None
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => {
+            diag.warn_err(&format!("unable to open {name}"), &e);
+            None
+        }
     }
 }
 
@@ -74,17 +86,11 @@ struct DirConfig<'a> {
 impl DirConfig<'_> {
     /// Reads and parses configuration file `name`: `None` when absent or invalid (warned).
     fn read<T>(&self, name: &str, parse: fn(&[u8]) -> Result<T, config::ConfigError>) -> Option<T> {
-        match read_small(name, config::UINT_FILE_MAX) {
-            Ok(Some(b)) => match parse(&b) {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    self.diag.warn(&format!("invalid {name}"));
-                    None
-                }
-            },
-            Ok(None) => None,
-            Err(e) => {
-                self.diag.warn_err(&format!("unable to open {name}"), &e);
+        let b = read_small(self.diag, name, config::UINT_FILE_MAX)?;
+        match parse(&b) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.diag.warn(&format!("invalid {name}"));
                 None
             }
         }
@@ -99,16 +105,12 @@ impl DirConfig<'_> {
 
 impl ServiceConfig for DirConfig<'_> {
     fn down_signal(&mut self) -> u32 {
-        match read_small("down-signal", config::DOWN_SIGNAL_MAX) {
-            Ok(Some(b)) => parse_down_signal(&b).unwrap_or_else(|_| {
+        match read_small(self.diag, "down-signal", config::DOWN_SIGNAL_MAX) {
+            Some(b) => parse_down_signal(&b).unwrap_or_else(|_| {
                 self.diag.warn("invalid down-signal");
                 SIGTERM
             }),
-            Ok(None) => SIGTERM,
-            Err(e) => {
-                self.diag.warn_err("unable to open down-signal", &e);
-                SIGTERM
-            }
+            None => SIGTERM,
         }
     }
     fn timeout_kill(&mut self) -> u32 {
@@ -194,7 +196,7 @@ impl Driver {
                 let _ = signal::kill(pid as i32, SIGCONT as i32);
                 let _ = signal::kill(pid as i32, SIGKILL as i32);
             }
-            Effect::Exit => std::process::exit(0),
+            Effect::Exit => msg::exit(0),
         }
     }
 
@@ -275,25 +277,36 @@ impl Driver {
         drop(lock_file);
         let argv = [CString::new("run").unwrap_or_default(), self.dir_arg.clone()];
         let path = c"./run";
-        let result = spawn(&Spawn {
-            path,
-            argv: &argv,
-            fd_moves: &moves[..nmoves],
-            lock_wait: lock_target,
-            setsid: true,
-        });
+        let sp = Spawn { path, argv: &argv, fd_moves: &moves[..nmoves], lock_wait: lock_target, setsid: true };
+        if lock_target.is_some() {
+            // The child waits for the lock before its exec, for as long as another instance
+            // holds it: it must not hold us. A failed exec is then a death (exit 127) like any
+            // other, after the child's own message.
+            let prefix = [&self.diag.head[..], b" (child): fatal: unable to exec run: "].concat();
+            let result = merit_sys::process::spawn_detached(&sp, &prefix, 127);
+            drop(keep);
+            return match result {
+                Ok(pid) => {
+                    self.keep_notification(notif);
+                    SpawnOutcome::Spawned(pid as u64)
+                }
+                Err(e) => {
+                    self.diag.warn_err("unable to spawn ./run - waiting 60 seconds", &e);
+                    SpawnOutcome::ResourceFailed
+                }
+            };
+        }
+        let result = spawn(&sp);
         drop(keep);
         match result {
             Ok(pid) => {
-                self.notification = notif.map(|(r, _w, _)| {
-                    let _ = fd::set_nonblock(r.as_raw_fd(), true);
-                    r
-                });
+                self.keep_notification(notif);
                 SpawnOutcome::Spawned(pid as u64)
             }
             Err(SpawnError::Exec(_, e)) => {
                 self.diag.warn("unable to spawn ./run - waiting 10 seconds");
-                eprintln!("{PROG} {} (child): fatal: unable to exec run: {}", self.diag.name, strerror(&e));
+                let head = [&self.diag.head[..], b" (child)"].concat();
+                msg::put_line(&[&head], "fatal", &[b"unable to exec run: ", strerror(&e).as_bytes()]);
                 SpawnOutcome::ExecFailed
             }
             Err(SpawnError::Fork(e)) => {
@@ -301,6 +314,14 @@ impl Driver {
                 SpawnOutcome::ResourceFailed
             }
         }
+    }
+
+    /// Keeps the read end of the notification pipe of a started `run`, non-blocking.
+    fn keep_notification(&mut self, notif: Option<(OwnedFd, OwnedFd, i32)>) {
+        self.notification = notif.map(|(r, _w, _)| {
+            let _ = fd::set_nonblock(r.as_raw_fd(), true);
+            r
+        });
     }
 
     fn spawn_finish(&mut self, code: u32, sig: u32) {
@@ -345,7 +366,10 @@ impl Driver {
         if max == 0 {
             return;
         }
-        let old = std::fs::read("supervise/death_tally").unwrap_or_default();
+        let old = match merit_sys::fs::read_small(c"supervise/death_tally", DEATH_RECORD_SIZE * (max.min(DEATH_TALLY_MAX) as usize + 1)) {
+            Ok(merit_sys::fs::Small::Data(b)) => b,
+            _ => Vec::new(),
+        };
         let old = if old.len() % DEATH_RECORD_SIZE == 0 { old } else { Vec::new() };
         let new = tally_append(&old, rec, max);
         if let Err(e) = fd::write_replace(
@@ -410,7 +434,8 @@ impl Driver {
 /// Flag combinations used above.
 mod libc_flags {
     pub use merit_sys::flags::*;
-    pub const CREATE_TRUNC: i32 = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    /// Non-blocking: a FIFO planted as `./down` must not freeze the supervisor (ENXIO instead).
+    pub const CREATE_TRUNC: i32 = O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC;
     /// s6 omits O_CREAT for `service-lock` (its lock-fd bug); merit creates the file.
     pub const LOCK_OPEN: i32 = O_WRONLY | O_NONBLOCK | O_CREAT | O_CLOEXEC;
     pub const CONTROL_READ: i32 = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
@@ -418,9 +443,18 @@ mod libc_flags {
 }
 
 /// Creates `event/` or `supervise/` as s6 does (servicedir.md §3 step 2), under umask 0.
+///
+/// The directory is made with its final permission bits by mkdir(2) itself, so that no other
+/// user can ever plant a FIFO `control`, a symlink `status.new` or anything else in it. Only
+/// the setgid bit of `event/` cannot be given by mkdir(2) (Linux drops it): that directory is
+/// made 0700 first, then given its group and final mode, as s6's fifodir_make does, so it is
+/// never wider than its final mode.
 fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
+    use std::os::unix::fs::DirBuilderExt;
     let p = Path::new(name);
-    let created = match std::fs::create_dir(p) {
+    let first = if mode & 0o2000 != 0 { mode & 0o700 } else { mode & 0o1777 };
+    let mkdir = |p: &Path| std::fs::DirBuilder::new().mode(first).create(p);
+    let created = match mkdir(p) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             match std::fs::metadata(p) {
@@ -432,7 +466,7 @@ fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
                         Ok(t) => t,
                         Err(e) => diag.fatal_err(111, &format!("unable to readlink {name}"), &e),
                     };
-                    if let Err(e) = std::fs::create_dir(&target) {
+                    if let Err(e) = mkdir(&target) {
                         diag.fatal_err(111, &format!("unable to mkdir {}", target.display()), &e);
                     }
                     true
@@ -441,7 +475,7 @@ fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
         }
         Err(e) => diag.fatal_err(111, &format!("unable to mkdir {name}"), &e),
     };
-    if created {
+    if created && first != mode {
         use std::os::unix::fs::PermissionsExt;
         if chown_group {
             if let Err(e) = merit_sys::chown(p, None, Some(merit_sys::getegid())) {
@@ -457,13 +491,9 @@ fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
 #[link_section = ".text.hot.merit"]
 pub fn main() {
     let args: Vec<std::ffi::OsString> = merit_sys::startup::args_os().collect();
-    if args.len() < 2 {
-        eprintln!("{PROG}: usage: {PROG} dir");
-        std::process::exit(100);
-    }
+    let Some(dir) = args.get(1) else { msg::die_usage(PROG, "s6-supervise dir") };
     use std::os::unix::ffi::OsStrExt;
-    let dir = &args[1];
-    let diag = Diag { name: dir.to_string_lossy().into_owned() };
+    let diag = Diag::new(dir.as_bytes());
     let dir_arg = match CString::new(dir.as_bytes()) {
         Ok(c) => c,
         Err(_) => diag.fatal(100, "invalid service directory name"),
@@ -471,8 +501,7 @@ pub fn main() {
     fd::ensure_stdio();
     if let Err(e) = fd::chdir(Path::new(dir)) {
         // s6 prints this one without the directory in the prefix.
-        eprintln!("{PROG}: fatal: unable to chdir to {}: {}", diag.name, strerror(&e));
-        std::process::exit(111);
+        msg::die(PROG, 111, &[b"unable to chdir to ", dir.as_bytes(), b": ", strerror(&e).as_bytes()]);
     }
 
     let old_umask = merit_sys::umask(0);

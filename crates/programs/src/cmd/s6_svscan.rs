@@ -6,6 +6,7 @@
 //! executable itself when it is the multi-call binary `merit` and nothing is beside it), else
 //! the first on PATH. It can be PID 1: the reaper collects every child, not only its supervisors.
 
+use crate::msg;
 use merit_sys::process::{spawn, Spawn, SpawnError};
 use merit_sys::{clock, fd, lock, signal, strerror};
 use std::ffi::{CString, OsString};
@@ -14,19 +15,17 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 const PROG: &str = "s6-svscan";
-const USAGE: &str =
-    "s6-svscan: usage: s6-svscan [ -c maxservices ] [ -t timeout ] [ -d notif ] [ -X consoleholder ] [ dir ]";
+const USAGE: &str = "s6-svscan [ -c maxservices ] [ -t timeout ] [ -d notif ] [ -X consoleholder ] [ dir ]";
 const SECOND: u64 = 1_000_000_000;
 const CATCH_ALL: &[u8] = b"s6-svscan-log";
 
-fn warn(msg: &str) {
-    // Never panics (eprintln! would on EPIPE): as PID 1, stderr is the catch-all logger's
-    // FIFO, which may have no reader, and a panic would take the whole system down.
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{PROG}: warning: {msg}\n").as_bytes());
+// Diagnostics go through the one path that never blocks or panics: as PID 1, stderr is the
+// catch-all logger's FIFO, which may have no reader or be full.
+fn warn(text: &str) {
+    msg::warn(PROG, &[text.as_bytes()]);
 }
-fn fatal(code: i32, msg: &str) -> ! {
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{PROG}: fatal: {msg}\n").as_bytes());
-    std::process::exit(code)
+fn fatal(code: i32, text: &str) -> ! {
+    msg::die(PROG, code, &[text.as_bytes()])
 }
 
 /// One supervisor process slot: running pid, or when it may be (re)spawned.
@@ -340,7 +339,7 @@ fn spawn_supervisor(
     let Ok(carg) = CString::new(arg) else { return None };
     let argv = [c"s6-supervise".into(), carg];
     let spawn = Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false };
-    match merit_sys::process::spawn_detached(&spawn, exec_fail) {
+    match merit_sys::process::spawn_detached(&spawn, exec_fail, 111) {
         Ok(pid) => Some(pid),
         Err(e) => {
             warn(&format!("unable to fork for {}: {}", String::from_utf8_lossy(arg), strerror(&e)));
@@ -418,10 +417,7 @@ pub fn main() {
     let raw: Vec<OsString> = merit_sys::startup::args_os().collect();
     let (mut max, mut rescan, mut notif, mut console) = (500u64, 0u64, None::<i32>, None::<i32>);
     let mut i = 1;
-    let usage = || -> ! {
-        eprintln!("{USAGE}");
-        std::process::exit(100)
-    };
+    let usage = || -> ! { msg::die_usage(PROG, USAGE) };
     while i < args.len() {
         let a = &args[i];
         if a == "--" {
@@ -481,11 +477,9 @@ pub fn main() {
     }
 
     let old = merit_sys::umask(0);
-    match std::fs::create_dir(".s6-svscan") {
-        Ok(()) => {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(".s6-svscan", std::fs::Permissions::from_mode(0o700));
-        }
+    // Made 0700 by mkdir(2) itself (under umask 0): never open to other users, even briefly.
+    match std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(".s6-svscan") {
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             if !Path::new(".s6-svscan").is_dir() {
                 fatal(100, ".s6-svscan exists and is not a directory");
@@ -708,7 +702,7 @@ pub fn main() {
     signal::unblock_all();
     let e = merit_sys::process::execv(c".s6-svscan/finish", &[c".s6-svscan/finish".into()]);
     if e.raw_os_error() == Some(ENOENT) {
-        std::process::exit(0);
+        msg::exit(0);
     }
     crash(&format!("unable to exec finish script .s6-svscan/finish: {}", strerror(&e)));
 }

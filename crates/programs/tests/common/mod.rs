@@ -226,3 +226,24 @@ pub fn start_supervisor(imp: Impl, svc: &Path) -> Daemon {
     );
     d
 }
+
+/// One row of the suite's table (`scripts/suite`): printed as
+/// `SUITE<TAB>CASE<TAB>FIGURE<TAB>LIMIT<TAB>pass|fail`, and appended in one write to the file
+/// named by `MERIT_SUITE_REPORT` when it is set.
+pub fn suite_row(case: &str, figure: &str, limit: &str, pass: bool) {
+    let clean = |s: &str| s.replace(['\t', '\n'], " ");
+    let line = format!(
+        "SUITE\t{}\t{}\t{}\t{}\n",
+        clean(case),
+        clean(figure),
+        clean(limit),
+        if pass { "pass" } else { "fail" }
+    );
+    print!("{line}");
+    if let Some(p) = std::env::var_os("MERIT_SUITE_REPORT") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}

@@ -313,17 +313,6 @@ fn fork_failing() {
     assert!(pass, "stderr: {}", std::fs::read_to_string(&err).unwrap_or_default());
 }
 
-fn is_root(what: &str) -> bool {
-    if merit_sys::geteuid() == 0 {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true but {what} needs root");
-    }
-    eprintln!("SKIP: {what}: not root");
-    false
-}
-
 /// chown -R, and makes every parent of `dir` searchable (the temp dir is).
 fn chown_tree(dir: &Path, uid: u32) {
     let st = Command::new("chown").args(["-R", &format!("{uid}:{uid}")]).arg(dir).status().unwrap();

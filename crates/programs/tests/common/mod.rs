@@ -247,3 +247,16 @@ pub fn suite_row(case: &str, figure: &str, limit: &str, pass: bool) {
         }
     }
 }
+
+/// Whether we are root. Under CI=true a test that needs root must run: its absence is a
+/// failure; elsewhere the caller skips, and this prints why.
+pub fn is_root(what: &str) -> bool {
+    if merit_sys::geteuid() == 0 {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but {what} needs root");
+    }
+    eprintln!("SKIP: {what}: not root");
+    false
+}

@@ -316,12 +316,33 @@ fn enable_disable_leave_the_service_alone(imp: Impl) {
     t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
     assert!(t.link("b").join("run").is_file());
     assert!(!t.svok("b"), "enable does not start");
-    // Enabling twice keeps one good link; a directory in its place is replaced (Mere's rm -rf).
-    t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
-    std::fs::remove_file(t.link("b")).unwrap();
-    std::fs::create_dir(t.link("b")).unwrap();
+    // Enabling twice keeps one good link.
     t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
     assert_eq!(std::fs::read_link(t.link("b")).unwrap().to_str(), Some("../available/b"));
+    // Something else in its place was not made by service: enable and disable refuse to touch
+    // it (exit 1, what it is), and leave it whole.
+    std::fs::remove_file(t.link("b")).unwrap();
+    std::fs::create_dir_all(t.link("b").join("data")).unwrap();
+    std::fs::write(t.link("b").join("data/conf"), "keep me\n").unwrap();
+    t.add("c", Spec::default());
+    std::fs::write(t.link("c"), "a file\n").unwrap();
+    for (n, what) in [("b", "a directory"), ("c", "a regular file")] {
+        for (cmd, out, verb) in [
+            ("enable", format!("Enabling {n} to launch at boot... FAIL\n"), "create"),
+            ("disable", format!("Disabling {n} from launching at boot... FAIL\n"), "remove"),
+        ] {
+            let r = t.service(&[n, cmd]);
+            assert_eq!((r.out.as_str(), r.code), (out.as_str(), 1), "{n} {cmd}: {}", r.err);
+            assert_eq!(
+                r.err,
+                format!("service: unable to {verb} the link {}: {what}, not a symbolic link (left as it is)\n", t.link(n).display())
+            );
+        }
+    }
+    assert_eq!(std::fs::read_to_string(t.link("b").join("data/conf")).unwrap(), "keep me\n");
+    assert_eq!(std::fs::read_to_string(t.link("c")).unwrap(), "a file\n");
+    std::fs::remove_dir_all(t.link("b")).unwrap();
+    std::fs::remove_file(t.link("c")).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(t.dir.join(ENABLED))
         .unwrap()
         .flatten()

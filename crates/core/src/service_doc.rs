@@ -29,43 +29,43 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "enable",
         args: "",
         summary: "start the service at boot (does not start it now)",
-        text: "Make the service start at boot: create (or replace) the symbolic link ENABLED/NAME pointing at ../available/NAME (a path relative to the enabled directory). The service is not started now. A supervised copy that is down is taken out of supervision, so that the next start supervises the current definition.",
+        text: "Make the service start at boot: create (or replace) the symbolic link ENABLED/NAME pointing at ../available/NAME (a path relative to the enabled directory). The service is not started now. A supervised copy that is down is taken out of supervision, so that the next start supervises the current definition. Only a symbolic link is ever replaced: when ENABLED/NAME is a directory or anything else service did not make, nothing is touched, FAIL is printed with what it is, and the exit status is 1.",
     },
     CommandDoc {
         name: "disable",
         args: "",
         summary: "do not start the service at boot (does not stop it now)",
-        text: "Remove the link ENABLED/NAME (nothing to do when it is absent). The service is not stopped now.",
+        text: "Remove the link ENABLED/NAME (nothing to do when it is absent). The service is not stopped now. Anything there but a symbolic link (a directory, a file) is left as it is: FAIL, exit 1.",
     },
     CommandDoc {
         name: "start",
         args: "",
         summary: "supervise the service if needed, bring it up and wait until it is up",
-        text: "If the service is not supervised, check that s6-svscan runs on the scan directory, copy the definition into it (under a hidden name, then renamed into place, so the scanner never sees half a copy) and have s6-svscan supervise it. Then bring the logger and the service up and wait until the service is up, and ready when its definition has a notification-fd file: OK is printed only after the service has written its readiness line. If that does not happen within the --timeout, or the service fails permanently, print FAIL and the reason, and exit 1.",
+        text: "If the service is not supervised, check that s6-svscan runs on the scan directory, copy the definition into it (under a hidden name, then renamed into place, so the scanner never sees half a copy) and have s6-svscan supervise it. Then bring the logger and the service up and wait until the service is up, and ready when its definition has a notification-fd file: OK is printed only after the service has written its readiness line. A service without notification-fd that this start brought up must also stay up for 1 second: one whose run exits or is killed at once gets FAIL with how it ended (\"run exited with code 3\", \"run was killed by SIGKILL\"); its supervisor keeps restarting it. When the service is not up after 1 second and its run cannot be executed (missing, not executable, or a #! interpreter that does not exist), FAIL names the reason at once instead of waiting for the --timeout. If the service is not up (ready) within the --timeout, or fails permanently, print FAIL and the reason with its current status, and exit 1.",
     },
     CommandDoc {
         name: "stop",
         args: "",
         summary: "bring the service and its logger down and wait; it stays supervised",
-        text: "Bring the service down and wait until it is down (up to --timeout), then its logger (up to 10 seconds). The service stays supervised: start brings it back. Needs a supervised service.",
+        text: "Bring the service down and wait until it is down (up to --timeout), then its logger (up to 10 seconds). The service stays supervised: start brings it back. A service that is not supervised is already stopped: OK, exit 0 (as LSB init scripts). When the service is still up after the --timeout (it ignores its down signal, SIGTERM unless its down-signal file says otherwise), print FAIL and exit 1: it stays wanted down, so it is down as soon as it exits, and nothing is killed; the message gives its pid and the two ways to escalate: s6-svc -k SCANDIR/NAME now, or a timeout-kill file (milliseconds) in the definition so that its supervisor sends SIGKILL after that delay (as systemd does after TimeoutStopSec).",
     },
     CommandDoc {
         name: "status",
         args: "",
         summary: "show the service's status line (as s6-svstat -n)",
-        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. Exit 0 when the service is up, 3 when it is down, 4 when it is not supervised. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
+        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
     },
     CommandDoc {
         name: "restart",
         args: "",
         summary: "restart the service (with its ./restart script if it has one)",
-        text: "When SCANDIR/NAME/restart is an executable file, run it (working directory SCANDIR/NAME); its exit status decides OK or FAIL. Otherwise bring the service down, wait, bring it up and wait as start does. The definition is not reloaded (see resup). Needs a supervised service.",
+        text: "When SCANDIR/NAME/restart is an executable file, run it (working directory SCANDIR/NAME); its exit status decides OK or FAIL. Otherwise, when the service is up, mark it wanted up and send its down signal (as s6-svc -r), wait until it is down, then until it is up as start does; when it is down, bring it up as start does. Whatever happens, the service is left wanted up: if it does not go down within the --timeout, FAIL is printed with the ways to escalate, and it starts again as soon as the old process exits. A service that is not supervised is started (LSB). The definition is not reloaded (see resup).",
     },
     CommandDoc {
         name: "reload",
         args: "",
         summary: "send SIGHUP to the service",
-        text: "Send SIGHUP to the service (as s6-svc -h) so that it reloads its configuration. Needs a supervised service.",
+        text: "Send SIGHUP to the service (as s6-svc -h) so that it reloads its configuration. A service that is not supervised is not running: exit 7.",
     },
     CommandDoc {
         name: "resup",
@@ -160,11 +160,13 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 
 /// Exit codes (those of LSB init scripts).
 pub const EXIT_CODES: &[(i32, &str)] = &[
-    (0, "Success; for status: the service is up."),
-    (1, "The action failed (FAIL is printed, then the reason on standard error), the name is not an available service, the service is not supervised (for stop, restart, reload), the scan directory does not exist or no s6-svscan runs on it, or a file could not be changed for another reason than permissions."),
+    (0, "Success; for status: the service is up; for stop: also when the service was not supervised."),
+    (1, "The action failed (FAIL is printed, then the reason on standard error): the service did not come up, went down right after it came up, cannot be executed, did not go down in time; the scan directory does not exist or no s6-svscan runs on it; enabled/NAME is not a symbolic link; a file could not be changed or opened for another reason than permissions (a lock or control FIFO that is a symbolic link or not of the right type, a read-only file system)."),
     (2, "Usage: unknown command or option, missing or extra argument, refused service name (empty, . or .., containing /, starting with ., containing control characters). Nothing is touched."),
-    (3, "status: the service is down."),
-    (4, "status: the service is not supervised. Any command: insufficient permission (EACCES or EPERM) on the path named in the message."),
+    (3, "status: the service is not running (down, or not supervised)."),
+    (4, "Insufficient permission (EACCES or EPERM) on the path named in the message, for any command (list still prints its table, with unknown for what it could not read). status: the status is unknown (it cannot be read, or NAME is not an available service)."),
+    (5, "Any command but status: NAME is not an available service (LSB: program is not installed)."),
+    (7, "reload: the service is not supervised (LSB: program is not running)."),
 ];
 
 /// JSON fields: name, type, meaning.
@@ -209,7 +211,7 @@ pub fn usage() -> String {
         let left = if o.value.is_empty() { o.name.to_string() } else { format!("{} {}", o.name, o.value) };
         s += &format!("  {left:<31}{}\n", o.summary);
     }
-    s += "\nexit: 0 ok, 1 failed, 2 usage, 3 status: down, 4 status: not supervised / permission denied\n";
+    s += "\nexit: 0 ok, 1 failed, 2 usage, 3 status: not running, 4 permission denied / status unknown,\n      5 not an available service, 7 reload: not running (see service(8))\n";
     s += "environment: MERIT_ROOT (as --root), NO_COLOR; see service(8)\n";
     s
 }
@@ -242,7 +244,7 @@ pub fn man_page(version: &str) -> String {
     m += "\n.PP\n";
     m += &roff("Both argument orders work: service NAME COMMAND (as in the Mere transcript) and service COMMAND NAME (as Mere's script). When the second word is a command, the first is the name. NAME must be the name of a directory of the available directory that holds an executable run file; otherwise service prints \"NAME is not an available service\" and exits 1. Names that are empty, . or .., contain a /, start with a . or contain control characters are refused (exit 2) before any file is touched.");
     m += "\n.PP\n";
-    m += &roff("Actions print a line such as \"Starting ntpd... OK\"; on failure FAIL, then the reason on standard error. Actions that need supervision (stop, restart, reload, status) print \"NAME is not a supervised service\" when no supervisor runs on SCANDIR/NAME.");
+    m += &roff("Actions print a line such as \"Starting ntpd... OK\"; on failure FAIL, then the reason on standard error. Exit codes follow LSB init scripts (see EXIT STATUS). status and reload print \"NAME is not a supervised service\" when no supervisor runs on SCANDIR/NAME; stop then succeeds and restart starts the service.");
     m += "\n.SH COMMANDS\n";
     for c in COMMANDS {
         m += &format!(".TP\n.B {}", c.name);
@@ -295,7 +297,7 @@ pub fn man_page(version: &str) -> String {
         m += &format!(".TP\n.I {}\n{}\n", roff(f), roff(t));
     }
     m += ".SH NOTES\n";
-    m += &roff("Concurrent invocations on one service are serialised by a lock; on different services they run in parallel. Every change is atomic for readers: copies enter the scan directory by rename, links are replaced by rename, and a copy leaves supervision by being renamed to a hidden name first. On a read-only tree nothing is changed: the message names the path that could not be written.");
+    m += &roff("Concurrent invocations on one service are serialised by a lock; on different services they run in parallel. Every change is atomic for readers: copies enter the scan directory by rename, links are replaced by rename, and a copy leaves supervision by being renamed to a hidden name first. On a read-only tree nothing is changed: the message names the path that could not be written. Run as root on a tree that belongs to another user, service does not let that user's files turn into root's: a copy into the scan directory is built through directory descriptors without following symbolic links, the set-user-ID and set-group-ID bits of files root does not own are not copied, and the lock file and the control FIFOs are opened without following a symbolic link and refused unless they are a regular file and FIFOs.");
     m += "\n.SH EXAMPLES\n.nf\n.RS\n";
     m += "$ service list\n$ service klogd disable\nDisabling klogd from launching at boot... OK\n$ service klogd status\nup (pid 168) 3508103 seconds\n$ service stop klogd\nStopping klogd... OK\n$ service \\-\\-json list\n$ service \\-\\-root /mnt/sysroot ntpd enable\n";
     m += ".RE\n.fi\n.SH SEE ALSO\n.BR s6\\-svscan (8),\n.BR s6\\-supervise (8),\n.BR s6\\-svc (8),\n.BR s6\\-svstat (8),\n.BR s6\\-log (8),\n.BR s6\\-tai64nlocal (8)\n";

@@ -124,7 +124,9 @@ pub fn write_control(dir: &Path, subdir: &str, letters: &[u8]) -> std::result::R
     Ok(())
 }
 
-fn investigate(dir: &Path, subdir: &str, fifo_err: Error) -> ControlError {
+/// How `s6_svc_writectl` classifies a failed open of `DIR/SUBDIR/control` (ENOENT, ENOTDIR,
+/// EISDIR): looks at `DIR` and `DIR/SUBDIR`.
+pub fn investigate(dir: &Path, subdir: &str, fifo_err: Error) -> ControlError {
     let dflags = flags::O_RDONLY | flags::O_DIRECTORY | flags::O_CLOEXEC;
     if let Err(e) = merit_sys::fd::open(dir, dflags, 0) {
         return ControlError::Sys(e);

@@ -69,6 +69,32 @@ pub fn relative(from: &Path, to: &Path) -> PathBuf {
     out
 }
 
+/// Whether `link` exists (`Ok(true)`: as a symbolic link; `Ok(false)`: not at all); an error
+/// naming what it is when it is anything else, which `enable` and `disable` leave alone.
+fn not_ours(link: &Path) -> Result<bool> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(link) {
+        Ok(m) if m.file_type().is_symlink() => Ok(true),
+        Ok(m) => {
+            let t = m.file_type();
+            let what = if t.is_dir() {
+                "a directory"
+            } else if t.is_file() {
+                "a regular file"
+            } else if t.is_fifo() {
+                "a FIFO"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "a device"
+            };
+            Err(Error::other(format!("{what}, not a symbolic link (left as it is)")))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// A unique suffix for temporary names.
 fn tmp_suffix() -> String {
     let mut r = [0u8; 4];
@@ -164,19 +190,31 @@ impl Tree {
             return Ok(None);
         }
         use merit_sys::flags::*;
-        let f = merit_sys::fd::open(&self.lock_path(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)?;
+        // Not through a symbolic link, and never anything but a regular file (a FIFO would
+        // block, a device would be opened): the scan directory may belong to someone else.
+        let path = self.lock_path(name);
+        let f = merit_sys::fd::open(&path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+            .map_err(|e| match e.raw_os_error() {
+                Some(ELOOP) => Error::other("a symbolic link, not a lock file"),
+                // A FIFO nobody reads.
+                Some(ENXIO) => Error::other("not a regular file"),
+                _ => e,
+            })?;
+        let f = std::fs::File::from(f);
+        if !f.metadata()?.is_file() {
+            return Err(Error::other("not a regular file"));
+        }
+        let f = OwnedFd::from(f);
         merit_sys::lock::write_lock_wait(f.as_raw_fd())?;
         Ok(Some(f))
     }
 
     /// Creates or replaces `enabled/NAME -> <relative path to available/NAME>` atomically.
+    /// Only a symbolic link is replaced: anything else found there (a directory, a file) was not
+    /// made by us, and is refused rather than deleted (as [`Tree::disable`] does).
     pub fn enable(&self, name: &str) -> Result<()> {
         let link = self.link(name);
-        if let Ok(m) = std::fs::symlink_metadata(&link) {
-            if m.is_dir() {
-                std::fs::remove_dir_all(&link)?;
-            }
-        }
+        not_ours(&link)?;
         let target = relative(&self.enabled, &self.definition(name));
         let tmp = self.enabled.join(format!(".{name}.merit-{}", tmp_suffix()));
         std::os::unix::fs::symlink(&target, &tmp)?;
@@ -187,13 +225,12 @@ impl Tree {
         Ok(())
     }
 
-    /// Removes `enabled/NAME` (absent is fine).
+    /// Removes the link `enabled/NAME` (absent is fine; anything but a symbolic link is refused).
     pub fn disable(&self, name: &str) -> Result<()> {
         let link = self.link(name);
-        match std::fs::symlink_metadata(&link) {
-            Ok(m) if m.is_dir() => Err(Error::other("a directory, not a symbolic link")),
-            Ok(_) => std::fs::remove_file(&link),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        match not_ours(&link) {
+            Ok(true) => std::fs::remove_file(&link),
+            Ok(false) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -259,32 +296,91 @@ impl Tree {
 /// `cp -a`-like copy of a service definition: directories, regular files (with mode),
 /// symlinks, FIFOs. A definition's own `supervise/` and `event/` (state of an earlier
 /// supervisor) are not copied.
+///
+/// Safe for a root caller on a tree that belongs to someone else: `dst` is created mode 0700 and
+/// everything under it is created through directory descriptors (`*at` calls, `O_NOFOLLOW`), so
+/// renaming or replacing a directory of the tree meanwhile cannot redirect a write; a source
+/// file is opened `O_NOFOLLOW|O_NONBLOCK` and must be a regular file; the set-user-ID and
+/// set-group-ID bits of a file or directory the caller does not own are not copied (the copy
+/// belongs to the caller). Each directory gets its mode once it is complete.
 pub fn copy_tree(src: &Path, dst: &Path, top: bool) -> Result<()> {
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    std::fs::DirBuilder::new().mode(0o700).create(dst)?;
+    use merit_sys::flags::*;
+    let d = merit_sys::fd::open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)?;
+    let dm = std::fs::File::from(d.try_clone()?).metadata()?;
+    if dm.uid() != merit_sys::geteuid() {
+        return Err(Error::other(format!("{} was replaced while being created", dst.display())));
+    }
+    copy_into(src, d.as_fd(), top)
+}
+
+/// The mode a copy of a file with metadata `m` gets: its permission bits, without set-user-ID
+/// and set-group-ID when the caller does not own it.
+fn copy_mode(m: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let mode = m.mode() & 0o7777;
+    if m.uid() == merit_sys::geteuid() {
+        mode
+    } else {
+        mode & !0o6000
+    }
+}
+
+fn cname(name: &std::ffi::OsStr) -> Result<std::ffi::CString> {
+    merit_sys::cstr(name)
+}
+
+/// Copies the contents of `src` into the (empty, ours, mode 0700) directory `dst`, then gives
+/// `dst` the mode of `src`.
+fn copy_into(src: &Path, dst: std::os::fd::BorrowedFd<'_>, top: bool) -> Result<()> {
+    use merit_sys::flags::*;
+    use merit_sys::fs::at;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(src)?;
-    std::fs::create_dir(dst)?;
     for e in std::fs::read_dir(src)? {
         let e = e?;
         let name = e.file_name();
         let ft = e.file_type()?;
-        let (s, d) = (e.path(), dst.join(&name));
+        let s = e.path();
         let is_state = (name == "supervise" || name == "event") && (top || src.ends_with("log"));
         if is_state {
             continue;
         }
+        let n = cname(&name)?;
         if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&s)?, &d)?;
+            let target = std::fs::read_link(&s)?;
+            at::symlink(&merit_sys::cstr(target.as_os_str())?, dst, &n)?;
         } else if ft.is_dir() {
-            copy_tree(&s, &d, false)?;
+            at::mkdir(dst, &n, 0o700)?;
+            let sub = at::open(dst, &n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)?;
+            copy_into(&s, sub.as_fd(), false)?;
         } else if ft.is_fifo() {
-            let mode = e.metadata()?.permissions().mode() & 0o7777;
-            merit_sys::mkfifo(&d, mode)?;
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode))?;
+            let mode = copy_mode(&e.metadata()?);
+            at::mkfifo(dst, &n, mode)?;
+            // The umask may have taken bits away; nobody else can write in `dst` (0700, ours).
+            at::chmod(dst, &n, mode)?;
         } else if ft.is_file() {
-            std::fs::copy(&s, &d)?;
+            let from = merit_sys::fd::open(&s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0)?;
+            let mut from = std::fs::File::from(from);
+            let m = from.metadata()?;
+            if !m.is_file() {
+                return Err(Error::other(format!("{}: not a regular file", s.display())));
+            }
+            let mode = copy_mode(&m);
+            let to = at::open(dst, &n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)?;
+            let mut to = std::fs::File::from(to);
+            std::io::copy(&mut from, &mut to)?;
+            // fchmod: the umask may have taken bits away.
+            use std::os::unix::fs::PermissionsExt;
+            to.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
     }
-    std::fs::set_permissions(dst, std::fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
+    use std::os::unix::fs::PermissionsExt;
+    let d = std::fs::File::from(dst.try_clone_to_owned()?);
+    d.set_permissions(std::fs::Permissions::from_mode(copy_mode(&meta)))?;
     Ok(())
 }
 

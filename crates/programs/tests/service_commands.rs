@@ -53,7 +53,8 @@ fn start_stop_status_with_logger(imp: Impl) {
     t.boot(imp, &[]);
 
     let r = t.service(&["ntpd", "status"]);
-    assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "ntpd is not a supervised service\n", 4));
+    // LSB: the status of a service that is not running is 3.
+    assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "ntpd is not a supervised service\n", 3));
 
     // Unsupervised: start copies the definition, the scanner supervises it, it comes up.
     t.service(&["start", "ntpd"]).ok("Starting ntpd... OK\n");
@@ -153,7 +154,13 @@ fn start_times_out(imp: Impl) {
     let r = t.service(&["--timeout", "0.5", "slow", "start"]);
     let took = t0.elapsed();
     assert_eq!((r.out.as_str(), r.code), ("Starting slow... FAIL\n", 1), "{}", r.err);
-    assert_eq!(r.err, "service: slow did not become ready within 0.500 s (--timeout)\n");
+    // The reason says how the service was left (up, not ready).
+    let pid = t.pid("slow").expect("up");
+    assert_eq!(
+        mask(&r.err),
+        mask(&format!("service: slow did not become ready within 0.500 s (--timeout): it is up (pid {pid}) 0 seconds\n"))
+    );
+    assert!(r.err.contains(&format!("(pid {pid})")), "{}", r.err);
     assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(8), "{took:?}");
     // It runs (up, not ready): the supervisor keeps it.
     assert_eq!(t.svstat(&["-o", "up,ready"], "slow").0, "true false\n");
@@ -178,8 +185,9 @@ fn restart_without_script(imp: Impl) {
     t.service(&["restart", "web"]).ok("Restarting web... OK\n");
     assert_ne!(t.pid("web").unwrap(), p2);
     t.add("idle", Spec::default());
-    let r = t.service(&["idle", "restart"]);
-    assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "idle is not a supervised service\n", 1));
+    // LSB: restarting a service that is not running starts it.
+    t.service(&["idle", "restart"]).ok("Restarting idle... OK\n");
+    assert!(t.svok("idle") && t.pid("idle").is_some());
     t.shutdown();
 }
 
@@ -287,7 +295,7 @@ fn unsup_leaves_nothing_running(imp: Impl) {
         std::fs::read_dir(t.scan()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains("gone") || n == ".service-gone.lock"), "{names:?}");
     let r = t.service(&["gone", "status"]);
-    assert_eq!((r.err.as_str(), r.code), ("gone is not a supervised service\n", 4));
+    assert_eq!((r.err.as_str(), r.code), ("gone is not a supervised service\n", 3));
     // The other service is untouched, and the scanner still runs.
     assert_eq!(t.pid("stay"), Some(stay));
     assert!(t.svok("stay") && t.svok("stay/log"));
@@ -316,12 +324,33 @@ fn enable_disable_leave_the_service_alone(imp: Impl) {
     t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
     assert!(t.link("b").join("run").is_file());
     assert!(!t.svok("b"), "enable does not start");
-    // Enabling twice keeps one good link; a directory in its place is replaced (Mere's rm -rf).
-    t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
-    std::fs::remove_file(t.link("b")).unwrap();
-    std::fs::create_dir(t.link("b")).unwrap();
+    // Enabling twice keeps one good link.
     t.service(&["b", "enable"]).ok("Enabling b to launch at boot... OK\n");
     assert_eq!(std::fs::read_link(t.link("b")).unwrap().to_str(), Some("../available/b"));
+    // Something else in its place was not made by service: enable and disable refuse to touch
+    // it (exit 1, what it is), and leave it whole.
+    std::fs::remove_file(t.link("b")).unwrap();
+    std::fs::create_dir_all(t.link("b").join("data")).unwrap();
+    std::fs::write(t.link("b").join("data/conf"), "keep me\n").unwrap();
+    t.add("c", Spec::default());
+    std::fs::write(t.link("c"), "a file\n").unwrap();
+    for (n, what) in [("b", "a directory"), ("c", "a regular file")] {
+        for (cmd, out, verb) in [
+            ("enable", format!("Enabling {n} to launch at boot... FAIL\n"), "create"),
+            ("disable", format!("Disabling {n} from launching at boot... FAIL\n"), "remove"),
+        ] {
+            let r = t.service(&[n, cmd]);
+            assert_eq!((r.out.as_str(), r.code), (out.as_str(), 1), "{n} {cmd}: {}", r.err);
+            assert_eq!(
+                r.err,
+                format!("service: unable to {verb} the link {}: {what}, not a symbolic link (left as it is)\n", t.link(n).display())
+            );
+        }
+    }
+    assert_eq!(std::fs::read_to_string(t.link("b").join("data/conf")).unwrap(), "keep me\n");
+    assert_eq!(std::fs::read_to_string(t.link("c")).unwrap(), "a file\n");
+    std::fs::remove_dir_all(t.link("b")).unwrap();
+    std::fs::remove_file(t.link("c")).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(t.dir.join(ENABLED))
         .unwrap()
         .flatten()
@@ -435,7 +464,7 @@ fn json_fields(imp: Impl) {
     assert_eq!(field(&list, "unsup")["onboot"], "enabled");
 
     // status --json: one object, same fields, exit 0 / 3 / 4.
-    for (n, code) in [("up1", 0), ("stopped", 3), ("exit3", 3), ("unsup", 4)] {
+    for (n, code) in [("up1", 0), ("stopped", 3), ("exit3", 3), ("unsup", 3)] {
         let r = t.service(&["--json", n, "status"]);
         assert_eq!(r.code, code, "{n}: {}", r.err);
         let o = json_of(&r);

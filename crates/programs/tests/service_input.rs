@@ -91,8 +91,9 @@ fn usage_errors_exit_2() {
     assert_eq!(t.snapshot(), before);
 }
 
+/// LSB: an unknown service is "status unknown" (4) for status, "not installed" (5) for actions.
 #[test]
-fn not_available_exits_1() {
+fn not_available_exits_4_or_5() {
     let t = tree("svc-unavail");
     let before = t.snapshot();
     for name in ["nosuch", "norun", "noexec", "-x"] {
@@ -101,7 +102,7 @@ fn not_available_exits_1() {
                 let r = t.service(&args);
                 assert_eq!(
                     (r.out.as_str(), r.err.as_str(), r.code),
-                    ("", format!("{name} is not an available service\n").as_str(), 1),
+                    ("", format!("{name} is not an available service\n").as_str(), if cmd == "status" { 4 } else { 5 }),
                     "{args:?}"
                 );
             }
@@ -114,21 +115,25 @@ fn not_available_exits_1() {
 fn not_supervised() {
     let t = tree("svc-unsup");
     let before = snapshot(&t);
-    for cmd in ["stop", "restart", "reload"] {
-        for args in [[cmd, "idle"], ["idle", cmd]] {
-            let r = t.service(&args);
-            assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "idle is not a supervised service\n", 1), "{args:?}");
-        }
+    // LSB: stopping a service that is not running succeeds; reloading it is "not running" (7);
+    // its status is "not running" (3). (restart starts it: service_commands.)
+    for args in [["stop", "idle"], ["idle", "stop"]] {
+        let r = t.service(&args);
+        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("Stopping idle... OK\n", "", 0), "{args:?}");
+    }
+    for args in [["reload", "idle"], ["idle", "reload"]] {
+        let r = t.service(&args);
+        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "idle is not a supervised service\n", 7), "{args:?}");
     }
     for args in [["status", "idle"], ["idle", "status"]] {
         let r = t.service(&args);
-        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "idle is not a supervised service\n", 4), "{args:?}");
+        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "idle is not a supervised service\n", 3), "{args:?}");
     }
     // A copy without a supervisor is not supervised either.
     t.install("idle");
     std::fs::rename(t.svc("idle"), t.scan().join(".idle-parked")).unwrap();
     assert_eq!(snapshot(&t).len(), before.len() + 2);
-    assert_eq!(t.service(&["idle", "status"]).code, 4);
+    assert_eq!(t.service(&["idle", "status"]).code, 3);
 }
 
 #[test]
@@ -265,6 +270,21 @@ fn permission_denied_exits_4() {
         assert_eq!(r.err, format!("service: unable to lock {}: Permission denied\n", lock.display()), "{args:?}");
         assert_eq!(t.snapshot(), before, "{args:?} changed the tree");
     }
-    assert_eq!(service_as_nobody(&bin, t.root(), &["list"]).code, 0);
+    // Reading the status needs permission too: say so (as s6-svstat does), exit 4, instead of
+    // calling the service unsupervised or unknown.
+    let lock = t.svc("up1").join("supervise/lock");
+    let denied = format!("service: unable to open {}: Permission denied\n", lock.display());
+    for args in [["up1", "status"], ["status", "up1"]] {
+        let r = service_as_nobody(&bin, t.root(), &args);
+        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", denied.as_str(), 4), "{args:?}");
+    }
+    let r = service_as_nobody(&bin, t.root(), &["--json", "status", "up1"]);
+    assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", denied.as_str(), 4));
+    for json in [false, true] {
+        let args: &[&str] = if json { &["--json", "list"] } else { &["list"] };
+        let r = service_as_nobody(&bin, t.root(), args);
+        assert_eq!((r.err.as_str(), r.code), (denied.as_str(), 4), "{args:?}: {}", r.out);
+        assert!(r.out.contains("up1"), "the table is still printed: {}", r.out);
+    }
     assert_eq!(t.pid("up1"), Some(pid));
 }

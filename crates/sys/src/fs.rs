@@ -249,3 +249,48 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
+
+/// `*at(2)` calls relative to an open directory: a tree is built under a directory descriptor,
+/// so that nobody renaming or replacing a directory on the path while it is being built can
+/// redirect what is created (the scan directory may belong to another user than the caller).
+pub mod at {
+    use crate::{cvt, cvt_retry, Result};
+    use std::ffi::CStr;
+    use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+    /// `openat(dir, name, flags | O_CLOEXEC, mode)`.
+    pub fn open(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> Result<OwnedFd> {
+        // SAFETY: valid descriptor and C string; the returned fd, if any, is new and ours.
+        let fd = cvt_retry(|| unsafe {
+            libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint)
+        })?;
+        // SAFETY: openat succeeded.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    }
+
+    /// `mkdirat(dir, name, mode)`.
+    pub fn mkdir(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<()> {
+        // SAFETY: valid descriptor and C string.
+        cvt(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
+    }
+
+    /// `mkfifoat(dir, name, mode)` (as `mknodat(S_IFIFO)`).
+    pub fn mkfifo(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<()> {
+        // SAFETY: valid descriptor and C string.
+        cvt(unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), libc::S_IFIFO | mode as libc::mode_t, 0) })
+            .map(drop)
+    }
+
+    /// `symlinkat(target, dir, name)`.
+    pub fn symlink(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> Result<()> {
+        // SAFETY: valid C strings and descriptor.
+        cvt(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }).map(drop)
+    }
+
+    /// `fchmodat(dir, name, mode, 0)`: follows a symlink, so only for a name the caller has just
+    /// created in a directory nobody else can write.
+    pub fn chmod(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<()> {
+        // SAFETY: valid descriptor and C string.
+        cvt(unsafe { libc::fchmodat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t, 0) }).map(drop)
+    }
+}

@@ -103,4 +103,5 @@ pub mod flags {
     };
     pub use libc::{EISDIR, O_DIRECTORY};
     pub use libc::{O_EXCL, O_NOCTTY};
+    pub use libc::{ELOOP, O_NOFOLLOW};
 }

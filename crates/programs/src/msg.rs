@@ -24,18 +24,28 @@ pub fn put(prog: &str, kind: &str, parts: &[&[u8]]) {
 /// fails loudly. A full or reader-less stderr (the catch-all logger down, restarting or slow)
 /// loses the line, never the process. Nothing here can panic.
 pub fn put_line(head: &[&[u8]], kind: &str, parts: &[&[u8]]) {
+    let sep: &[&[u8]] = &[b": ", kind.as_bytes(), b": "];
+    write_line(head.iter().chain(sep).chain(parts).copied());
+}
+
+/// `PARTS...\n` on stderr, verbatim (no program name, no kind), by the same path as
+/// [`put_line`]: for front ends whose messages have their own shape.
+pub fn say(parts: &[&[u8]]) {
+    write_line(parts.iter().copied());
+}
+
+fn write_line<'a>(pieces: impl Iterator<Item = &'a [u8]>) {
     let mut buf = [0u8; LINE_MAX];
-    let len = compose(&mut buf, head, kind, parts);
+    let len = compose(&mut buf, pieces);
     merit_sys::fd::write_diag(2, buf.get(..len).unwrap_or(&buf));
 }
 
-/// Lays out `HEAD...: KIND: PARTS...\n` in `buf`, cut to its size with the newline kept;
-/// returns the length.
-fn compose(buf: &mut [u8], head: &[&[u8]], kind: &str, parts: &[&[u8]]) -> usize {
+/// Lays out the pieces and a newline in `buf`, cut to its size with the newline kept; returns
+/// the length.
+fn compose<'a>(buf: &mut [u8], pieces: impl Iterator<Item = &'a [u8]>) -> usize {
     let Some(room) = buf.len().checked_sub(1) else { return 0 };
     let mut len = 0;
-    let sep: &[&[u8]] = &[b": ", kind.as_bytes(), b": "];
-    for piece in head.iter().chain(sep).chain(parts) {
+    for piece in pieces {
         for (slot, &b) in buf.iter_mut().take(room).skip(len).zip(piece.iter()) {
             *slot = b;
             len += 1;
@@ -150,18 +160,24 @@ mod tests {
 
     #[test]
     fn compose_lines() {
+        fn line(buf: &mut [u8], head: &[&[u8]], kind: &str, parts: &[&[u8]]) -> usize {
+            let sep: &[&[u8]] = &[b": ", kind.as_bytes(), b": "];
+            compose(buf, head.iter().chain(sep).chain(parts).copied())
+        }
         let mut buf = [0u8; LINE_MAX];
-        let n = compose(&mut buf, &[b"s6-supervise ", b"svc"], "warning", &[b"invalid ", b"lock-fd"]);
+        let n = line(&mut buf, &[b"s6-supervise ", b"svc"], "warning", &[b"invalid ", b"lock-fd"]);
         assert_eq!(&buf[..n], b"s6-supervise svc: warning: invalid lock-fd\n");
         let long = vec![b'a'; 10_000];
-        let n = compose(&mut buf, &[b"p"], "fatal", &[&long, b"tail"]);
+        let n = line(&mut buf, &[b"p"], "fatal", &[&long, b"tail"]);
         assert_eq!(n, LINE_MAX);
         assert_eq!(&buf[..12], b"p: fatal: aa");
         assert_eq!(buf[LINE_MAX - 2..], *b"a\n");
         let mut small = [0u8; 6];
-        let n = compose(&mut small, &[b"prog"], "x", &[]);
+        let n = line(&mut small, &[b"prog"], "x", &[]);
         assert_eq!(&small[..n], b"prog:\n");
-        assert_eq!(compose(&mut [], &[b"p"], "x", &[]), 0);
+        assert_eq!(line(&mut [], &[b"p"], "x", &[]), 0);
+        let n = compose(&mut buf, [&b"service: "[..], b"no"].into_iter());
+        assert_eq!(&buf[..n], b"service: no\n");
     }
 
     #[test]

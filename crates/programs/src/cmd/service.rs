@@ -68,10 +68,10 @@ struct Settings {
 
 fn usage_exit(msg: Option<&str>) -> ! {
     if let Some(m) = msg {
-        eprintln!("service: {m}");
+        say(&format!("service: {m}"));
     }
-    eprint!("{}", doc::usage());
-    std::process::exit(EXIT_USAGE)
+    let _ = merit_sys::fd::write_all(2, doc::usage().as_bytes());
+    crate::msg::exit(EXIT_USAGE)
 }
 
 /// A failed action: message and exit code.
@@ -283,11 +283,9 @@ fn list(s: &Settings) -> i32 {
     }
 }
 
-/// One diagnostic line on standard error (a single write; an error writing it is ignored).
+/// One diagnostic line on standard error, through the one diagnostics path.
 fn say(line: &str) {
-    let mut b = line.as_bytes().to_vec();
-    b.push(b'\n');
-    let _ = merit_sys::fd::write_all(2, &b);
+    crate::msg::say(&[line.as_bytes()]);
 }
 
 /// Prints `LABEL...`, runs the action, prints ` OK` or ` FAIL` and the reason on stderr.

@@ -4,10 +4,15 @@
 //! sets up `supervise/` and `event/`, waits on a signalfd, the control FIFO and the notification
 //! pipe, and carries out the effects the state machine returns.
 //!
-//! Differences from s6 2.11.3.2, both bug fixes:
+//! Differences from s6 2.11.3.2, all bug fixes (README, "Where merit differs"):
 //! * `lock-fd`: `supervise/service-lock` is created when missing (s6 opens it without
 //!   `O_CREAT`, so the service never starts), and `run` really holds the lock on fd L (in s6
-//!   the close-on-exec of the other descriptors of the file releases it at exec).
+//!   the close-on-exec of the other descriptors of the file releases it at exec). A child that
+//!   waits for the lock does not hold the supervisor (it is not waited for; a failed exec is a
+//!   death with exit code 127).
+//! * Diagnostics never block (`msg`): s6 blocks on a full stderr.
+//! * Configuration files and `./down` are opened non-blocking; a FIFO (anything but a regular
+//!   file) in their place is ignored with a warning.
 //! * `notification-fd`: the pipe is read without blocking, so a partial line (no newline yet)
 //!   no longer freezes the supervisor.
 

@@ -430,3 +430,97 @@ fn shutdown_unmounts_mount_points_whatever_their_bytes() {
     let show: Vec<String> = left.iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
     assert!(left.is_empty(), "still mounted after the shutdown: {show:?}");
 }
+
+/// Host pid of the PID 1 of a namespace whose init runs `exe`: the process running `exe` whose
+/// pid in its own namespace is 1.
+fn ns_init_running(exe: &std::path::Path) -> Option<i32> {
+    processes_under(exe.parent().unwrap()).into_iter().find(|p| {
+        std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == exe)
+            && std::fs::read_to_string(format!("/proc/{p}/status"))
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with("NSpid:"))
+                .is_some_and(|l| l.split_whitespace().last() == Some("1"))
+    })
+}
+
+/// Kills a namespace's PID 1 (by host pid, checked to still run `exe`) and a script(1) process
+/// group on drop.
+struct PtyBoot {
+    script: std::process::Child,
+    exe: std::path::PathBuf,
+}
+
+impl Drop for PtyBoot {
+    fn drop(&mut self) {
+        if let Some(p) = ns_init_running(&self.exe) {
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        if self.script.try_wait().ok().flatten().is_none() {
+            unsafe { libc::kill(-(self.script.id() as i32), libc::SIGKILL) };
+        }
+        let _ = self.script.wait();
+    }
+}
+
+/// No scanner and no crash script, with a terminal as the console (a pseudo-terminal from
+/// script(1)): PID 1 keeps an interactive shell there, starts another when it exits, and still
+/// halts on request.
+#[test]
+fn crash_fallback_keeps_a_shell_on_a_terminal_console() {
+    use std::io::Write;
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-ptyshell");
+    let root = t.join("root");
+    skeleton(&root);
+    std::fs::remove_file(root.join("etc/s6/init-services/.s6-svscan/crash")).unwrap();
+    let bin = t.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let init = bin.join("init");
+    std::fs::copy(ours("init"), &init).unwrap();
+    std::fs::write(bin.join("s6-svscan"), "not a program\n").unwrap();
+    let console = t.join("console.out");
+    let inner = format!(
+        "exec unshare --fork --pid --mount --uts --mount-proc --propagation private {} --root {} --log-stdout",
+        init.display(),
+        root.display()
+    );
+    let mut cmd = command("script");
+    cmd.args(["-qfec", &inner, "/dev/null"])
+        .env_remove("container")
+        .env("SHELL", "/bin/sh")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&console).unwrap())
+        .stderr(std::process::Stdio::null());
+    let mut b = PtyBoot { script: cmd.spawn().unwrap(), exe: init.clone() };
+    let text = || std::fs::read_to_string(&console).unwrap_or_default();
+    assert!(wait_until(PROMPT, || text().contains("starting a shell on the console")), "{}", text());
+    let mut stdin = b.script.stdin.take().unwrap();
+    for (i, file) in ["shell1", "shell2"].iter().enumerate() {
+        let out = root.join(file);
+        // Typed until the shell (the first, then the one started after `exit`) runs it.
+        let ok = wait_until(PROMPT, || {
+            let _ = writeln!(stdin, "echo works-$((40+2)) > {}", out.display());
+            std::thread::sleep(Duration::from_millis(200));
+            std::fs::read_to_string(&out).is_ok_and(|s| s == "works-42\n")
+        });
+        assert!(ok, "shell {i}: nothing ran\n{}", text());
+        if i == 0 {
+            writeln!(stdin, "exit").unwrap();
+        }
+    }
+    assert!(text().matches("starting a shell on the console").count() >= 2, "{}", text());
+    let pid1 = ns_init_running(&init).expect("PID 1 is gone");
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &pid1.to_string(), "-p", "-m", "--"])
+        .arg(&init)
+        .args(["telinit", "0"])
+        .env("MERIT_ROOT", &root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(wait_until(Duration::from_secs(20), || ns_init_running(&init).is_none()), "PID 1 did not end\n{}", text());
+    assert!(text().contains("shutdown requested (halt)"), "{}", text());
+}

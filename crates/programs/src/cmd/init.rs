@@ -606,6 +606,14 @@ impl Stage1 {
         say(&format!("{why}: running the crash path"));
         let _ = system::raise_nofile_limit();
         let crash = self.layout.p("/etc/s6/init-services/.s6-svscan/crash");
+        // The skeleton's crash script execs `"$MERIT_INIT" crash`, which PID 1 honours only
+        // with MERIT_INIT set: before set_environment (no tmpfs on /s6) it is not yet.
+        if std::env::var_os("MERIT_INIT").is_none() {
+            match crate::exe::named("init", &merit_sys::startup::args_os().next().unwrap_or_default()) {
+                Some(me) => std::env::set_var("MERIT_INIT", me),
+                None => std::env::set_var("MERIT_INIT", "init"),
+            }
+        }
         if crash.exists() {
             if let Ok(c) = CString::new(crash.as_os_str().as_encoded_bytes()) {
                 let e = merit_sys::process::execv(&c, std::slice::from_ref(&c));

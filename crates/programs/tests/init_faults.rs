@@ -213,8 +213,9 @@ fn make_orphans(b: &Booted, n: usize) {
     assert!(out.status.success(), "{out:?}");
 }
 
-/// PID 1 stays up (for a while), reaps orphans, then halts on `telinit 0`.
-fn stays_up_reaps_and_halts(b: &mut Booted, what: &str) {
+/// PID 1 stays up (for a while), reaps orphans, then halts on `telinit 0` (`poweroff`: powers
+/// off on a SIGTERM from outside, a container runtime's way).
+fn stays_up_reaps_and_halts(b: &mut Booted, what: &str, poweroff: bool) {
     assert!(b.wait_end(Duration::from_millis(700)).is_none(), "{what}: PID 1 ended\n{}", b.console_text());
     make_orphans(b, 5);
     std::thread::sleep(Duration::from_millis(300));
@@ -225,7 +226,20 @@ fn stays_up_reaps_and_halts(b: &mut Booted, what: &str) {
         b.console_text()
     );
     assert!(b.wait_end(Duration::from_millis(10)).is_none(), "{what}: PID 1 ended\n{}", b.console_text());
-    b.halt_cleanly(what);
+    if !poweroff {
+        return b.halt_cleanly(what);
+    }
+    // Our unshare's child, checked before the signal.
+    let ppid = std::fs::read_to_string(format!("/proc/{}/stat", b.pid1))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok())));
+    assert_eq!(ppid, Some(b.unshare.pid()), "{what}: PID 1 is not our unshare's child");
+    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let st = b.wait_end(Duration::from_secs(30)).unwrap_or_else(|| panic!("{what}: no poweroff on SIGTERM"));
+    assert_halted(&st, &b.console_text());
+    assert!(b.console_text().contains("init: shutdown requested (poweroff)"), "{}", b.console_text());
+    let left = processes_under(&b.root);
+    assert!(left.is_empty(), "{what}: processes left: {left:?}");
 }
 
 /// As PID 1, init boots whatever its argv (the words of a kernel command line, a subcommand's
@@ -286,10 +300,9 @@ fn scanner_not_executable_keeps_pid_1_up_reaping_and_halting() {
     std::fs::write(bin.join("s6-svscan"), "not a program\n").unwrap();
     let mut b = boot(&root, Boot { init: Some(&bin.join("init")), args: &["--log-stdout"], ..Boot::default() });
     assert!(wait_until(PROMPT, || b.console_text().contains("no scanner")), "{}", b.console_text());
-    stays_up_reaps_and_halts(&mut b, "scanner not executable");
+    stays_up_reaps_and_halts(&mut b, "scanner not executable", true);
     let console = b.console_text();
     assert!(console.contains("unable to exec s6-svscan: Permission denied: running the crash path"), "{console}");
-    assert!(console.contains("init: shutdown requested (halt)"), "{console}");
 }
 
 /// The scanner crashes (its poll(2) fails: descriptor limit lowered from outside, see
@@ -316,7 +329,8 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
     let st = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     assert!(wait_until(PROMPT, || b.console_text().contains("s6-svscan crashed: no scanner")), "{}", b.console_text());
-    stays_up_reaps_and_halts(&mut b, "scanner crashed");
+    stays_up_reaps_and_halts(&mut b, "scanner crashed", false);
+    assert!(b.console_text().contains("init: shutdown requested (halt)"), "{}", b.console_text());
 }
 
 /// `/run/merit` is read-only (a read-only bind mount over it): the `shutting-down` marker

@@ -309,19 +309,22 @@ impl Booted {
         v
     }
 
-    /// Zombies of the namespace: host pid and parent's host pid.
+    /// Zombies of the namespace: host pid and parent's host pid. (A zombie's /proc/PID/ns
+    /// links cannot be read: a zombie is the namespace's when its parent is.)
     pub fn zombies(&self) -> Vec<(i32, i32)> {
-        self.processes()
-            .into_iter()
-            .filter_map(|p| {
-                let st = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-                let rest = st.rsplit_once(')')?.1;
-                let mut f = rest.split_whitespace();
-                let state = f.next()?;
-                let ppid: i32 = f.next()?.parse().ok()?;
-                (state == "Z").then_some((p, ppid))
-            })
-            .collect()
+        let living = self.processes();
+        let mut v = Vec::new();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let Ok(st) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            let Some((_, rest)) = st.rsplit_once(')') else { continue };
+            let mut f = rest.split_whitespace();
+            let (Some(state), Some(Ok(ppid))) = (f.next(), f.next().map(str::parse::<i32>)) else { continue };
+            if state == "Z" && living.contains(&ppid) {
+                v.push((pid, ppid));
+            }
+        }
+        v
     }
 }
 

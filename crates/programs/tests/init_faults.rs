@@ -168,8 +168,9 @@ fn scanner_failing_runs_the_crash_script() {
     let st = std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
     assert!(st.success());
     // Wake the scanner up (a rescan request): it comes back to poll(2) with the low limit.
-    let st = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    // (Best effort: anything else that wakes the scanner up, such as a child's death, may
+    // have made it fail already, and then nobody listens.)
+    let _ = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
     let st = b.wait_end(Duration::from_secs(20)).expect("the namespace did not end after the crash script");
     assert_eq!(st.code(), Some(7), "the crash script's exit status\n{}", b.console_text());
     let text = std::fs::read_to_string(&marker).unwrap_or_default();
@@ -193,7 +194,7 @@ fn scanner_unable_to_exec_finish_runs_the_crash_script() {
     service(&root, "a", "exec sleep 100000");
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);
-    b.telinit("0");
+    b.telinit_may_end("0");
     let st = b.wait_end(Duration::from_secs(30)).expect("the namespace did not end after the crash script");
     let console = b.console_text();
     assert_eq!(st.code(), Some(7), "{console}");
@@ -326,8 +327,9 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
     b.wait_up(&["a"]);
     let st = std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
     assert!(st.success());
-    let st = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    // (Best effort: anything else that wakes the scanner up, such as a child's death, may
+    // have made it fail already, and then nobody listens.)
+    let _ = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
     assert!(wait_until(PROMPT, || b.console_text().contains("s6-svscan crashed: no scanner")), "{}", b.console_text());
     stays_up_reaps_and_halts(&mut b, "scanner crashed", false);
     assert!(b.console_text().contains("init: shutdown requested (halt)"), "{}", b.console_text());

@@ -73,15 +73,54 @@ fn nobody_ids(l: &Layout) -> (u32, u32) {
 /// catch-all logger's FIFO, whose reader may not run yet, stage 1 speaks there instead.
 static CONSOLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
+/// A description of our own of the console when it is a terminal, non-blocking, for [`say`]:
+/// a console stopped by flow control (Ctrl-S, a serial line's XOFF) must not stop PID 1 (its
+/// reaping, its shutdown); the message is lost instead.
+static SAY_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
 /// Says something on stderr (or stage 1's console), never failing: PID 1 must not panic on
-/// EPIPE or a closed descriptor.
+/// EPIPE or a closed descriptor, nor block on a stopped terminal.
 fn say(msg: &str) {
     let line = format!("init: {msg}\n");
-    let fd = match CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
-        -1 => 2,
-        c => c,
+    let fd = match (SAY_FD.load(std::sync::atomic::Ordering::Relaxed), CONSOLE.load(std::sync::atomic::Ordering::Relaxed)) {
+        (-1, -1) => 2,
+        (-1, c) => c,
+        (s, _) => {
+            // A terminal merely busy (a slow serial line) drains: wait a little for it.
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            let mut rest = line.as_bytes();
+            while !rest.is_empty() {
+                match merit_sys::fd::write(s, rest) {
+                    Ok(0) => break,
+                    Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            return;
+        }
     };
     let _ = merit_sys::fd::write_all(fd, line.as_bytes());
+}
+
+/// Points [`say`] at a non-blocking description of `fd` when `fd` is a terminal (reopened
+/// through /proc, so that the flag is ours alone: the scanner and rc.init keep blocking
+/// writes). Close-on-exec.
+fn say_without_blocking(fd: i32) {
+    use merit_sys::flags::*;
+    if !system::isatty(fd) {
+        return;
+    }
+    let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
+    if let Ok(f) = merit_sys::fd::open(&path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0) {
+        let old = SAY_FD.swap(f.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+        if old >= 0 {
+            merit_sys::fd::close(old);
+        }
+    }
 }
 
 /// Where everything is, under the root prefix.
@@ -341,6 +380,7 @@ impl Stage1 {
         // Without /dev/console in the initramfs the kernel started us with no descriptors:
         // now that /dev is mounted, give 0-2 the console (or /dev/null).
         console_stdio(&l.p("/dev/console"));
+        say_without_blocking(2);
         // /s6/run from /etc/s6/init-services.
         let scan = l.scan();
         if scan.exists() {
@@ -669,6 +709,9 @@ fn wait_for_logger(fifo: &Path) {
 /// still shut down on request: telinit's signals, SIGTERM (poweroff; "stop" in a container).
 /// Outside PID 1 (a system in a folder), exits 111.
 fn crash_fallback(l: &Layout, why: &str) -> ! {
+    if SAY_FD.load(std::sync::atomic::Ordering::Relaxed) < 0 {
+        say_without_blocking(2);
+    }
     say(&format!("{why}: no scanner; init stays up, reaps, and shuts down on request (telinit, SIGTERM)"));
     if merit_sys::getpid() != 1 {
         std::process::exit(111);
@@ -885,6 +928,7 @@ fn shutdown(action: &str) -> i32 {
     };
     // Our own output must not keep the catch-all logger's FIFO open.
     console_output(&l);
+    say_without_blocking(2);
     let _ = std::fs::create_dir_all(l.state());
     // A second request while one is running changes nothing.
     // The marker is only that: when it cannot be made (/run full, read-only, missing), the
@@ -956,6 +1000,7 @@ fn shutdown(action: &str) -> i32 {
 // finish: the last stage (exec'd by the scanner; PID 1 on a real system)
 
 fn finish() -> ! {
+    say_without_blocking(2);
     let l = Layout::from_env(None);
     let container = container_mode(&l);
     let action = std::fs::read_to_string(l.scan().join(".shutdown"))

@@ -31,12 +31,10 @@ exit 0
 /// The scanner's finish: the last stage, as PID 1.
 pub const SVSCAN_FINISH: &str = "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" finish\n";
 
-/// The scanner's crash: say so on the console and keep the system inspectable.
-pub const SVSCAN_CRASH: &str = "#!/bin/sh
-exec </dev/console >/dev/console 2>&1
-echo 's6-svscan crashed. Dropping to an interactive shell.'
-exec /bin/sh -i
-";
+/// The scanner's crash: init's fallback, as PID 1 (never exits): it reaps, keeps a shell on
+/// the console when the console is a terminal, and still shuts down on request (telinit,
+/// SIGTERM). A shell of our own here would end PID 1 as soon as it read EOF (no console).
+pub const SVSCAN_CRASH: &str = "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" crash\n";
 
 /// Signal scripts of the scanner: which shutdown each signal requests (telinit's mapping).
 pub const SIGNAL_SCRIPTS: [(&str, &str); 5] = [
@@ -48,12 +46,28 @@ pub const SIGNAL_SCRIPTS: [(&str, &str); 5] = [
 ];
 
 /// The catch-all logger: reads the FIFO that init points every early output at, runs as
-/// nobody, logs into `/s6/uncaught-logs` (relative: the scan directory is `/s6/run`).
-pub const CATCH_ALL_RUN: &str = "#!/bin/sh
+/// `nobody`:`nogroup` (the ids init gives `/s6/uncaught-logs`), logs into `/s6/uncaught-logs`
+/// (relative: the scan directory is `/s6/run`).
+pub fn catch_all_run(uid: u32, gid: u32) -> String {
+    format!(
+        "#!/bin/sh
 exec <fifo >/dev/null
 if [ -w /dev/console ]; then exec 2>/dev/console; fi
-exec s6-applyuidgid -u 65534 -g 65534 -- s6-log -bp -- t ../../uncaught-logs
-";
+exec s6-applyuidgid -u {uid} -g {gid} -- s6-log -bp -- t ../../uncaught-logs
+"
+    )
+}
+
+/// The uid of `nobody` and the gid of `nogroup` in DEST/etc/passwd and DEST/etc/group (what
+/// init resolves at boot), 65534 for whichever is absent.
+fn nobody_ids(dest: &Path) -> (u32, u32) {
+    let passwd = std::fs::read(dest.join("etc/passwd")).unwrap_or_default();
+    let group = std::fs::read(dest.join("etc/group")).unwrap_or_default();
+    (
+        merit_core::accounts::uid(&passwd, b"nobody").unwrap_or(65534),
+        merit_core::accounts::gid(&group, b"nogroup").unwrap_or(65534),
+    )
+}
 
 fn write_file(p: &Path, content: &str, mode: u32) -> Result<()> {
     std::fs::write(p, content)?;
@@ -91,7 +105,8 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     for (sig, action) in SIGNAL_SCRIPTS {
         write_file(&init.join(".s6-svscan").join(sig), &format!("#!/bin/sh\nexec \"${{MERIT_INIT:-init}}\" shutdown {action}\n"), 0o750)?;
     }
-    write_file(&init.join("s6-svscan-log/run"), CATCH_ALL_RUN, 0o750)?;
+    let (uid, gid) = nobody_ids(dest);
+    write_file(&init.join("s6-svscan-log/run"), &catch_all_run(uid, gid), 0o750)?;
     let fifo = init.join("s6-svscan-log/fifo");
     if std::fs::symlink_metadata(&fifo).is_err() {
         merit_sys::mkfifo(&fifo, 0o600)?;

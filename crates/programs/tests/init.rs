@@ -178,3 +178,42 @@ fn shutdown_requested_during_stage_1_is_kept_pending() {
     assert_eq!(std::fs::read_to_string(&record).unwrap(), "rc.shutdown halt\n");
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
+
+/// Mere's own catch-all logger (its `s6-svscan-log` run script, unchanged: execline, then
+/// `s6-applyuidgid -u 99 -g 99` and `s6-log ... /s6/uncaught-logs`) in a system whose
+/// /etc/passwd says nobody is 99: booted in a chroot (its paths are absolute), init gives
+/// /s6/uncaught-logs to that nobody and nogroup, and rc.init's lines reach the catch-all log.
+#[test]
+fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
+    if !can_unshare() || !can_chroot() {
+        return;
+    }
+    let t = TempDir::new("init-mere-log");
+    let stage = t.join("stage");
+    chroot_system(&stage);
+    let st = std::process::Command::new(ours("init")).arg("skeleton").arg(&stage).status().unwrap();
+    assert!(st.success());
+    write_exec(&stage.join("etc/s6/init-services/s6-svscan-log/run"), include_str!("initns/mere-s6-svscan-log"));
+    std::fs::write(stage.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:99:99:nobody:/:/usr/bin/nologin\n").unwrap();
+    std::fs::write(stage.join("etc/group"), "root:x:0:root\nnogroup:x:99:\nnobody:x:65534:\n").unwrap();
+    write_exec(&stage.join("etc/s6/rc.init"), "#!/bin/sh\necho 'rc.init: hello, catch-all'\n\"$MERIT_INIT\" copy-enabled\n");
+    service(&stage, "a", "exec sleep 100000");
+    let mut b = boot_chroot(&stage, &t.join("mnt"));
+    b.wait_up(&["s6-svscan-log", "a"]);
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(b.inside("s6/uncaught-logs")).unwrap();
+    assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (99, 99, 0o2700));
+    let current = b.inside("s6/uncaught-logs/current");
+    assert!(
+        wait_until(PROMPT, || std::fs::read_to_string(&current).is_ok_and(|s| s.contains(" rc.init: hello, catch-all\n"))),
+        "nothing in the catch-all log: {:?}\nconsole:\n{}",
+        std::fs::read_to_string(&current),
+        b.console_text()
+    );
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end after telinit 0");
+    let console = b.console_text();
+    assert_halted(&st, &console);
+    assert!(!console.contains("Permission denied"), "{console}");
+    assert!(processes_under(&t.join("mnt")).is_empty());
+}

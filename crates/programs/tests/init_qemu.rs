@@ -3,7 +3,8 @@
 //! binaries (dist/bin, made by scripts/build), busybox-static and Debian's execline (with the
 //! libraries `ldd` names). Our `init` is /sbin/init (`rdinit=/sbin/init`); /etc/s6 comes from
 //! `init skeleton`; three enabled services with loggers. rc.init also runs /etc/s6/boot-test,
-//! which waits for the services, runs `service list`, stops and starts one service, and powers
+//! which waits for the services, checks that rc.init's line reached the catch-all log (Mere's own
+//! `s6-svscan-log`, running as Mere's nobody, uid 99), runs `service list`, stops and starts one service, and powers
 //! off with `telinit 7`. The test reads the serial console.
 //!
 //! Under CI=true this test must run: a missing QEMU, kernel, busybox or dist/bin fails it.
@@ -274,6 +275,7 @@ s6-svwait -u -t 10000 /s6/run/sleeper && echo "boot-test: sleeper up again"
 sleep 1.5
 echo "boot-test: ticker log: $(tail -n 1 /var/log/ticker/current 2>/dev/null || tail -n 1 /var/log/ticker)"
 echo "boot-test: el log: $(tail -n 1 /var/log/el/current 2>/dev/null || tail -n 1 /var/log/el)"
+echo "boot-test: catch-all: $(grep -c 'rc.init: hello, catch-all' /s6/uncaught-logs/current 2>&1) line(s), $(stat -c '%u:%g %a' /s6/uncaught-logs 2>&1)"
 echo "boot-test: processes: $(ps -o comm | sort | uniq -c | tr -s ' \n' ' ')"
 echo "boot-test: telinit 7 (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 telinit 7
@@ -325,6 +327,8 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     let mut libs = std::collections::BTreeSet::new();
     if Path::new("/usr/lib/execline/bin").is_dir() && Path::new("/usr/bin/execlineb").is_file() {
         a.host_file("usr/bin/execlineb", Path::new("/usr/bin/execlineb"))?;
+        // Where Mere's scripts look for it.
+        a.host_file("bin/execlineb", Path::new("/usr/bin/execlineb"))?;
         for e in std::fs::read_dir("/usr/lib/execline/bin").map_err(|e| e.to_string())?.flatten() {
             a.host_file(&format!("usr/lib/execline/bin/{}", e.file_name().to_string_lossy()), &e.path())?;
             libs.extend(ldd(&e.path()));
@@ -363,14 +367,18 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     svc("el", "#!/usr/bin/execlineb -P\nfdmove -c 2 1\n/bin/sh -c \"while :; do echo execline service alive; sleep 1; done\"\n")?;
     svc("sleeper", "#!/bin/sh\nexec 2>&1\necho sleeper starting\nexec sleep 100000\n")?;
     let rc_init = std::fs::read_to_string(etc.join("rc.init")).map_err(|e| e.to_string())?;
-    std::fs::write(etc.join("rc.init"), format!("{rc_init}/etc/s6/boot-test\n")).map_err(|e| e.to_string())?;
+    std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n")).map_err(|e| e.to_string())?;
+    // Mere's own catch-all logger, unchanged: execline, `s6-applyuidgid -u 99 -g 99` (Mere's
+    // nobody, as in the passwd below), `s6-log ... /s6/uncaught-logs`.
+    std::fs::write(etc.join("init-services/s6-svscan-log/run"), include_str!("initns/mere-s6-svscan-log")).map_err(|e| e.to_string())?;
     std::fs::write(etc.join("boot-test"), BOOT_TEST).map_err(|e| e.to_string())?;
     std::fs::set_permissions(etc.join("boot-test"), std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
     std::fs::write(etc.join("rc.shutdown"), "#!/bin/sh\necho \"rc.shutdown: $1\" >/dev/console\n").map_err(|e| e.to_string())?;
     a.host_tree("etc/s6", &etc)?;
     a.file("etc/hostname", "merit-qemu\n", 0o644);
-    a.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644);
-    a.file("etc/group", "root:x:0:\nnogroup:x:65534:\n", 0o644);
+    // Mere's ids: nobody and nogroup are 99.
+    a.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:99:99:nobody:/:/bin/false\n", 0o644);
+    a.file("etc/group", "root:x:0:\nnogroup:x:99:\n", 0o644);
     Ok(a.write())
 }
 
@@ -515,6 +523,7 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         "tick ",
         "boot-test: el log: ",
         "execline service alive",
+        "boot-test: catch-all: 1 line(s), 99:99 2700",
         "rc.shutdown: poweroff",
         "init: all services stopped, filesystems unmounted: powering off",
         "reboot: Power down",
@@ -522,6 +531,7 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         assert!(console.contains(want), "missing {want:?}\n{}", show());
     }
     assert!(!console.contains("FAILED"), "{}", show());
+    assert!(!console.contains("unable to open /s6/uncaught-logs"), "{}", show());
     let secs = |k: &str| marks.get(k).map_or("?".to_string(), |d| format!("{:.1}", d.as_secs_f64()));
     eprintln!(
         "qemu: boot times (s since QEMU started, TCG): kernel banner {}, /sbin/init {}, all services up {}, telinit 7 {}, power down {}, QEMU exited {:.1}",

@@ -121,3 +121,27 @@ pub fn block(sigs: &[i32]) {
     // SAFETY: set is a valid sigset.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
+
+/// Sets every signal that is ignored back to its default disposition: an init must not pass on
+/// to what it starts a signal its launcher ignored. Through the raw system call, which (unlike
+/// the C library's sigaction) also reaches the signals the C library reserves (32-34).
+pub fn default_all() {
+    // The kernel's struct sigaction, zeroed: handler SIG_DFL, no flags, (restorer,) empty mask.
+    // Four words cover its layout with or without sa_restorer.
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        let mut old = [0u64; 4];
+        let new = [0u64; 4];
+        // SAFETY: `old` and `new` are valid, large enough kernel sigaction structures; 8 is
+        // the size of the kernel's sigset_t.
+        unsafe {
+            if libc::syscall(libc::SYS_rt_sigaction, sig, std::ptr::null::<u64>(), old.as_mut_ptr(), 8) == 0
+                && old[0] == libc::SIG_IGN as u64
+            {
+                libc::syscall(libc::SYS_rt_sigaction, sig, new.as_ptr(), std::ptr::null_mut::<u64>(), 8);
+            }
+        }
+    }
+}

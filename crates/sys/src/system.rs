@@ -35,36 +35,10 @@ pub fn umount(target: &Path, detach: bool) -> Result<()> {
     cvt(unsafe { libc::umount2(t.as_ptr(), flags) }).map(drop)
 }
 
-/// Mount points (from /proc/self/mountinfo), in mount order, octal escapes decoded.
-pub fn mount_points() -> Vec<std::path::PathBuf> {
-    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else { return Vec::new() };
-    text.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|p| {
-            let b = p.as_bytes();
-            let mut out = Vec::with_capacity(b.len());
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'\\' && i + 3 < b.len() {
-                    if let Ok(v) = u8::from_str_radix(&p[i + 1..i + 4], 8) {
-                        out.push(v);
-                        i += 4;
-                        continue;
-                    }
-                }
-                out.push(b[i]);
-                i += 1;
-            }
-            use std::os::unix::ffi::OsStringExt;
-            std::path::PathBuf::from(std::ffi::OsString::from_vec(out))
-        })
-        .collect()
-}
-
-/// Whether `p` is a mount point.
-pub fn is_mount_point(p: &Path) -> bool {
-    let Ok(canon) = p.canonicalize() else { return false };
-    mount_points().iter().any(|m| *m == canon)
+/// The raw contents of `/proc/self/mountinfo` (bytes: mount points need not be UTF-8; parse
+/// them with `merit_core::mountinfo`). Empty when /proc is not mounted.
+pub fn mountinfo() -> Vec<u8> {
+    std::fs::read("/proc/self/mountinfo").unwrap_or_default()
 }
 
 pub fn sethostname(name: &[u8]) -> Result<()> {
@@ -170,4 +144,58 @@ pub fn has_children() -> bool {
     // SAFETY: info is valid for writing; WNOWAIT leaves any dead child to be reaped later.
     let r = unsafe { libc::waitid(libc::P_ALL, 0, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
     !(r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD))
+}
+
+/// Empties the environment (`clearenv`). Unlike removing the variables one by one through
+/// `std::env`, it copes with any entry a kernel or a container runtime may hand to PID 1: one
+/// whose name contains `=` or is empty (`=foo=bar`), one without `=` at all.
+pub fn clear_env() {
+    // SAFETY: clearenv only resets the process's environ pointer; the caller (init's stage 1)
+    // runs a single thread, so no other thread reads the environment meanwhile.
+    unsafe { libc::clearenv() };
+}
+
+/// Whether `fd` is a terminal.
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: plain integer argument.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// The number of threads of this process (`Threads:` of /proc/self/status), if known.
+fn thread_count() -> Option<u64> {
+    let status = std::fs::read("/proc/self/status").ok()?;
+    let line = status.split(|&b| b == b'\n').find(|l| l.starts_with(b"Threads:"))?;
+    std::str::from_utf8(line.get(8..)?).ok()?.trim().parse().ok()
+}
+
+/// `fork()`, for a process that runs a single thread: `Ok(0)` in the child (which may then run
+/// ordinary code: no other thread can have held a lock at the fork), the child's pid in the
+/// parent. Refused (`Unsupported`) when the process runs more than one thread, or when that
+/// cannot be checked (no /proc).
+pub fn fork_single_threaded() -> Result<i32> {
+    if thread_count() != Some(1) {
+        return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "fork refused: not known to be single-threaded"));
+    }
+    // SAFETY: the process runs one thread (checked above; the thread count cannot grow
+    // between the check and the fork without this very thread creating one), so the child
+    // inherits no lock held by another thread and may use the allocator and std freely.
+    cvt(unsafe { libc::fork() })
+}
+
+/// Marks every descriptor from `first` up close-on-exec (`close_range(first, ~0,
+/// CLOSE_RANGE_CLOEXEC)`, else one by one from /proc/self/fd): what an init inherited from
+/// whoever started it (a test harness, a container runtime) must not reach what it starts.
+pub fn cloexec_from(first: i32) {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: plain integer arguments; only descriptor flags change.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    if r == 0 {
+        return;
+    }
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect())
+        .unwrap_or_default();
+    for fd in fds.into_iter().filter(|&fd| fd >= first) {
+        let _ = crate::fd::set_cloexec(fd, true);
+    }
 }

@@ -7,6 +7,7 @@
 //! init skeleton DESTDIR   lay out DESTDIR/etc/s6 (rc.init, rc.shutdown, init-services, ...)
 //! init shutdown ACTION    the orderly teardown (run by the scanner's signal scripts)
 //! init finish             the last stage (the scanner's .s6-svscan/finish)
+//! init crash              no scanner: PID 1 stays up (the scanner's .s6-svscan/crash)
 //! init main-finish CODE SIG DIR   finish wrapper of a container's main service
 //! ```
 //!
@@ -31,8 +32,12 @@
 //! that records its exit code and stops the container, whose exit status it becomes (a shutdown
 //! already under way keeps 0). `--log-stdout`: no catch-all logger, output stays on init's stdout.
 //!
-//! Robustness rules: stage 1 never panics (its stderr may be a FIFO without a reader: messages
-//! go to the console descriptor it keeps); a missing or unrunnable `rc.init` is replaced by the
+//! Robustness rules: PID 1 never panics nor exits, whatever its argv and environment: as PID 1
+//! every word of its command line but its options is ignored with a warning (`finish` and
+//! `crash` aside, once stage 1 has run); without a scanner it stays up, reaping, with a shell on
+//! a terminal console, and still shuts down on request (`init crash`). Stage 1 never panics
+//! (its stderr may be a FIFO without a reader: messages go to the console descriptor it keeps);
+//! what it starts inherits no descriptor but 0-2 and no ignored signal; a missing or unrunnable `rc.init` is replaced by the
 //! built-in `init copy-enabled`; state left in `/run/merit` by an earlier boot is removed; the
 //! scripts call `"$MERIT_INIT"` (the path of our `init`, exported: the `init` link beside the
 //! multi-call binary, never `merit` itself) since a busybox shell may prefer its
@@ -50,22 +55,72 @@ use std::time::Duration;
 const PATH: &str = "/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin";
 /// The signals stage 1 blocks so that they reach the scanner.
 const HELD: [i32; 11] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30];
-/// Owner of /s6/uncaught-logs (nobody).
+/// Owner of /s6/uncaught-logs where the booted system has no `nobody` user or `nogroup` group.
 const NOBODY: u32 = 65534;
+
+/// The uid of `nobody` and the gid of `nogroup` in the booted system's /etc/passwd and
+/// /etc/group (under the root prefix), [`NOBODY`] for whichever is absent.
+fn nobody_ids(l: &Layout) -> (u32, u32) {
+    let passwd = std::fs::read(l.p("/etc/passwd")).unwrap_or_default();
+    let group = std::fs::read(l.p("/etc/group")).unwrap_or_default();
+    (
+        merit_core::accounts::uid(&passwd, b"nobody").unwrap_or(NOBODY),
+        merit_core::accounts::gid(&group, b"nogroup").unwrap_or(NOBODY),
+    )
+}
 
 /// The console as stage 1 keeps it for the scanner (`-X`): once stdout and stderr point at the
 /// catch-all logger's FIFO, whose reader may not run yet, stage 1 speaks there instead.
 static CONSOLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
+/// A description of our own of the console when it is a terminal, non-blocking, for [`say`]:
+/// a console stopped by flow control (Ctrl-S, a serial line's XOFF) must not stop PID 1 (its
+/// reaping, its shutdown); the message is lost instead.
+static SAY_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
 /// Says something on stderr (or stage 1's console), never failing: PID 1 must not panic on
-/// EPIPE or a closed descriptor.
+/// EPIPE or a closed descriptor, nor block on a stopped terminal.
 fn say(msg: &str) {
     let line = format!("init: {msg}\n");
-    let fd = match CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
-        -1 => 2,
-        c => c,
+    let fd = match (SAY_FD.load(std::sync::atomic::Ordering::Relaxed), CONSOLE.load(std::sync::atomic::Ordering::Relaxed)) {
+        (-1, -1) => 2,
+        (-1, c) => c,
+        (s, _) => {
+            // A terminal merely busy (a slow serial line) drains: wait a little for it.
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            let mut rest = line.as_bytes();
+            while !rest.is_empty() {
+                match merit_sys::fd::write(s, rest) {
+                    Ok(0) => break,
+                    Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            return;
+        }
     };
     let _ = merit_sys::fd::write_all(fd, line.as_bytes());
+}
+
+/// Points [`say`] at a non-blocking description of `fd` when `fd` is a terminal (reopened
+/// through /proc, so that the flag is ours alone: the scanner and rc.init keep blocking
+/// writes). Close-on-exec.
+fn say_without_blocking(fd: i32) {
+    use merit_sys::flags::*;
+    if !system::isatty(fd) {
+        return;
+    }
+    let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
+    if let Ok(f) = merit_sys::fd::open(&path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0) {
+        let old = SAY_FD.swap(f.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+        if old >= 0 {
+            merit_sys::fd::close(old);
+        }
+    }
 }
 
 /// Where everything is, under the root prefix.
@@ -117,7 +172,11 @@ fn own_dir() -> Option<PathBuf> {
 
 pub fn main() {
     let args: Vec<String> = merit_sys::startup::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    if merit_sys::getpid() == 1 {
+        pid1_main(&args);
+    }
     let prog = args.first().map(|a| a.rsplit('/').next().unwrap_or(a).to_string()).unwrap_or_default();
+    let rest = args.get(1..).unwrap_or(&[]);
     match prog.as_str() {
         "telinit" => std::process::exit(telinit(args.get(1).map(String::as_str), &args)),
         "halt" => std::process::exit(telinit(Some("0"), &args)),
@@ -126,7 +185,7 @@ pub fn main() {
         _ => {}
     }
     match args.get(1).map(String::as_str) {
-        Some("telinit") => std::process::exit(telinit(args.get(2).map(String::as_str), &args[1..])),
+        Some("telinit") => std::process::exit(telinit(args.get(2).map(String::as_str), rest)),
         Some("copy-enabled") => std::process::exit(copy_enabled()),
         Some("skeleton") => match args.get(2) {
             Some(d) => match crate::skeleton::lay_out(Path::new(d)) {
@@ -140,15 +199,30 @@ pub fn main() {
         },
         Some("shutdown") => std::process::exit(shutdown(args.get(2).map(String::as_str).unwrap_or("poweroff"))),
         Some("finish") => finish(),
-        Some("main-finish") => std::process::exit(main_finish(&args[2..])),
-        _ => stage1(&args[1..]),
+        Some("crash") => crash_fallback(&Layout::from_env(None), "s6-svscan crashed"),
+        Some("main-finish") => std::process::exit(main_finish(args.get(2..).unwrap_or(&[]))),
+        _ => stage1(rest),
+    }
+}
+
+/// As PID 1, whatever argv and environment the kernel or a container runtime hands us, we
+/// boot (and never exit): the subcommands are for an init run outside PID 1, and a word of
+/// the kernel command line (`single`, `shutdown`...) is only a warning. Two exceptions, the
+/// stages that PID 1 execs into itself: `finish` (the scanner's `.s6-svscan/finish`) and
+/// `crash` (its `.s6-svscan/crash`), honoured only when stage 1 has run, i.e. when its
+/// `MERIT_INIT` is in the environment (a kernel command line only sets it on purpose).
+fn pid1_main(args: &[String]) -> ! {
+    let staged = std::env::var_os("MERIT_INIT").is_some();
+    match args.get(1).map(String::as_str) {
+        Some("finish") if staged => finish(),
+        Some("crash") if staged => crash_fallback(&Layout::from_env(None), "s6-svscan crashed"),
+        _ => stage1(args.get(1..).unwrap_or(&[])),
     }
 }
 
 fn usage() -> ! {
-    eprintln!(
-        "usage: init [--root DIR] [--container] [--log-stdout] [--grace SECONDS]\n       init telinit 0|6|7 | copy-enabled | skeleton DESTDIR | shutdown ACTION | finish"
-    );
+    say("usage: init [--root DIR] [--container] [--log-stdout] [--grace SECONDS]");
+    say("usage: init telinit 0|6|7 | copy-enabled | skeleton DESTDIR | shutdown ACTION | finish");
     std::process::exit(100)
 }
 
@@ -217,22 +291,48 @@ fn stage1(args: &[String]) -> ! {
     let mut root = None;
     let mut container = env_flag("MERIT_CONTAINER");
     let mut log_stdout = env_flag("MERIT_LOG_STDOUT");
+    let pid1 = merit_sys::getpid() == 1;
+    // As PID 1 nothing on the command line may stop the boot (see pid1_main): what is not
+    // ours is ignored, with a warning.
+    let missing = |flag: &str| -> Option<String> {
+        if !pid1 {
+            usage();
+        }
+        say(&format!("warning: {flag} without a value: ignored"));
+        None
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--root" => root = Some(PathBuf::from(it.next().cloned().unwrap_or_else(|| usage()))),
+            "--root" => {
+                if let Some(r) = it.next().cloned().or_else(|| missing("--root")) {
+                    root = Some(PathBuf::from(r));
+                }
+            }
             "--container" => container = true,
             "--log-stdout" => log_stdout = true,
-            "--grace" => std::env::set_var("MERIT_GRACE", it.next().cloned().unwrap_or_else(|| usage())),
-            // The kernel passes unknown command-line words to init: ignore them.
-            _ => {}
+            "--grace" => {
+                if let Some(g) = it.next().cloned().or_else(|| missing("--grace")) {
+                    std::env::set_var("MERIT_GRACE", g);
+                }
+            }
+            "telinit" | "copy-enabled" | "skeleton" | "shutdown" | "finish" | "crash" | "main-finish" => {
+                say(&format!("warning: ignoring the argument {a:?}: as process 1, init only boots"));
+            }
+            // The kernel passes the command-line words it does not know to init.
+            _ => say(&format!("warning: ignoring the argument {a:?}")),
         }
     }
     // Hold the shutdown signals from the very start: a telinit before the scanner listens
     // stays pending across the exec.
     signal::block(&HELD);
+    // Descriptors we were given beyond 0-2 (by a test harness, a container runtime) are not
+    // for what we start.
+    system::cloexec_from(3);
+    // Nor are the signals our launcher ignored: everything we start gets default dispositions
+    // (SIGPIPE aside, ignored below for stage 1 itself and set back for rc.init).
+    signal::default_all();
     let layout = Layout::from_env(root);
-    let pid1 = merit_sys::getpid() == 1;
     // Detected only as PID 1: a shell in a container (where /.dockerenv exists) is not a
     // container's init. Under `docker run --init`, say --container (or MERIT_CONTAINER=1).
     let container = container || (pid1 && system::in_container(&layout.root));
@@ -280,6 +380,7 @@ impl Stage1 {
         // Without /dev/console in the initramfs the kernel started us with no descriptors:
         // now that /dev is mounted, give 0-2 the console (or /dev/null).
         console_stdio(&l.p("/dev/console"));
+        say_without_blocking(2);
         // /s6/run from /etc/s6/init-services.
         let scan = l.scan();
         if scan.exists() {
@@ -294,10 +395,16 @@ impl Stage1 {
         if self.log_stdout {
             let _ = std::fs::remove_dir_all(scan.join("s6-svscan-log"));
         }
+        // `install -m 2700 -o nobody -g nogroup -d /s6/uncaught-logs`, as Mere's s6-init does:
+        // the catch-all logger runs as the booted system's nobody (99 on Mere, 65534 on
+        // Debian). mkdir(2) cannot set the setgid bit and chown(2) clears it: chmod comes last.
         let uncaught = l.p("/s6/uncaught-logs");
-        let made = std::fs::create_dir_all(&uncaught)
-            .and_then(|()| merit_sys::chown(&uncaught, Some(NOBODY), Some(NOBODY)))
-            .and_then(|()| system::chmod(&uncaught, 0o2700));
+        let (uid, gid) = nobody_ids(l);
+        use std::os::unix::fs::DirBuilderExt;
+        let made = match std::fs::DirBuilder::new().mode(0o700).create(&uncaught) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => merit_sys::chown(&uncaught, Some(uid), Some(gid)).and_then(|()| system::chmod(&uncaught, 0o2700)),
+        };
         if let Err(e) = made {
             say(&format!("unable to set up {}: {e}", uncaught.display()));
         }
@@ -326,14 +433,14 @@ impl Stage1 {
         let console = merit_sys::fd::dup_above(2, 3).ok();
         if let Some(c) = &console {
             CONSOLE.store(c.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-            let _ = merit_sys::fd::set_cloexec(c.as_raw_fd(), false);
-            // The scanner keeps it (-X): later stages reach the console through it.
+            // Close-on-exec until the exec of the scanner (rc.init must not inherit it). The
+            // scanner keeps it (-X): later stages reach the console through it.
             let _ = std::fs::write(
                 l.state().join("console"),
                 format!("/proc/{}/fd/{}\n", merit_sys::getpid(), c.as_raw_fd()),
             );
         }
-        if let Ok(null) = merit_sys::fd::open(Path::new("/dev/null"), merit_sys::flags::O_RDONLY, 0) {
+        if let Ok(null) = merit_sys::fd::open(Path::new("/dev/null"), merit_sys::flags::O_RDONLY | merit_sys::flags::O_CLOEXEC, 0) {
             let _ = merit_sys::fd::dup2(null.as_raw_fd(), 0);
         }
         // stdout/stderr into the catch-all logger's FIFO, opened without waiting for it: a
@@ -343,7 +450,7 @@ impl Stage1 {
         if !self.log_stdout {
             use merit_sys::flags::*;
             match merit_sys::fd::open(&fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0)
-                .and_then(|r| Ok((r, merit_sys::fd::open(&fifo, O_WRONLY | O_NONBLOCK, 0)?)))
+                .and_then(|r| Ok((r, merit_sys::fd::open(&fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0)?)))
             {
                 Ok((_r, w)) => {
                     let _ = merit_sys::fd::set_nonblock(w.as_raw_fd(), false);
@@ -353,7 +460,7 @@ impl Stage1 {
                 Err(e) => say(&format!("unable to open {}: {e}; output stays on the console", fifo.display())),
             }
         }
-        self.spawn_rc_init();
+        self.spawn_rc_init(if self.log_stdout { None } else { Some(&fifo) });
         let _ = std::env::set_current_dir(&scan);
         // Recorded once we are in the scan directory, which is what telinit checks under a
         // root prefix before it signals this pid.
@@ -367,6 +474,7 @@ impl Stage1 {
             }
         }
         if let Some(c) = console {
+            let _ = merit_sys::fd::set_cloexec(c.as_raw_fd(), false);
             let _ = c.into_raw_fd(); // handed to the scanner
         }
         let e = merit_sys::process::execvp(&svscan.to_string_lossy(), &argv);
@@ -377,7 +485,7 @@ impl Stage1 {
     fn mount_tmpfs(&self, dir: &str) -> bool {
         let p = self.layout.p(dir);
         let _ = std::fs::create_dir_all(&p);
-        if system::is_mount_point(&p) {
+        if is_mount_point(&p) {
             return true;
         }
         let flags = (system::MS_NOSUID | system::MS_NODEV) as u64;
@@ -396,7 +504,7 @@ impl Stage1 {
         if dir.starts_with("/dev/") && self.layout.p("/dev").is_dir() {
             let _ = std::fs::create_dir_all(&p);
         }
-        if !p.is_dir() || system::is_mount_point(&p) {
+        if !p.is_dir() || is_mount_point(&p) {
             return;
         }
         if let Err(e) = system::mount(source, &p, fstype, 0, data) {
@@ -410,9 +518,9 @@ impl Stage1 {
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
-        for (k, _) in std::env::vars_os() {
-            std::env::remove_var(k);
-        }
+        // Not variable by variable through std::env, which panics on a name that contains `=`
+        // (`=foo=bar` reaches PID 1 from a kernel command line or a container runtime).
+        system::clear_env();
         let path = match own_dir() {
             Some(d) if !PATH.split(':').any(|p| Path::new(p) == d) => format!("{}:{PATH}", d.display()),
             _ => PATH.to_string(),
@@ -421,8 +529,10 @@ impl Stage1 {
         // How the scripts call us (see skeleton.rs): a plain `init` may be busybox's applet.
         // Not /proc/self/exe as such: that is `merit` when we run as the multi-call binary,
         // which must be called by the name `init`.
-        if let Some(me) = crate::exe::named("init", &merit_sys::startup::args_os().next().unwrap_or_default()) {
-            std::env::set_var("MERIT_INIT", me);
+        // Always set: as PID 1, `init finish` and `init crash` are honoured only with it.
+        match crate::exe::named("init", &merit_sys::startup::args_os().next().unwrap_or_default()) {
+            Some(me) => std::env::set_var("MERIT_INIT", me),
+            None => std::env::set_var("MERIT_INIT", "init"),
         }
         for (k, v) in keep {
             std::env::set_var(k, v);
@@ -456,26 +566,64 @@ impl Stage1 {
         }
     }
 
-    /// `/etc/s6/rc.init` in the background, in its own session. Whatever it does (fail,
-    /// hang) the boot goes on: the scanner is exec'd right after. When it is missing or cannot
-    /// be run, the built-in `init copy-enabled` takes its place so that the enabled services
-    /// still come up.
-    fn spawn_rc_init(&self) {
+    /// `/etc/s6/rc.init` in the background, in its own session, with the default signal
+    /// dispositions, an empty signal mask and no descriptor of ours but 0-2. Whatever it does
+    /// (fail, hang) the boot goes on: the scanner is exec'd right after. When it is missing or
+    /// cannot be run, the built-in `init copy-enabled` takes its place so that the enabled
+    /// services still come up.
+    ///
+    /// Its output goes to the catch-all logger's `fifo` (None: `--log-stdout`, ours), opened,
+    /// like Mere's s6-init does (`redirfd -w 1 fifo`), once the logger reads it: a write
+    /// before would fail with EPIPE and, SIGPIPE being at its default, kill it. A logger that
+    /// does not read within [`RC_INIT_WAIT`] leaves rc.init's output on the console.
+    fn spawn_rc_init(&self, fifo: Option<&Path>) {
+        match system::fork_single_threaded() {
+            Ok(0) => self.rc_init_child(fifo),
+            Ok(_) => {}
+            Err(e) => {
+                say(&format!("unable to fork for rc.init: {e}; starting it at once"));
+                self.rc_init_exec(true);
+            }
+        }
+    }
+
+    /// The forked child of [`Self::spawn_rc_init`]: never returns.
+    fn rc_init_child(&self, fifo: Option<&Path>) -> ! {
+        let _ = signal::set_default(signal::SIGPIPE);
+        signal::unblock_all();
+        let _ = merit_sys::process::setsid();
+        if let Some(fifo) = fifo {
+            wait_for_logger(fifo);
+        }
+        self.rc_init_exec(false);
+        std::process::exit(111)
+    }
+
+    /// Runs rc.init (else `init copy-enabled`): in a new child when `spawn`, else by exec'ing
+    /// into it (the caller is the child of [`Self::spawn_rc_init`]). Returns when neither
+    /// could be started.
+    fn rc_init_exec(&self, spawn: bool) {
         let rc = self.layout.p("/etc/s6/rc.init");
-        let spawn = |path: &CString, argv: &[CString]| {
-            merit_sys::process::spawn(&merit_sys::process::Spawn {
-                path,
-                argv,
-                fd_moves: &[],
-                lock_wait: None,
-                setsid: true,
-            })
+        let run = |path: &CString, argv: &[CString]| -> Result<(), String> {
+            if spawn {
+                merit_sys::process::spawn(&merit_sys::process::Spawn {
+                    path,
+                    argv,
+                    fd_moves: &[],
+                    lock_wait: None,
+                    setsid: true,
+                })
+                .map(drop)
+                .map_err(|e| spawn_error(&e))
+            } else {
+                Err(merit_sys::strerror(&merit_sys::process::execv(path, argv)))
+            }
         };
         if rc.exists() {
             let Ok(c) = CString::new(rc.as_os_str().as_encoded_bytes()) else { return };
-            match spawn(&c, std::slice::from_ref(&c)) {
-                Ok(_) => return,
-                Err(e) => say(&format!("unable to start {}: {}", rc.display(), spawn_error(&e))),
+            match run(&c, std::slice::from_ref(&c)) {
+                Ok(()) => return,
+                Err(e) => say(&format!("unable to start {}: {e}", rc.display())),
             }
         } else {
             say(&format!("{} not found", rc.display()));
@@ -486,26 +634,145 @@ impl Stage1 {
             say("unable to find my own executable: enabled services are not started");
             return;
         };
-        if let Err(e) = spawn(&me, &[c"init".into(), c"copy-enabled".into()]) {
-            say(&format!("unable to run init copy-enabled: {}", spawn_error(&e)));
+        if let Err(e) = run(&me, &[c"init".into(), c"copy-enabled".into()]) {
+            say(&format!("unable to run init copy-enabled: {e}"));
         }
     }
 
-    /// The crash path: `init-services/.s6-svscan/crash`, else a shell, else wait forever
-    /// (PID 1 must not exit).
+    /// The crash path: `init-services/.s6-svscan/crash` (the skeleton's execs `init crash`),
+    /// else [`crash_fallback`]. The shutdown signals stay blocked across the exec, so that a
+    /// request made meanwhile stays pending for whoever runs next.
     fn crash(&self, why: &str) -> ! {
         say(&format!("{why}: running the crash path"));
-        signal::unblock_all();
         let _ = system::raise_nofile_limit();
         let crash = self.layout.p("/etc/s6/init-services/.s6-svscan/crash");
-        let c = CString::new(crash.as_os_str().as_encoded_bytes()).unwrap_or_default();
-        let _ = merit_sys::process::execv(&c, std::slice::from_ref(&c));
-        let _ = merit_sys::process::execv(c"/bin/sh", &[c"sh".into(), c"-i".into()]);
-        if merit_sys::getpid() != 1 {
-            std::process::exit(111);
+        // The skeleton's crash script execs `"$MERIT_INIT" crash`, which PID 1 honours only
+        // with MERIT_INIT set: before set_environment (no tmpfs on /s6) it is not yet.
+        if std::env::var_os("MERIT_INIT").is_none() {
+            match crate::exe::named("init", &merit_sys::startup::args_os().next().unwrap_or_default()) {
+                Some(me) => std::env::set_var("MERIT_INIT", me),
+                None => std::env::set_var("MERIT_INIT", "init"),
+            }
         }
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
+        if crash.exists() {
+            if let Ok(c) = CString::new(crash.as_os_str().as_encoded_bytes()) {
+                let e = merit_sys::process::execv(&c, std::slice::from_ref(&c));
+                say(&format!("unable to exec {}: {}", crash.display(), merit_sys::strerror(&e)));
+            }
+        }
+        crash_fallback(&self.layout, why)
+    }
+}
+
+/// How long rc.init waits for the catch-all logger to read its FIFO.
+const RC_INIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Points 1 and 2 at `fifo` once a reader has it open (a non-blocking open for writing fails
+/// with ENXIO until then), within [`RC_INIT_WAIT`]; else at the console (else /dev/null).
+fn wait_for_logger(fifo: &Path) {
+    use merit_sys::flags::*;
+    let deadline = std::time::Instant::now() + RC_INIT_WAIT;
+    loop {
+        match merit_sys::fd::open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0) {
+            Ok(w) => {
+                let _ = merit_sys::fd::set_nonblock(w.as_raw_fd(), false);
+                let _ = merit_sys::fd::dup2(w.as_raw_fd(), 1);
+                let _ = merit_sys::fd::dup2(w.as_raw_fd(), 2);
+                return;
+            }
+            Err(e) if e.raw_os_error() == Some(ENXIO) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => {
+                say(&format!(
+                    "the catch-all logger does not read {} ({}): rc.init's output goes to the console",
+                    fifo.display(),
+                    merit_sys::strerror(&e)
+                ));
+                let console = CONSOLE.load(std::sync::atomic::Ordering::Relaxed);
+                let null = merit_sys::fd::open(Path::new("/dev/null"), O_WRONLY | O_CLOEXEC, 0).ok();
+                let to = if console >= 0 { Some(console) } else { null.as_ref().map(|n| n.as_raw_fd()) };
+                if let Some(to) = to {
+                    let _ = merit_sys::fd::dup2(to, 1);
+                    let _ = merit_sys::fd::dup2(to, 2);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// What PID 1 does when there is no scanner to run (it cannot be exec'd and there is no
+/// crash script, or the scanner crashed and its crash script, the skeleton's, execs
+/// `init crash`): stay up, reap every child, keep an interactive shell on the console when
+/// the console is a terminal (started again when it exits, at most every two seconds), and
+/// still shut down on request: telinit's signals, SIGTERM (poweroff; "stop" in a container).
+/// Outside PID 1 (a system in a folder), exits 111.
+fn crash_fallback(l: &Layout, why: &str) -> ! {
+    if SAY_FD.load(std::sync::atomic::Ordering::Relaxed) < 0 {
+        say_without_blocking(2);
+    }
+    say(&format!("{why}: no scanner; init stays up, reaps, and shuts down on request (telinit, SIGTERM)"));
+    if merit_sys::getpid() != 1 {
+        std::process::exit(111);
+    }
+    let container = container_mode(l) || system::in_container(&l.root);
+    let _ = system::raise_nofile_limit();
+    let _ = signal::set_default(signal::SIGPIPE);
+    let console = match CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
+        -1 => 2,
+        c => c,
+    };
+    let _ = merit_sys::fd::set_cloexec(console, true);
+    let tty = system::isatty(console);
+    if !tty {
+        say("the console is not a terminal: no shell");
+    }
+    let sfd = signal::signalfd(&HELD);
+    if let Err(e) = &sfd {
+        say(&format!("unable to create a signalfd ({e}): shutdown requests cannot be seen"));
+        signal::unblock_all();
+    }
+    let mut shell: Option<i32> = None;
+    let mut next_shell = std::time::Instant::now();
+    loop {
+        while let Ok(Some(r)) = merit_sys::process::reap_one() {
+            if shell == Some(r.pid) {
+                shell = None;
+            }
+        }
+        if tty && shell.is_none() && std::time::Instant::now() >= next_shell {
+            next_shell = std::time::Instant::now() + Duration::from_secs(2);
+            say("starting a shell on the console");
+            match merit_sys::process::spawn(&merit_sys::process::Spawn {
+                path: c"/bin/sh",
+                argv: &[c"sh".into(), c"-i".into()],
+                fd_moves: &[(console, 0), (console, 1), (console, 2)],
+                lock_wait: None,
+                setsid: true,
+            }) {
+                Ok(pid) => shell = Some(pid),
+                Err(e) => say(&format!("unable to run /bin/sh: {}", spawn_error(&e))),
+            }
+        }
+        match &sfd {
+            Ok(fd) => {
+                let mut p = [merit_sys::fd::PollFd::new(fd.as_raw_fd())];
+                let _ = merit_sys::fd::poll(&mut p, Some(1000));
+                while let Ok(Some(sig)) = signal::read_signal(fd.as_raw_fd()) {
+                    let action = match sig {
+                        signal::SIGUSR1 => "poweroff",
+                        signal::SIGUSR2 => "halt",
+                        signal::SIGINT => "reboot",
+                        signal::SIGTERM | signal::SIGQUIT if container => "stop",
+                        signal::SIGTERM | signal::SIGQUIT => "poweroff",
+                        _ => continue,
+                    };
+                    say(&format!("shutdown requested ({action})"));
+                    last_stage(l, container, action.to_string());
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
 }
@@ -661,11 +928,17 @@ fn shutdown(action: &str) -> i32 {
     };
     // Our own output must not keep the catch-all logger's FIFO open.
     console_output(&l);
+    say_without_blocking(2);
     let _ = std::fs::create_dir_all(l.state());
     // A second request while one is running changes nothing.
+    // The marker is only that: when it cannot be made (/run full, read-only, missing), the
+    // shutdown proceeds all the same.
     use merit_sys::flags::*;
-    if merit_sys::fd::open(&l.state().join("shutting-down"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644).is_err() {
-        return 0;
+    let marker = l.state().join("shutting-down");
+    match merit_sys::fd::open(&marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) {
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(EEXIST) => return 0,
+        Err(e) => say(&format!("unable to create {}: {}: shutting down all the same", marker.display(), merit_sys::strerror(&e))),
     }
     let scan = l.scan();
     let _ = std::fs::write(scan.join(".shutdown"), format!("{action}\n"));
@@ -727,14 +1000,22 @@ fn shutdown(action: &str) -> i32 {
 // finish: the last stage (exec'd by the scanner; PID 1 on a real system)
 
 fn finish() -> ! {
+    say_without_blocking(2);
     let l = Layout::from_env(None);
     let container = container_mode(&l);
-    let pid1 = merit_sys::getpid() == 1;
     let action = std::fs::read_to_string(l.scan().join(".shutdown"))
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| if container { "stop".into() } else { "poweroff".into() });
+    last_stage(&l, container, action)
+}
+
+/// rc.shutdown, then (as PID 1) everything killed, sync, unmount, reboot(2); a container's
+/// init (or an init outside PID 1) exits instead. PID 1 never exits: should reboot(2) fail,
+/// it stays up, reaping.
+fn last_stage(l: &Layout, container: bool, action: String) -> ! {
+    let pid1 = merit_sys::getpid() == 1;
     let exit_code: i32 = std::fs::read_to_string(l.state().join("exit-code"))
         .ok()
         .and_then(|s| s.trim().parse().ok())
@@ -787,6 +1068,8 @@ fn finish() -> ! {
         say(&format!("all services stopped ({action}): exiting {code}"));
         std::process::exit(code);
     }
+    // Our working directory (the scan directory, on /s6) would keep its filesystem busy.
+    let _ = std::env::set_current_dir("/");
     unmount_all(&l.root);
     system::sync();
     let (what, doing) = match action.as_str() {
@@ -797,6 +1080,13 @@ fn finish() -> ! {
     say(&format!("all services stopped, filesystems unmounted: {doing}"));
     let e = system::reboot(what);
     say(&format!("reboot(2) failed: {e}"));
+    if pid1 {
+        loop {
+            if merit_sys::process::wait_any().is_err() {
+                std::thread::sleep(Duration::from_secs(10));
+            }
+        }
+    }
     std::process::exit(111)
 }
 
@@ -804,7 +1094,7 @@ fn finish() -> ! {
 /// newest first; what cannot be unmounted is remounted read-only.
 fn unmount_all(root: &Path) {
     let base = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root.canonicalize().unwrap_or(root.to_path_buf()) };
-    let mut points: Vec<PathBuf> = system::mount_points().into_iter().filter(|m| m.starts_with(&base) && *m != base).collect();
+    let mut points: Vec<PathBuf> = mount_points().into_iter().filter(|m| m.starts_with(&base) && *m != base).collect();
     points.reverse();
     for m in points {
         if system::umount(&m, false).is_err() {
@@ -814,4 +1104,19 @@ fn unmount_all(root: &Path) {
     if base == Path::new("/") {
         let _ = system::remount_readonly(&base);
     }
+}
+
+/// The mount points of /proc/self/mountinfo, in mount order, whatever their bytes.
+fn mount_points() -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    merit_core::mountinfo::mount_points(&system::mountinfo())
+        .into_iter()
+        .map(|m| PathBuf::from(std::ffi::OsString::from_vec(m)))
+        .collect()
+}
+
+/// Whether `p` is a mount point.
+fn is_mount_point(p: &Path) -> bool {
+    let Ok(canon) = p.canonicalize() else { return false };
+    mount_points().contains(&canon)
 }

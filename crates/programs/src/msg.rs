@@ -28,10 +28,13 @@ pub fn put_line(head: &[&[u8]], kind: &str, parts: &[&[u8]]) {
     write_line(head.iter().chain(sep).chain(parts).copied());
 }
 
-/// `PARTS...\n` on stderr, verbatim (no program name, no kind), by the same path as
-/// [`put_line`]: for front ends whose messages have their own shape.
+/// `PARTS...\n` on stderr, verbatim (no program name, no kind), in one write that waits for
+/// room: for short-lived front ends (`service`) whose messages have their own shape and whose
+/// user reads them, like any command's output. Long-running programs use [`put_line`].
 pub fn say(parts: &[&[u8]]) {
-    write_line(parts.iter().copied());
+    let mut buf = [0u8; LINE_MAX];
+    let len = compose(&mut buf, parts.iter().copied());
+    let _ = merit_sys::fd::write_all(2, buf.get(..len).unwrap_or(&buf));
 }
 
 fn write_line<'a>(pieces: impl Iterator<Item = &'a [u8]>) {

@@ -19,26 +19,15 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-/// An unprivileged uid no test or system user has.
-const UID: u32 = 54_322;
-
 fn row(case: &str, figure: &str, limit: &str, pass: bool) {
     suite_row(&format!("privilege/{case}"), figure, limit, pass);
 }
 
-/// Runs `prog args` as [`UID`] (no supplementary groups), stdin /dev/null.
+/// Runs `prog args` as the test's unprivileged uid, stdin /dev/null.
 fn run_as_user(prog: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
-    use std::os::unix::process::CommandExt;
     let mut c = command(prog);
     c.args(args).current_dir(cwd).stdin(Stdio::null());
-    unsafe {
-        c.pre_exec(|| {
-            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(UID) != 0 || libc::setuid(UID) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    as_user(&mut c, test_uid(), None);
     c.output().unwrap()
 }
 
@@ -184,12 +173,15 @@ fn nothing_created_world_writable() {
     let logdir = tmp.join("logs/a");
     std::fs::create_dir(tmp.join("logs")).unwrap();
     make_service(&svc.join("log"), &format!("exec {} -b n3 s100000 {}", ours("s6-log").display(), logdir.display()));
-    // Everything the test made is 0755/0644 or narrower: what is wider afterwards is merit's.
-    let mut ours_before = Vec::new();
-    walk(tmp.path(), &mut ours_before);
-    for p in &ours_before {
+    // Everything the test made is readable and searchable by all and writable by nobody
+    // else, whatever the runner's umask: what is world-writable afterwards is merit's doing,
+    // and the check of what others can reach is meaningful.
+    let mut made = Vec::new();
+    walk(tmp.path(), &mut made);
+    for p in &made {
         let m = std::fs::symlink_metadata(p).unwrap();
-        assert_eq!(m.mode() & 0o002, 0, "{} made world-writable by the test", p.display());
+        let mode = if m.is_dir() || m.mode() & 0o100 != 0 { 0o755 } else { 0o644 };
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
     }
     let d = scanner(&tmp, 0);
     let pid = wait_up(&svc);
@@ -221,30 +213,43 @@ fn nothing_created_world_writable() {
     assert!(pass, "world-writable: {bad:#?}; logged {logged}; stopped {stopped}");
 }
 
-/// What a run script inherits, as a sorted text: its descriptors (number -> kind), environment
-/// names, blocked and ignored signals, read from /proc/$$ (the run shell itself, not the
-/// pipeline's subshells).
-const PROBE: &str = r#"{
-  for f in /proc/$$/fd/*; do n=${f##*/}; printf 'fd %s %s\n' "$n" "$(readlink "$f" | sed 's/:\[[0-9]*\]$//; s|^/.*|path|')"; done
-  env | sed 's/=.*//' | sed 's/^/env /'
-  grep -E '^Sig(Blk|Ign):' /proc/$$/status
-} | sort > "$0.probe.tmp"; mv "$0.probe.tmp" "$0.probe"; exec sleep 1000"#;
+/// What a service inherits, read from /proc of the `sleep` that `run` execs into: its
+/// descriptors (number -> kind), environment names, blocked and ignored signals, sorted.
+fn inherited(pid: i32) -> String {
+    let mut lines = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten() {
+        let target = std::fs::read_link(e.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+        let kind = match target.split(':').next() {
+            Some("pipe") | Some("socket") | Some("anon_inode") => target.split(':').next().unwrap_or("").to_owned(),
+            _ => "path".to_owned(),
+        };
+        lines.push(format!("fd {} {kind}", e.file_name().to_string_lossy()));
+    }
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    for v in env.split(|&b| b == 0).filter(|v| !v.is_empty()) {
+        let name = v.split(|&b| b == b'=').next().unwrap_or(v);
+        lines.push(format!("env {}", String::from_utf8_lossy(name)));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    lines.extend(status.lines().filter(|l| l.starts_with("SigBlk:") || l.starts_with("SigIgn:")).map(str::to_owned));
+    lines.sort();
+    lines.join("\n")
+}
 
 fn probe_under(imp: Impl, tmp: &TempDir) -> String {
     let scan = tmp.join(format!("scan-{imp:?}"));
     let svc = scan.join("a");
-    make_service(&svc, PROBE);
+    make_service(&svc, "exec sleep 1000");
     let mut c = command(imp.bin("s6-svscan"));
     c.arg(&scan).current_dir(tmp.path()).stdout(Stdio::null()).stderr(Stdio::null());
     c.env_clear().env("PATH", "/usr/bin:/bin").env("HOME", "/");
     let mut d = Daemon::spawn(c);
-    // run's $0 is ./run: the probe lands in the service directory.
-    let probe = svc.join("run.probe");
-    let ok = wait_until(PROMPT, || probe.exists());
-    let text = std::fs::read_to_string(&probe).unwrap_or_default();
+    let pid = wait_up(&svc) as i32;
+    let ok = wait_until(PROMPT, || std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n"));
+    let text = inherited(pid);
     d.signal(libc::SIGTERM);
     d.wait_timeout(Duration::from_secs(20));
-    assert!(ok, "{imp:?}: the probe never ran");
+    assert!(ok, "{imp:?}: run never exec'd sleep");
     text
 }
 

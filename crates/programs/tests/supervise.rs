@@ -1282,10 +1282,7 @@ both!(warning_stderr_no_reader);
 fn warning_stderr_full_does_not_block_ours() {
     let mut sv = Sv::new(Impl::Ours, "diag-full", Some("exit 3"));
     sv.file("notification-fd", "bogus\n");
-    let (r, w) = merit_sys::fd::pipe(true).unwrap();
-    let chunk = [b'#'; 4096];
-    while merit_sys::fd::write(w.as_raw_fd(), &chunk).is_ok() {}
-    merit_sys::fd::set_nonblock(w.as_raw_fd(), false).unwrap();
+    let (r, w) = common::full_pipe();
     sv.stderr = Some(w);
     sv.start();
     // Each start warns; each death is recorded. Two deaths: at least two warnings dropped.
@@ -1299,33 +1296,63 @@ fn warning_stderr_full_does_not_block_ours() {
 }
 
 /// Another process holds `supervise/service-lock` (an orphaned run, say): the child waits for
-/// the lock, and the supervisor keeps answering meanwhile; once the lock is free, run holds it.
+/// the lock, the service is not up meanwhile (run has not run), and the supervisor keeps
+/// answering: `d` gives up the waiting child, `u` waits again, and once the lock is free run
+/// starts holding it.
 #[test]
 fn lock_fd_held_elsewhere_ours() {
     let mut sv = Sv::new(Impl::Ours, "lockheld", Some("exec sleep 1000"));
     sv.file("lock-fd", "5\n");
     std::fs::DirBuilder::new().mode(0o700).create(sv.p("supervise")).unwrap();
     let held = std::fs::OpenOptions::new().create(true).write(true).open(sv.p("supervise/service-lock")).unwrap();
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as libc::c_short;
-    fl.l_whence = libc::SEEK_SET as libc::c_short;
-    assert_eq!(unsafe { libc::fcntl(held.as_raw_fd(), libc::F_SETLK, &fl) }, 0);
+    assert!(merit_sys::lock::try_write_lock(held.as_raw_fd()).unwrap());
+    sv.subscribe();
     sv.start();
     sv.wait_log("another instance of the service is already running, child will block");
-    // The waiting child is the service as far as s6 is concerned; commands still work.
-    let pid = sv.wait_up().pid as i32;
+    let waiting = || {
+        common::processes_under(&sv.dir).into_iter().filter(|&p| Some(p) != sv.sup.as_ref().map(|d| d.pid())).collect::<Vec<_>>()
+    };
+    assert!(wait_until(PROMPT, || waiting().len() == 1), "no child waiting for the lock");
+    let child = waiting()[0];
+    let st = sv.status();
+    assert!(st.pid == 0 && st.wantup, "not up while waiting for the lock: {st:?}");
     sv.ctl("d");
-    sv.wait_status("down, want down", |s| s.pid == 0 && !s.finishing && !s.wantup);
-    assert!(wait_until(PROMPT, || !alive(pid)), "the waiting child was not stopped");
+    sv.wait_status("down, want down", |s| s.pid == 0 && !s.wantup);
+    assert!(wait_until(PROMPT, || !alive(child)), "the waiting child was not stopped");
     sv.ctl("u");
-    let pid = sv.wait_up().pid as i32;
+    assert!(wait_until(PROMPT, || waiting().len() == 1), "no new child waiting for the lock");
+    assert_eq!(sv.events(), b"s", "no event while run has not run");
     drop(held); // the lock is free: run gets it and execs
+    let pid = sv.wait_up().pid as i32;
+    sv.wait_events("su");
     let lockf = sv.p("supervise/service-lock");
     assert!(wait_until(PROMPT, || lock_holder(&lockf) == Some(pid)), "run never took the lock");
     assert!(wait_until(PROMPT, || std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")));
     sv.ctl("dx");
     assert_eq!(sv.sup_exit(), 0);
 }
+
+/// A run that cannot be executed, with lock-fd (service-lock made beforehand, so the real s6
+/// gets that far): a failed spawn, retried 10 s later, no event, no death, as without lock-fd.
+fn lock_fd_exec_failure(imp: Impl) {
+    let mut sv = Sv::new(imp, "lockexec", None);
+    std::fs::write(sv.p("run"), "#!/bin/sh\nexec sleep 1000\n").unwrap(); // not executable
+    sv.file("lock-fd", "5\n");
+    std::fs::DirBuilder::new().mode(0o700).create(sv.p("supervise")).unwrap();
+    std::fs::write(sv.p("supervise/service-lock"), "").unwrap();
+    sv.subscribe();
+    sv.start();
+    sv.wait_log("s6-supervise svc (child): fatal: unable to exec run: Permission denied\n");
+    sv.wait_log("s6-supervise svc: warning: unable to spawn ./run - waiting 10 seconds\n");
+    let st = sv.status();
+    assert!(st.pid == 0 && st.wantup, "{imp:?}: {st:?}");
+    assert_eq!(sv.events(), b"s", "{imp:?}");
+    assert!(tally(&sv).is_empty(), "{imp:?}: a failed spawn is no death");
+    sv.ctl("dx");
+    assert_eq!(sv.sup_exit(), 0);
+}
+
+both!(lock_fd_exec_failure);
 
 /// FIFOs (no writer, no reader) in place of every configuration file the supervisor reads, and
 /// of `./down`: each is ignored with a warning, nothing freezes.

@@ -236,12 +236,17 @@ pub fn write_diag(fd: RawFd, line: &[u8]) -> bool {
             };
             n >= 0
         }
-        _ => {
+        kind => {
             let mut path = [0u8; 32];
             let c = proc_fd_path(fd, &mut path);
             match open_c(c, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC, 0) {
                 Ok(own) => write(own.as_raw_fd(), line).is_ok(),
-                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => false,
+                // A FIFO or pipe with no reader: the line has nowhere to go.
+                Err(e) if kind == libc::S_IFIFO && e.raw_os_error() == Some(libc::ENXIO) => false,
+                // Refused (EACCES after a change of user, no /proc, a terminal that is not our
+                // controlling one as /dev/tty...): the inherited description, when poll says
+                // there is room. Another writer could fill the last room between the two, a
+                // race this accepts rather than lose every line of such a process.
                 Err(_) => {
                     let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
                     // SAFETY: one valid pollfd.

@@ -68,6 +68,41 @@ pub fn spawn_detached(s: &Spawn, fail_prefix: &[u8], fail_code: i32) -> Result<i
     vfork_exec(s, failure)
 }
 
+/// Starts a child that may wait for [`Spawn::lock_wait`] before its exec, and returns at once
+/// with its pid and the read end (non-blocking, close-on-exec) of a report pipe: end of file
+/// there once the exec has succeeded (or the child died before it), or 4 bytes, the errno of
+/// a failed exec, after which the child exits 127. The caller watches that pipe instead of
+/// being held by a child that may wait a long time for its lock.
+pub fn spawn_pending(s: &Spawn) -> Result<(i32, std::os::fd::OwnedFd)> {
+    use std::os::fd::AsRawFd;
+    let (rep_r, rep_w) = crate::fd::pipe(true)?;
+    let pid = fork_exec(s, Failure::Report(rep_w.as_raw_fd()))?;
+    drop(rep_w);
+    Ok((pid, rep_r))
+}
+
+/// What a report pipe of [`spawn_pending`] says so far.
+#[derive(Debug)]
+pub enum Report {
+    /// Nothing yet: the child has neither exec'd nor died.
+    Pending,
+    /// End of file: the exec succeeded, or the child died before it.
+    Closed,
+    /// The exec failed with this error.
+    ExecFailed(Error),
+}
+
+/// Reads a report pipe of [`spawn_pending`] without blocking.
+pub fn read_report(fd: RawFd) -> Report {
+    let mut buf = [0u8; 4];
+    match crate::fd::read(fd, &mut buf) {
+        Ok(4) => Report::ExecFailed(Error::from_raw_os_error(i32::from_ne_bytes(buf))),
+        Ok(_) => Report::Closed,
+        Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Report::Pending,
+        Err(_) => Report::Closed,
+    }
+}
+
 /// `fork`, and [`child`] in the child; returns the child's pid at once.
 fn fork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
     let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
@@ -144,6 +179,8 @@ fn vfork_exec(s: &Spawn, failure: Failure) -> Result<i32> {
 /// What the child does when it cannot get to its exec.
 #[derive(Clone, Copy)]
 enum Failure<'a> {
+    /// Write errno (4 bytes, native order) to this close-on-exec pipe, exit 127 (forked child).
+    Report(RawFd),
     /// Store errno here, exit 127 (child sharing our memory).
     Record(*mut i32),
     /// Write this prefix, strerror(errno) and a newline to fd 2, exit with this code.
@@ -154,6 +191,11 @@ unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], failure: Failure) -> ! 
     let fail = |failure: Failure| -> ! {
         let e = *libc::__errno_location();
         match failure {
+            Failure::Report(fd) => {
+                let b = e.to_ne_bytes();
+                libc::write(fd, b.as_ptr().cast(), 4);
+                libc::_exit(127)
+            }
             Failure::Record(slot) => {
                 std::ptr::write_volatile(slot, if e == 0 { libc::EIO } else { e });
                 libc::_exit(127)

@@ -134,6 +134,19 @@ struct Driver {
     sup: Supervisor,
     /// Read end of the notification pipe while `run` may still report readiness.
     notification: Option<OwnedFd>,
+    /// A `run` child waiting for its `lock-fd` lock before its exec.
+    pending: Option<Pending>,
+}
+
+/// A child started with `lock-fd`: it waits for the lock, then execs `run`. Until it has
+/// exec'd the service is not up (the state machine stays in Down, as while s6 waits for its
+/// child's exec), but the supervisor goes on answering; its report pipe says how it ended.
+struct Pending {
+    pid: i32,
+    report: OwnedFd,
+    notification: Option<OwnedFd>,
+    /// Killed by us (the service was wanted down meanwhile): its end is not a start.
+    cancelled: bool,
 }
 
 impl Driver {
@@ -147,6 +160,53 @@ impl Driver {
         let mut cfg = DirConfig { diag: &self.diag };
         let fx = self.sup.step(input, now(), &mut cfg);
         self.apply(fx);
+        self.cancel_pending_if_unwanted();
+    }
+
+    /// A child still waiting for its lock while the service is no longer wanted up has
+    /// nothing to stop gracefully: it has not run anything yet.
+    fn cancel_pending_if_unwanted(&mut self) {
+        if self.sup.status().wantup {
+            return;
+        }
+        if let Some(p) = self.pending.as_mut().filter(|p| !p.cancelled) {
+            p.cancelled = true;
+            let _ = signal::kill(p.pid, SIGKILL as i32);
+        }
+    }
+
+    /// Settles the pending child once its report pipe says something, or once it has died
+    /// (`death`, its wait status).
+    fn settle_pending(&mut self, death: Option<u16>) {
+        use merit_sys::process::{read_report, Report};
+        let Some(p) = &self.pending else { return };
+        let report = read_report(p.report.as_raw_fd());
+        if matches!(report, Report::Pending) && death.is_none() {
+            return;
+        }
+        let Some(p) = self.pending.take() else { return };
+        match report {
+            Report::ExecFailed(e) => {
+                let head = [&self.diag.head[..], b" (child)"].concat();
+                msg::put_line(&[&head], "fatal", &[b"unable to exec run: ", strerror(&e).as_bytes()]);
+                if !p.cancelled {
+                    self.diag.warn("unable to spawn ./run - waiting 10 seconds");
+                    self.feed(Input::RunSpawned(SpawnOutcome::ExecFailed));
+                }
+            }
+            Report::Closed | Report::Pending if !p.cancelled => {
+                self.keep_notification(p.notification);
+                self.feed(Input::RunSpawned(SpawnOutcome::Spawned(p.pid as u64)));
+                if let Some(w) = death {
+                    self.feed(Input::RunDied(w));
+                }
+            }
+            _ => {}
+        }
+        // Cancelled, and wanted up again meanwhile: that start was left to this one.
+        if p.cancelled && self.sup.status().wantup && self.sup.child_pid().is_none() {
+            self.effect(Effect::SpawnRun);
+        }
     }
 
     fn effect(&mut self, e: Effect) {
@@ -190,8 +250,12 @@ impl Driver {
                 }
             }
             Effect::SpawnRun => {
-                let outcome = self.spawn_run();
-                self.feed(Input::RunSpawned(outcome));
+                // One start at a time: a child waiting for its lock reports for itself.
+                if self.pending.is_none() {
+                    if let Some(outcome) = self.spawn_run() {
+                        self.feed(Input::RunSpawned(outcome));
+                    }
+                }
             }
             Effect::SpawnFinish { code, sig } => self.spawn_finish(code, sig),
             Effect::CloseNotification => self.notification = None,
@@ -201,11 +265,17 @@ impl Driver {
                 let _ = signal::kill(pid as i32, SIGCONT as i32);
                 let _ = signal::kill(pid as i32, SIGKILL as i32);
             }
-            Effect::Exit => msg::exit(0),
+            Effect::Exit => {
+                if let Some(p) = &self.pending {
+                    let _ = signal::kill(p.pid, SIGKILL as i32);
+                }
+                msg::exit(0)
+            }
         }
     }
 
-    fn spawn_run(&mut self) -> SpawnOutcome {
+    /// Starts `run`; `None` when the child waits for its lock first (see [`Pending`]).
+    fn spawn_run(&mut self) -> Option<SpawnOutcome> {
         let cfg = DirConfig { diag: &self.diag };
         // lock-fd first, as s6 does, then notification-fd.
         let mut lock_file: Option<(OwnedFd, i32)> = None;
@@ -221,7 +291,7 @@ impl Driver {
                         "unable to open supervise/service-lock for writing (waiting 60 seconds)",
                         &e,
                     );
-                    return SpawnOutcome::ResourceFailed;
+                    return Some(SpawnOutcome::ResourceFailed);
                 }
             };
             if std::fs::metadata("supervise/service-lock").map(|m| m.len() > 0).unwrap_or(false) {
@@ -237,13 +307,13 @@ impl Driver {
         if let Some(n) = cfg.fd_number("notification-fd") {
             if lock_file.as_ref().map(|l| l.1) == Some(n) {
                 self.diag.warn("unable to start service: notification-fd and lock-fd are the same");
-                return SpawnOutcome::FdConflict;
+                return Some(SpawnOutcome::FdConflict);
             }
             match fd::pipe(false) {
                 Ok((r, w)) => notif = Some((r, w, n)),
                 Err(e) => {
                     self.diag.warn_err("unable to pipe for notification-fd (waiting 60 seconds)", &e);
-                    return SpawnOutcome::ResourceFailed;
+                    return Some(SpawnOutcome::ResourceFailed);
                 }
             }
         }
@@ -272,7 +342,7 @@ impl Driver {
                 }
                 Err(e) => {
                     self.diag.warn_err("unable to set up descriptors (waiting 60 seconds)", &e);
-                    return SpawnOutcome::ResourceFailed;
+                    return Some(SpawnOutcome::ResourceFailed);
                 }
             }
         }
@@ -284,28 +354,25 @@ impl Driver {
         let path = c"./run";
         let sp = Spawn { path, argv: &argv, fd_moves: &moves[..nmoves], lock_wait: lock_target, setsid: true };
         if lock_target.is_some() {
-            // The child waits for the lock before its exec, for as long as another instance
-            // holds it: it must not hold us. A failed exec is then a death (exit 127) like any
-            // other, after the child's own message.
-            let prefix = [&self.diag.head[..], b" (child): fatal: unable to exec run: "].concat();
-            let result = merit_sys::process::spawn_detached(&sp, &prefix, 127);
+            let result = merit_sys::process::spawn_pending(&sp);
             drop(keep);
             return match result {
-                Ok(pid) => {
-                    self.keep_notification(notif);
-                    SpawnOutcome::Spawned(pid as u64)
+                Ok((pid, report)) => {
+                    let notification = notif.map(|(r, _w, _)| r);
+                    self.pending = Some(Pending { pid, report, notification, cancelled: false });
+                    None
                 }
                 Err(e) => {
                     self.diag.warn_err("unable to spawn ./run - waiting 60 seconds", &e);
-                    SpawnOutcome::ResourceFailed
+                    Some(SpawnOutcome::ResourceFailed)
                 }
             };
         }
         let result = spawn(&sp);
         drop(keep);
-        match result {
+        Some(match result {
             Ok(pid) => {
-                self.keep_notification(notif);
+                self.keep_notification(notif.map(|(r, _w, _)| r));
                 SpawnOutcome::Spawned(pid as u64)
             }
             Err(SpawnError::Exec(_, e)) => {
@@ -318,12 +385,12 @@ impl Driver {
                 self.diag.warn_err("unable to spawn ./run - waiting 60 seconds", &e);
                 SpawnOutcome::ResourceFailed
             }
-        }
+        })
     }
 
     /// Keeps the read end of the notification pipe of a started `run`, non-blocking.
-    fn keep_notification(&mut self, notif: Option<(OwnedFd, OwnedFd, i32)>) {
-        self.notification = notif.map(|(r, _w, _)| {
+    fn keep_notification(&mut self, read_end: Option<OwnedFd>) {
+        self.notification = read_end.map(|r| {
             let _ = fd::set_nonblock(r.as_raw_fd(), true);
             r
         });
@@ -371,7 +438,8 @@ impl Driver {
         if max == 0 {
             return;
         }
-        let old = match merit_sys::fs::read_small(c"supervise/death_tally", DEATH_RECORD_SIZE * (max.min(DEATH_TALLY_MAX) as usize + 1)) {
+        // The whole file (a larger max-death-tally may have filled it): the newest are kept.
+        let old = match merit_sys::fs::read_small(c"supervise/death_tally", DEATH_RECORD_SIZE * (DEATH_TALLY_MAX as usize + 1)) {
             Ok(merit_sys::fs::Small::Data(b)) => b,
             _ => Vec::new(),
         };
@@ -392,7 +460,9 @@ impl Driver {
             match merit_sys::process::reap_one() {
                 Ok(Some(r)) => {
                     let wstat = (r.status & 0xffff) as u16;
-                    if Some(r.pid as u64) == self.sup.child_pid() {
+                    if self.pending.as_ref().is_some_and(|p| p.pid == r.pid) {
+                        self.settle_pending(Some(wstat));
+                    } else if Some(r.pid as u64) == self.sup.child_pid() {
                         use merit_core::supervisor::State::*;
                         match self.sup.state() {
                             Up | LastUp => self.feed(Input::RunDied(wstat)),
@@ -495,6 +565,9 @@ fn make_dir(diag: &Diag, name: &str, mode: u32, chown_group: bool) {
 
 #[link_section = ".text.hot.merit"]
 pub fn main() {
+    // First: a diagnostic to a reader that goes away must not kill us. A handler, not SIG_IGN,
+    // so that run and finish start with the default disposition (exec resets handlers).
+    let sigpipe = signal::set_noop_handler(signal::SIGPIPE);
     let args: Vec<std::ffi::OsString> = merit_sys::startup::args_os().collect();
     let Some(dir) = args.get(1) else { msg::die_usage(PROG, "s6-supervise dir") };
     use std::os::unix::ffi::OsStrExt;
@@ -503,6 +576,9 @@ pub fn main() {
         Ok(c) => c,
         Err(_) => diag.fatal(100, "invalid service directory name"),
     };
+    if let Err(e) = sigpipe {
+        diag.fatal_err(111, "unable to ignore SIGPIPE", &e);
+    }
     fd::ensure_stdio();
     if let Err(e) = fd::chdir(Path::new(dir)) {
         // s6 prints this one without the directory in the prefix.
@@ -552,9 +628,6 @@ pub fn main() {
         Ok(f) => f,
         Err(e) => diag.fatal_err(111, "unable to create signalfd", &e),
     };
-    if let Err(e) = signal::set_noop_handler(signal::SIGPIPE) {
-        diag.fatal_err(111, "unable to ignore SIGPIPE", &e);
-    }
 
     if let Err(e) = fd::open(Path::new("supervise/death_tally"), libc_flags::CREATE_TRUNC, 0o666) {
         diag.fatal_err(111, "unable to truncate supervise/death_tally", &e);
@@ -565,7 +638,7 @@ pub fn main() {
     };
 
     let (sup, fx) = Supervisor::start(want_up, now());
-    let mut drv = Driver { diag, dir_arg, sup, notification: None };
+    let mut drv = Driver { diag, dir_arg, sup, notification: None, pending: None };
     drv.apply(fx);
 
     let mut ctlbuf = [0u8; 64];
@@ -583,6 +656,7 @@ pub fn main() {
             fd::PollFd::new(sigfd.as_raw_fd()),
             fd::PollFd::new(control.as_raw_fd()),
             fd::PollFd::new(drv.notification.as_ref().map_or(-1, |f| f.as_raw_fd())),
+            fd::PollFd::new(drv.pending.as_ref().map_or(-1, |p| p.report.as_raw_fd())),
         ];
         if let Err(e) = fd::poll(&mut set, timeout) {
             drv.diag.fatal_err(111, "unable to poll", &e);
@@ -607,6 +681,9 @@ pub fn main() {
         }
         if set[2].ready {
             drv.read_notification();
+        }
+        if set[3].ready {
+            drv.settle_pending(None);
         }
         if set[1].ready {
             loop {

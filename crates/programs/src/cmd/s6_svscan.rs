@@ -645,10 +645,7 @@ pub fn main() {
                         }
                         other => {
                             // The byte as is, like s6 (not as a UTF-8 encoded char).
-                            use std::io::Write;
-                            let mut m = format!("{PROG}: warning: received unknown control command: ").into_bytes();
-                            m.extend_from_slice(&[other, b'\n']);
-                            let _ = std::io::stderr().write_all(&m);
+                            msg::warn(PROG, &[b"received unknown control command: ", &[other]]);
                         }
                     }
                 }

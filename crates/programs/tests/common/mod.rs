@@ -260,3 +260,45 @@ pub fn is_root(what: &str) -> bool {
     eprintln!("SKIP: {what}: not root");
     false
 }
+
+/// A blocking pipe whose buffer is full: (read end, kept by the caller; write end).
+pub fn full_pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::AsRawFd;
+    let (r, w) = merit_sys::fd::pipe(true).unwrap();
+    let chunk = [b'#'; 4096];
+    while merit_sys::fd::write(w.as_raw_fd(), &chunk).is_ok() {}
+    merit_sys::fd::set_nonblock(w.as_raw_fd(), false).unwrap();
+    (r, w)
+}
+
+/// An unprivileged uid of this test process alone (derived from its pid, so that two test
+/// runs at once do not share RLIMIT_NPROC counts or files).
+pub fn test_uid() -> u32 {
+    50_000 + std::process::id() % 10_000
+}
+
+/// Makes `cmd` run as `uid` (gid the same, no supplementary groups), with a soft RLIMIT_NPROC
+/// of `nproc` when given (the hard limit is left alone: raising it needs CAP_SYS_RESOURCE,
+/// which containers lack).
+pub fn as_user(cmd: &mut Command, uid: u32, nproc: Option<u64>) {
+    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut cur) }, 0);
+    let hard = cur.rlim_max;
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(uid) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(n) = nproc {
+                let lim = libc::rlimit { rlim_cur: n.min(hard), rlim_max: hard };
+                if libc::setrlimit(libc::RLIMIT_NPROC, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if libc::setuid(uid) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}

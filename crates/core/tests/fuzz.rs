@@ -21,7 +21,7 @@
 //! mean time per input is checked too (< 10 ms debug, < 1 ms release).
 //!
 //! Environment:
-//!   MERIT_FUZZ_ITERS=N      inputs per parser (default 20000: the short CI run, ~10 s in debug;
+//!   MERIT_FUZZ_ITERS=N      inputs per parser (default 10000: the short CI run, ~6 s in debug;
 //!                           the long run is MERIT_FUZZ_ITERS=1000000 in release:
 //!                           `cargo test --release -p merit-core --test fuzz`)
 //!   MERIT_FUZZ_SEED=S       the seed (decimal or 0x hex); printed at the start of every run
@@ -482,7 +482,7 @@ fn fuzz_parsers() {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         now.as_nanos() as u64 ^ ((std::process::id() as u64) << 32)
     });
-    let iters = env_u64("MERIT_FUZZ_ITERS").unwrap_or(20000);
+    let iters = env_u64("MERIT_FUZZ_ITERS").unwrap_or(10000);
     let only: Option<Vec<String>> =
         std::env::var("MERIT_FUZZ_ONLY").ok().map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let only_index = env_u64("MERIT_FUZZ_INDEX");

@@ -15,10 +15,11 @@
 //! the tree and its processors to `?cat`; `service` always gets `--root TREE` and its path
 //! options (`--root`, `--scan-dir`, `--available-dir`, `--enabled-dir`) and `logs -f` (which
 //! follows forever, by design) are taken out of the random words; s6-svwait and s6-svc, which
-//! wait for events forever without a timeout (as the real ones do), always get `-t 1000` /
-//! `-T 1000` and lose the random ones.
+//! wait for events forever without a timeout (as the real ones do), always get `-t 200` /
+//! `-T 200` and lose the random ones.
 //!
-//! Cases per program: MERIT_FUZZ_PROGRAM_ITERS (default 150; the long run uses 3000). One row
+//! Cases per program: MERIT_FUZZ_PROGRAM_ITERS, else MERIT_FUZZ_ITERS / 300 (the long run's
+//! 1000000 gives 3333), at least 150 (the short run). One row
 //! per program: `SUITE<TAB>fuzz/PROG<TAB>FIGURE<TAB>LIMIT<TAB>pass|fail` on stdout and, when
 //! MERIT_SUITE_REPORT names a file, appended to it.
 
@@ -320,7 +321,7 @@ fn sanitize(p: &Prog, root: &Path, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         "s6-svwait" | "s6-svc" => {
             let t = if p.name == "s6-svwait" { b't' } else { b'T' };
             args.retain(|a| !(a.first() == Some(&b'-') && a.contains(&t)));
-            let mut v = vec![vec![b'-', t], b"1000".to_vec()];
+            let mut v = vec![vec![b'-', t], b"200".to_vec()];
             v.extend(args);
             v
         }
@@ -491,7 +492,8 @@ fn fuzz_programs() {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         now.as_nanos() as u64 ^ ((std::process::id() as u64) << 32)
     });
-    let iters = env_u64("MERIT_FUZZ_PROGRAM_ITERS").unwrap_or(150);
+    let iters = env_u64("MERIT_FUZZ_PROGRAM_ITERS")
+        .unwrap_or_else(|| env_u64("MERIT_FUZZ_ITERS").map_or(150, |n| (n / 300).max(150)));
     let only: Option<Vec<String>> =
         std::env::var("MERIT_FUZZ_ONLY").ok().map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let only_index = env_u64("MERIT_FUZZ_INDEX");

@@ -548,6 +548,66 @@ fn fuzz_programs() {
     assert!(failures.is_empty(), "seed {seed:#x}: {} failing cases:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// In-process: the option parser every s6 program uses (`getopt.rs`, skalibs' `subgetopt_r`)
+/// and `msg::parse_uint`, on random command lines and option specs. It must end, never panic,
+/// return only letters of the spec (with an argument exactly when the spec says so), and leave
+/// operands that are a suffix of the arguments.
+#[test]
+fn fuzz_getopt() {
+    use merit_programs::getopt::{Getopt, Opt};
+    const SPECS: &[&[u8]] = &[b"UudDrRaot:", b"abqhkti12pcyroduDUxOQT:w:", b"zabhitqnNprs0678", b"zu:g:G:U", b"g", b"", b":", b"a::b"];
+    let seed = env_u64("MERIT_FUZZ_SEED").unwrap_or(0x6e7);
+    let iters = env_u64("MERIT_FUZZ_ITERS").unwrap_or(10000);
+    let all: Vec<&'static [&'static str]> = PROGS.iter().flat_map(|p| p.seeds.iter().copied()).collect();
+    let dict: Vec<&'static str> = PROGS.iter().flat_map(|p| p.dict.iter().copied()).collect();
+    let prog = Prog { name: "getopt", seeds: all.leak(), dict: dict.leak(), codes: &[], stdin: false };
+    let t0 = Instant::now();
+    let mut max = Duration::ZERO;
+    for index in 0..iters {
+        let r = &mut Rng::new(seed, "getopt", index);
+        let args = gen_args(r, &prog);
+        let spec: Vec<u8> = if r.one_in(8) {
+            (0..r.below(12)).map(|_| *r.pick(b"abT:w:-:\x00\xff")).collect()
+        } else {
+            r.pick(SPECS).to_vec()
+        };
+        let t = Instant::now();
+        let res = std::panic::catch_unwind(|| {
+            let mut g = Getopt::new(&args, &spec);
+            let mut n = 0usize;
+            for o in g.by_ref() {
+                n += 1;
+                assert!(n <= args.iter().map(|a| a.len() + 1).sum::<usize>() + 1, "does not end");
+                match o {
+                    Opt::Letter(c, arg) => {
+                        let i = spec.iter().position(|&x| x == c).expect("letter in the spec");
+                        let _ = (i, arg);
+                    }
+                    Opt::Bad(_) => break,
+                }
+            }
+            let rest = g.rest();
+            assert!(rest.len() <= args.len());
+            assert_eq!(rest, &args[args.len() - rest.len()..]);
+            for a in &args {
+                if let Some(v) = merit_programs::msg::parse_uint(a) {
+                    assert_eq!(std::str::from_utf8(a).ok().and_then(|s| s.parse::<u32>().ok()), Some(v));
+                }
+            }
+        });
+        max = max.max(t.elapsed());
+        assert!(
+            res.is_ok(),
+            "getopt: input {index} {} spec {:?}\n  replay: MERIT_FUZZ_SEED={seed:#x} MERIT_FUZZ_ITERS={} cargo test -p merit-programs --test fuzz_programs fuzz_getopt",
+            show_args(&args),
+            String::from_utf8_lossy(&spec),
+            index + 1
+        );
+    }
+    let figure = format!("{iters} inputs, 0 panics, max {:.2} ms, total {:.1} s", max.as_secs_f64() * 1e3, t0.elapsed().as_secs_f64());
+    report_row("getopt", &figure, "no panic, ends", true);
+}
+
 /// Regular expressions the fuzzer found (merit-core's ere.rs): 60000 nested `(` overflowed the
 /// stack (s6-log died by SIGSEGV, as the real one does from ~30000), and `a` + 120000 `*` took
 /// seconds of quadratic work. Both are now refused at once: exit 100, `unrecognized directive`.

@@ -90,7 +90,7 @@ fn mutate_bytes(r: &mut Rng, a: &mut Vec<u8>) {
             let s = r.below(a.len());
             let n = 1 + r.below((a.len() - s).min(8));
             let chunk = a[s..s + n].to_vec();
-            let times = if r.one_in(6) { ARG_MAX / n - a.len() / n - 1 } else { 1 + r.below(32) };
+            let times = if r.one_in(6) { (ARG_MAX.saturating_sub(a.len()) / n).max(1) } else { 1 + r.below(32) };
             let mut rep = Vec::new();
             for _ in 0..times {
                 rep.extend_from_slice(&chunk);

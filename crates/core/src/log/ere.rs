@@ -98,6 +98,8 @@ impl<'a> Parser<'a> {
                     match last.as_mut() {
                         Some((atom, repeated, true)) => {
                             if *repeated {
+                                // Guard (fuzzing): 1000 stacked wraps already exceed the regex crate's nest limit; more would only cost quadratic time.
+                                if atom.starts_with(&"(?:".repeat(1000)) { return Err(EreError::Invalid("Regular expression too big")); }
                                 *atom = format!("(?:{atom})");
                             }
                             atom.push_str(&rep);
@@ -192,6 +194,8 @@ impl<'a> Parser<'a> {
         let mut out = String::new();
         match c {
             b'(' => {
+                // Guard (fuzzing): deeper nesting would overflow the stack (the regex crate refuses over 250 anyway).
+                if self.depth >= 1000 { return Err(EreError::Invalid("Regular expression too big")); }
                 self.depth += 1;
                 let inner = self.alternation()?;
                 self.depth -= 1;

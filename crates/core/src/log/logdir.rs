@@ -31,14 +31,15 @@ pub fn is_archive_name(name: &[u8]) -> bool {
 pub fn to_trim(archives: &[(Vec<u8>, u64)], count: u32, maxdirsize: u64) -> Vec<Vec<u8>> {
     let mut v: Vec<&(Vec<u8>, u64)> = archives.iter().collect();
     v.sort_by(|a, b| a.0.get(1..).cmp(&b.0.get(1..)));
-    let mut total: u64 = v.iter().fold(0u64, |t, a| t.saturating_add(a.1));
+    // Exact (u128): a saturated u64 sum would underflow below, or keep too much.
+    let mut total: u128 = v.iter().map(|a| a.1 as u128).sum();
     let n = v.len();
     let mut out = Vec::new();
     for (i, a) in v.iter().enumerate() {
         let left = n - i;
-        if left as u64 > count as u64 || (maxdirsize != 0 && total > maxdirsize) {
+        if left as u64 > count as u64 || (maxdirsize != 0 && total > maxdirsize as u128) {
             out.push(a.0.clone());
-            total -= a.1;
+            total -= a.1 as u128;
         } else {
             break;
         }
@@ -183,6 +184,17 @@ mod tests {
         assert_eq!(to_trim(&v, 10, 8900), Vec::<Vec<u8>>::new());
         assert_eq!(to_trim(&v, 10, 100).len(), 4);
         assert_eq!(to_trim(&v, 0, 0).len(), 4);
+    }
+
+    /// Found by fuzzing (tests/fuzz.rs): sizes whose sum exceeds u64 made the running total
+    /// underflow (a panic in debug builds; in release, archives over the limit were kept).
+    #[test]
+    fn trimming_huge_sizes() {
+        let v = a(&[("@1.s", u64::MAX), ("@2.s", u64::MAX), ("@3.s", 5)]);
+        assert_eq!(to_trim(&v, 10, 10), vec![b"@1.s".to_vec(), b"@2.s".to_vec()]);
+        let v = a(&[("@1.s", u64::MAX), ("@2.s", u64::MAX), ("@3.s", u64::MAX)]);
+        assert_eq!(to_trim(&v, 0, 0).len(), 3);
+        assert_eq!(to_trim(&v, 1, 0).len(), 2);
     }
 
     #[test]

@@ -102,9 +102,9 @@ const PARSERS: &[Parser] = &[
     p("s6-log-logdir", fuzz_logdir, LOGDIR_SEEDS, TAI_DICT, 1024),
     // Slots for the parsers that are moving into merit-core (branch `init`): once merged,
     // uncomment these lines and the targets in "Slots" at the end of this file.
-    // p("mountinfo", fuzz_mountinfo, MOUNTINFO_SEEDS, MOUNTINFO_DICT, 8192),
-    // p("passwd", fuzz_passwd, PASSWD_SEEDS, PASSWD_DICT, 8192),
-    // p("group", fuzz_group, GROUP_SEEDS, PASSWD_DICT, 8192),
+    p("mountinfo", fuzz_mountinfo, MOUNTINFO_SEEDS, MOUNTINFO_DICT, 8192),
+    p("passwd", fuzz_passwd, PASSWD_SEEDS, PASSWD_DICT, 8192),
+    p("group", fuzz_group, GROUP_SEEDS, PASSWD_DICT, 8192),
 ];
 
 // ------------------------------------------------------------------------------------------
@@ -1455,60 +1455,58 @@ fn fuzz_logdir(data: &[u8]) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Slots: /proc/self/mountinfo, /etc/passwd, /etc/group (API of the `init` branch at the time
-// of writing: merit_core::mountinfo::{mount_points, unescape}, merit_core::accounts::{uid,
-// user_gid, gid}). Uncomment with the three lines of PARSERS once merged.
-//
-// const MOUNTINFO_SEEDS: &[&[u8]] = &[
-//     b"22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw\n30 22 0:30 / /mnt/a\\040b rw - tmpfs tmpfs rw\n",
-//     b"31 22 0:31 / /mnt/x\\134 rw - tmpfs tmpfs rw\n32 22 0:32 / /mnt/\xff\xfe\\011tab rw - tmpfs tmpfs rw",
-//     b"33 22 0:33 /sub /mnt/end\\040 rw - tmpfs tmpfs rw\n1 0 0:1 / / rw - rootfs rootfs rw\n",
-//     b"\\\\\\0\\377\\400\\12 \n\n",
-// ];
-// const MOUNTINFO_DICT: &[&[u8]] = &[b" ", b"\n", b"\\", b"\\040", b"\\011", b"\\012", b"\\134", b"\\377", b"\\400", b"/", b" - ", b"shared:1"];
-//
-// fn fuzz_mountinfo(data: &[u8]) {
-//     let points = merit_core::mountinfo::mount_points(data);
-//     assert!(points.len() <= data.split(|&b| b == b'\n').count());
-//     for m in &points {
-//         assert!(m.len() <= data.len());
-//     }
-//     let u = merit_core::mountinfo::unescape(data);
-//     assert!(u.len() <= data.len());
-// }
-//
-// const PASSWD_SEEDS: &[&[u8]] = &[
-//     b"root\0root:x:0:0:root:/root:/bin/sh\nlog:x:100:101::/var/log:/sbin/nologin\n",
-//     b"log\0log:x:4294967295:4294967296::/:\n+::::::\n#comment\n",
-//     b"x\0x::1:2\nx:y:3:4:::\n",
-// ];
-// const GROUP_SEEDS: &[&[u8]] = &[
-//     b"wheel\0root:x:0:\nwheel:x:10:root,admin\n",
-//     b"log\0log:x:101:\nlog:x:102:\n",
-//     b"g\0g::4294967295:\n:x:1:\n",
-// ];
-// const PASSWD_DICT: &[&[u8]] = &[b":", b"::", b"\n", b"#", b"+", b"-", b"root", b"x", b"0", b",", b"\0"];
-//
-// /// Input: NAME NUL FILE.
-// fn fuzz_passwd(data: &[u8]) {
-//     let (name, file) = match data.iter().position(|&b| b == 0) {
-//         Some(i) => (&data[..i], &data[i + 1..]),
-//         None => (data, &b""[..]),
-//     };
-//     let _ = merit_core::accounts::uid(file, name);
-//     let _ = merit_core::accounts::user_gid(file, name);
-//     if name.is_empty() || name.contains(&b':') || name.contains(&b'\n') {
-//         assert_eq!(merit_core::accounts::uid(file, name), None, "a name that cannot be in a line");
-//     }
-// }
-//
-// fn fuzz_group(data: &[u8]) {
-//     let (name, file) = match data.iter().position(|&b| b == 0) {
-//         Some(i) => (&data[..i], &data[i + 1..]),
-//         None => (data, &b""[..]),
-//     };
-//     let _ = merit_core::accounts::gid(file, name);
-// }
+// /proc/self/mountinfo, /etc/passwd, /etc/group (merit_core::mountinfo, merit_core::accounts).
+
+const MOUNTINFO_SEEDS: &[&[u8]] = &[
+    b"22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw\n30 22 0:30 / /mnt/a\\040b rw - tmpfs tmpfs rw\n",
+    b"31 22 0:31 / /mnt/x\\134 rw - tmpfs tmpfs rw\n32 22 0:32 / /mnt/\xff\xfe\\011tab rw - tmpfs tmpfs rw",
+    b"33 22 0:33 /sub /mnt/end\\040 rw - tmpfs tmpfs rw\n1 0 0:1 / / rw - rootfs rootfs rw\n",
+    b"\\\\\\0\\377\\400\\12 \n\n",
+];
+const MOUNTINFO_DICT: &[&[u8]] = &[b" ", b"\n", b"\\", b"\\040", b"\\011", b"\\012", b"\\134", b"\\377", b"\\400", b"/", b" - ", b"shared:1"];
+
+fn fuzz_mountinfo(data: &[u8]) {
+    let points = merit_core::mountinfo::mount_points(data);
+    assert!(points.len() <= data.split(|&b| b == b'\n').count());
+    for m in &points {
+        assert!(m.len() <= data.len());
+    }
+    let u = merit_core::mountinfo::unescape(data);
+    assert!(u.len() <= data.len());
+}
+
+const PASSWD_SEEDS: &[&[u8]] = &[
+    b"root\0root:x:0:0:root:/root:/bin/sh\nlog:x:100:101::/var/log:/sbin/nologin\n",
+    b"log\0log:x:4294967295:4294967296::/:\n+::::::\n#comment\n",
+    b"x\0x::1:2\nx:y:3:4:::\n",
+];
+const GROUP_SEEDS: &[&[u8]] = &[
+    b"wheel\0root:x:0:\nwheel:x:10:root,admin\n",
+    b"log\0log:x:101:\nlog:x:102:\n",
+    b"g\0g::4294967295:\n:x:1:\n",
+];
+const PASSWD_DICT: &[&[u8]] = &[b":", b"::", b"\n", b"#", b"+", b"-", b"root", b"x", b"0", b",", b"\0"];
+
+/// Input: NAME NUL FILE.
+fn fuzz_passwd(data: &[u8]) {
+    let (name, file) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &b""[..]),
+    };
+    let _ = merit_core::accounts::uid(file, name);
+    let _ = merit_core::accounts::user_gid(file, name);
+    if name.is_empty() || name.contains(&b':') || name.contains(&b'\n') {
+        assert_eq!(merit_core::accounts::uid(file, name), None, "a name that cannot be in a line");
+    }
+}
+
+fn fuzz_group(data: &[u8]) {
+    let (name, file) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &b""[..]),
+    };
+    let _ = merit_core::accounts::gid(file, name);
+}
 
 // ------------------------------------------------------------------------------------------
 // Inputs the fuzzer found, kept as regression tests

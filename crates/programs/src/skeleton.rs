@@ -39,7 +39,9 @@ exec /bin/sh -i
 ";
 
 /// Signal scripts of the scanner: which shutdown each signal requests (telinit's mapping).
-pub const SIGNAL_SCRIPTS: [(&str, &str); 5] = [
+/// SIGRTMIN+3 is systemd's halt, and what `podman stop` sends when the command is `/sbin/init`.
+pub const SIGNAL_SCRIPTS: [(&str, &str); 6] = [
+    ("SIGRTMIN+3", "halt"),
     ("SIGUSR1", "poweroff"),
     ("SIGUSR2", "halt"),
     ("SIGINT", "reboot"),

@@ -11,7 +11,8 @@
 //! Checked: stage 1 runs exactly once and says nothing about the hostname (podman sets it),
 //! the services come up and their output reaches `podman logs`; a second stage 1 started in the
 //! running container is refused; `podman stop` ends the container by SIGTERM within the grace
-//! period with status 0 (never 137, SIGKILL); a main service (`merit-main`) that exits 3 makes
+//! period with status 0 (never 137, SIGKILL), and so does the SIGRTMIN+3 podman sends instead
+//! when the command is `/sbin/init` (its systemd mode); a main service (`merit-main`) that exits 3 makes
 //! the container exit 3, one killed by SIGUSR1 makes it exit 128+10. The times from `podman
 //! run` to every service up and from `podman stop` to the exit are printed.
 //!
@@ -116,11 +117,31 @@ impl Podman {
 
     /// `podman run -d` with our init; the container's name is remembered for the cleanup.
     fn start(&mut self, name: &str, extra: &[&str]) {
+        self.start_as(name, extra, "init");
+    }
+
+    /// The same with `init` named as `command` (`/sbin/init`: podman's systemd mode).
+    fn start_as(&mut self, name: &str, extra: &[&str], command: &str) {
         self.containers.push(name.to_string());
         let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&[IMAGE, "init", "--log-stdout"]);
+        args.extend_from_slice(&[IMAGE, command, "--log-stdout"]);
         self.ok(&args);
+    }
+
+    /// `podman stop` (SIGTERM or the container's stop signal, SIGKILL after 20 s): how long
+    /// it took; the container must have exited 0 without the SIGKILL.
+    fn stop(&self, name: &str) -> Duration {
+        let stopping = Instant::now();
+        let out = self.run(&["stop", "-t", "20", name]);
+        let took = stopping.elapsed();
+        assert!(out.status.success(), "podman stop: {}", text(&out));
+        assert!(!text(&out).contains("SIGKILL"), "podman stop had to SIGKILL: {}", text(&out));
+        let logs = self.logs(name);
+        assert_eq!(self.exit_code(name), "0", "podman stop {name}: exit status\n{logs}");
+        assert!(took < Duration::from_secs(10), "podman stop {name} took {took:?}\n{logs}");
+        assert_clean_logs(&logs);
+        took
     }
 
     fn logs(&self, name: &str) -> String {
@@ -306,19 +327,20 @@ fn podman_container_mode() {
     assert_eq!(again.status.code(), Some(100), "second stage 1: {}", text(&again));
     assert!(text(&again).contains("init: fatal: init is already running (pid 1, scanning /s6/run)"), "{}", text(&again));
     assert!(p.all_up("merit-stop", &services), "services after the refused stage 1:\n{}", p.logs("merit-stop"));
-    let stopping = Instant::now();
-    let out = p.run(&["stop", "-t", "20", "merit-stop"]);
-    let stop_took = stopping.elapsed();
-    assert!(out.status.success(), "podman stop: {}", text(&out));
-    assert!(!text(&out).contains("SIGKILL"), "podman stop had to SIGKILL: {}", text(&out));
-    let logs_end = p.logs("merit-stop");
-    assert_eq!(p.exit_code("merit-stop"), "0", "podman stop: exit status\n{logs_end}");
-    assert!(stop_took < Duration::from_secs(10), "podman stop took {stop_took:?}\n{logs_end}");
-    assert!(logs_end.contains("init: all services stopped (stop): exiting 0"), "{logs_end}");
-    assert_clean_logs(&logs_end);
+    let stop_took = p.stop("merit-stop");
+    assert!(p.logs("merit-stop").contains("init: all services stopped (stop): exiting 0"), "{}", p.logs("merit-stop"));
     eprintln!("podman: run -> alpha, beta, main up: {up_after:?}; stop -> exited: {stop_took:?}");
 
-    // 2. The main service exits 3: so does the container.
+    // 2. Started as /sbin/init, podman's systemd mode: its stop signal is SIGRTMIN+3, which
+    //    the scanner (PID 1) diverts to .s6-svscan/SIGRTMIN+3 (a halt: an orderly stop).
+    p.start_as("merit-systemd", &["-v", &mode("forever")], "/sbin/init");
+    assert_eq!(p.ok(&["inspect", "--format", "{{.Config.StopSignal}}", "merit-systemd"]), "37", "systemd mode's stop signal");
+    p.wait_up("merit-systemd", &services, Duration::from_secs(30));
+    let systemd_took = p.stop("merit-systemd");
+    assert!(p.logs("merit-systemd").contains("init: all services stopped (halt): exiting 0"), "{}", p.logs("merit-systemd"));
+    eprintln!("podman: /sbin/init (systemd mode): stop (SIGRTMIN+3) -> exited: {systemd_took:?}");
+
+    // 3. The main service exits 3: so does the container.
     p.start("merit-exit3", &["-v", &mode("exit3")]);
     let out = p.run(&["wait", "merit-exit3"]);
     let logs = p.logs("merit-exit3");
@@ -327,7 +349,7 @@ fn podman_container_mode() {
     assert!(logs.contains("init: all services stopped (stop): exiting 3"), "{logs}");
     assert_clean_logs(&logs);
 
-    // 3. The main service dies of SIGUSR1 (10): the container exits 128 + 10.
+    // 4. The main service dies of SIGUSR1 (10): the container exits 128 + 10.
     p.start("merit-usr1", &["-v", &mode("usr1")]);
     let out = p.run(&["wait", "merit-usr1"]);
     let logs = p.logs("merit-usr1");

@@ -48,8 +48,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const PATH: &str = "/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin";
-/// The signals stage 1 blocks so that they reach the scanner.
-const HELD: [i32; 11] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30];
+/// The signals stage 1 blocks so that they reach the scanner (37: SIGRTMIN+3, podman's stop
+/// signal for `/sbin/init`).
+const HELD: [i32; 12] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30, 37];
 /// Owner of /s6/uncaught-logs (nobody).
 const NOBODY: u32 = 65534;
 

@@ -39,7 +39,7 @@ pub fn dir() -> Option<PathBuf> {
 }
 
 /// What to execute, with `argv[0] = name`, to run our program `name`: the file `name` next to
-/// our executable (a thin binary, or a link to `merit`); else, when we are the multi-call
+/// our executable (a thin binary, or a link to `merit`, checked to be the same file); else, when we are the multi-call
 /// binary, our own executable (it dispatches on that `argv[0]`). `None`: not ours to find (the
 /// caller falls back on PATH).
 pub fn sibling(name: &str) -> Option<PathBuf> {
@@ -55,7 +55,10 @@ pub fn sibling_c(name: &str) -> Option<CString> {
     let mut beside = exe[..=slash].to_vec();
     beside.extend_from_slice(name.as_bytes());
     if let Ok(c) = CString::new(beside) {
-        if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file()) {
+        // The multi-call binary only trusts a file that *is* itself (the link `name -> merit`):
+        // in a container image, `/bin/init` beside `/bin/merit` may well be busybox's.
+        let me = if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
+        if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino)))) {
             return Some(c);
         }
     }
@@ -66,16 +69,31 @@ pub fn sibling_c(name: &str) -> Option<CString> {
 }
 
 /// A path that runs our program `name` *by its name* (for scripts, which cannot choose
-/// `argv[0]`): the file `name` next to our executable, else `argv0` if it names `name` by a
-/// path (made absolute), else our executable when it is not the multi-call binary.
+/// `argv[0]`), checked to be *our* executable, not merely a file called `name`: in a container
+/// image, busybox's `init` may sit next to `merit` (`/bin/init -> busybox`, while the runtime
+/// started us as `/sbin/init -> /bin/merit`), and the scripts would then run busybox's `init`
+/// for every `"$MERIT_INIT" finish`. In order: the file `name` next to our executable when it
+/// is the same file (or, for thin per-program binaries, any file there); `argv0` if it names
+/// `name` by a path and is the same file (made absolute); the first `name` on `PATH` that is
+/// the same file (how the runtime found us from a bare `init`); our executable itself when its
+/// own name is `name` or it is not the multi-call binary. `None`: nothing runs us by that name.
 pub fn named(name: &str, argv0: &std::ffi::OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
     let exe = path();
-    if let Some(p) = exe.as_ref().and_then(|e| e.parent()).map(|d| d.join(name)).filter(|p| p.is_file()) {
+    let me = std::fs::metadata("/proc/self/exe").ok().map(|m| (m.dev(), m.ino()));
+    let is_me = |p: &std::path::Path| me.is_some() && std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())) == me;
+    let beside = exe.as_ref().and_then(|e| e.parent()).map(|d| d.join(name));
+    if let Some(p) = beside.filter(|p| p.is_file() && (is_me(p) || !is_multicall())) {
         return Some(p);
     }
     let a = std::path::Path::new(argv0);
-    if a.file_name().is_some_and(|f| f == name) && a.as_os_str().as_encoded_bytes().contains(&b'/') && a.is_file() {
+    if a.file_name().is_some_and(|f| f == name) && a.as_os_str().as_encoded_bytes().contains(&b'/') && is_me(a) {
         return if a.is_absolute() { Some(a.to_path_buf()) } else { std::env::current_dir().ok().map(|d| d.join(a)) };
     }
-    exe.filter(|_| !is_multicall())
+    let on_path = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).filter(|d| d.is_absolute()).map(|d| d.join(name)).find(|p| is_me(p)));
+    if on_path.is_some() {
+        return on_path;
+    }
+    exe.filter(|e| !is_multicall() || e.file_name().is_some_and(|f| f == name))
 }

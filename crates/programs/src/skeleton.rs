@@ -37,7 +37,9 @@ pub const SVSCAN_FINISH: &str = "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" finish\
 pub const SVSCAN_CRASH: &str = "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" crash\n";
 
 /// Signal scripts of the scanner: which shutdown each signal requests (telinit's mapping).
-pub const SIGNAL_SCRIPTS: [(&str, &str); 5] = [
+/// SIGRTMIN+3 is systemd's halt, and what `podman stop` sends when the command is `/sbin/init`.
+pub const SIGNAL_SCRIPTS: [(&str, &str); 6] = [
+    ("SIGRTMIN+3", "halt"),
     ("SIGUSR1", "poweroff"),
     ("SIGUSR2", "halt"),
     ("SIGINT", "reboot"),

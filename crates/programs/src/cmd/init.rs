@@ -53,8 +53,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const PATH: &str = "/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin";
-/// The signals stage 1 blocks so that they reach the scanner.
-const HELD: [i32; 11] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30];
+/// The signals stage 1 blocks so that they reach the scanner (37: SIGRTMIN+3, podman's stop
+/// signal for `/sbin/init`).
+const HELD: [i32; 12] = [1, 2, 3, 6, 10, 12, 14, 15, 17, 28, 30, 37];
 /// Owner of /s6/uncaught-logs where the booted system has no `nobody` user or `nogroup` group.
 const NOBODY: u32 = 65534;
 
@@ -356,6 +357,7 @@ fn stage1(args: &[String]) -> ! {
 impl Stage1 {
     fn run(&self) -> ! {
         let l = &self.layout;
+        self.refuse_second_init();
         if self.container {
             for d in ["/s6", "/run"] {
                 if let Err(e) = std::fs::create_dir_all(l.p(d)) {
@@ -411,9 +413,14 @@ impl Stage1 {
         match std::fs::read_to_string(l.p("/etc/hostname")) {
             Ok(h) => {
                 let h = h.lines().next().unwrap_or("").trim();
-                if !h.is_empty() {
+                // A container runtime sets the hostname itself (and writes it into
+                // /etc/hostname) but does not let us set it (no CAP_SYS_ADMIN): EPERM there is
+                // a warning, and nothing is attempted when the name is already right.
+                let current = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+                if !h.is_empty() && current.trim_end() != h {
                     if let Err(e) = system::sethostname(h.as_bytes()) {
-                        say(&format!("unable to set the hostname: {e}"));
+                        let kind = if self.container && e.kind() == std::io::ErrorKind::PermissionDenied { "warning: " } else { "" };
+                        say(&format!("{kind}unable to set the hostname to {h}: {e}"));
                     }
                 }
             }
@@ -479,6 +486,23 @@ impl Stage1 {
         }
         let e = merit_sys::process::execvp(&svscan.to_string_lossy(), &argv);
         self.crash(&format!("unable to exec s6-svscan: {}", merit_sys::strerror(&e)))
+    }
+
+    /// Stage 1 while an init already runs for this root (its scanner working in our scan
+    /// directory) would wipe that scan directory under its supervisors and start a second
+    /// scanner: refused. This is what happens when a process of the supervision tree, which
+    /// inherits MERIT_CONTAINER=1, runs `init` with arguments stage 1 does not know.
+    fn refuse_second_init(&self) {
+        let l = &self.layout;
+        let me = merit_sys::getpid();
+        let recorded = std::fs::read_to_string(l.state().join("pid")).ok().and_then(|s| s.trim().parse::<i32>().ok());
+        let Some(pid) = recorded.filter(|&p| p > 0 && p != me) else { return };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+        if matches!(comm.trim(), "init" | "s6-svscan" | "merit") && cwd.is_some() && cwd == l.scan().canonicalize().ok() {
+            say(&format!("fatal: init is already running (pid {pid}, scanning {})", l.scan().display()));
+            std::process::exit(100);
+        }
     }
 
     /// tmpfs (mode 0755) on `dir` unless something is mounted there already.
@@ -841,6 +865,9 @@ fn copy_enabled() -> i32 {
         Ok(()) => {}
         // The scanner is not listening yet: its first scan will see every copy.
         Err(svdir::ControlError::NotListening) => {}
+        // At boot rc.init runs beside the scanner's start: `.s6-svscan` (copied from
+        // init-services) exists but the scanner has not made its control FIFO yet. Same case.
+        Err(svdir::ControlError::BadSubdir(e)) if e.raw_os_error() == Some(merit_sys::flags::ENOENT) => {}
         Err(e) => {
             say(&format!("unable to ask the scanner to rescan {}: {e:?}", t.scan.display()));
             return 111;

@@ -385,6 +385,12 @@ const SCRIPTED: [(i32, &str); 8] = [
     (libc_sig::SIGWINCH, "SIGWINCH"),
 ];
 
+/// SIGRTMIN+3 (kernel number 37): systemd's "halt", the signal podman's `stop` sends to a
+/// container whose command is `/sbin/init` (its systemd mode). Caught only as PID 1, where an
+/// uncaught signal is dropped anyway (elsewhere it would kill the scanner, as it kills s6's),
+/// and diverted to `.s6-svscan/SIGRTMIN+3` when that exists; otherwise ignored.
+const SIGRTMIN_3: (i32, &str) = (37, "SIGRTMIN+3");
+
 mod libc_sig {
     pub use merit_sys::signal::*;
     pub const SIGPWR: i32 = 30;
@@ -518,6 +524,9 @@ pub fn main() {
     };
     let mut sigs = vec![libc_sig::SIGCHLD, libc_sig::SIGALRM, libc_sig::SIGABRT];
     sigs.extend(SCRIPTED.iter().map(|s| s.0));
+    if merit_sys::getpid() == 1 {
+        sigs.push(SIGRTMIN_3.0);
+    }
     let sigfd = match signal::signalfd(&sigs) {
         Ok(f) => f,
         Err(e) => fatal(111, &format!("unable to set up signals: {}", strerror(&e))),
@@ -592,7 +601,7 @@ pub fn main() {
                     libc_sig::SIGALRM => sc.scan_flag = true,
                     libc_sig::SIGABRT => leave = Some(Ending::NoWait),
                     _ => {
-                        let Some(&(_, name)) = SCRIPTED.iter().find(|s| s.0 == sig) else { continue };
+                        let Some(&(_, name)) = SCRIPTED.iter().chain([&SIGRTMIN_3]).find(|s| s.0 == sig) else { continue };
                         if run_signal_script(name) {
                             continue;
                         }

@@ -104,7 +104,8 @@ fn say(msg: &str) {
             return;
         }
     };
-    let _ = merit_sys::fd::write_all(fd, line.as_bytes());
+    // Never blocking (a full catch-all FIFO, say): the one diagnostics path of every program.
+    merit_sys::fd::write_diag(fd, line.as_bytes());
 }
 
 /// Points [`say`] at a non-blocking description of `fd` when `fd` is a terminal (reopened
@@ -246,11 +247,11 @@ fn telinit(arg: Option<&str>, _args: &[String]) -> i32 {
     let _ = std::fs::write(l.scan().join(".shutdown"), format!("{action}\n"));
     let pid = target_pid(&l);
     if pid == 0 {
-        eprintln!("telinit: no init running under {}", l.root.display());
+        crate::msg::say(&[format!("telinit: no init running under {}", l.root.display()).as_bytes()]);
         return 111;
     }
     if let Err(e) = signal::kill(pid, sig) {
-        eprintln!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e));
+        crate::msg::say(&[format!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e)).as_bytes()]);
         return 111;
     }
     0

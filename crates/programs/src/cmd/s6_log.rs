@@ -60,9 +60,14 @@
 //!   present), s6 stamps both `.u` archives with its start time, fails to link the second one
 //!   (`unable to finish current .u for logdir DIR: File exists`, exit 111) and only starts at the
 //!   next attempt; merit stamps `current`'s archive 1 ns later and starts.
-//! * Regexes: POSIX ERE translated for the `regex` crate; differences (back-references
-//!   unsupported, huge counted repetitions may be refused) are listed in `merit_core::log::ere`.
+//! * Regexes: POSIX ERE translated for the `regex` crate; patterns with back-references (and
+//!   those too large for the crate) run on a bounded backtracker (`merit_core::log::backtrack`,
+//!   at most `STEP_BUDGET` = 1,000,000 steps per line and selection: past it the selection is
+//!   taken as not matching that line, with the warning `regex RE: backtracking budget exceeded
+//!   on a line, taken as not matching (warned once)`, once per directive). Remaining
+//!   differences are listed in `merit_core::log::ere`.
 
+use merit_core::log::backtrack::{self, Backtrack};
 use merit_core::log::format::{self, Stamps};
 use merit_core::log::lines::{self, Next};
 use merit_core::log::logdir::{self as ld, RotState};
@@ -77,7 +82,51 @@ use std::path::{Path, PathBuf};
 
 const PROG: &str = "s6-log";
 
-type Re = regex::bytes::Regex;
+/// A compiled selection.
+#[derive(Debug)]
+enum Re {
+    /// The `regex` crate, on the translated pattern (every pattern without back-references).
+    Fast(regex::bytes::Regex),
+    /// The bounded backtracker (back-references, or a pattern too large for the crate).
+    Slow(Box<SlowRe>),
+}
+
+#[derive(Debug)]
+struct SlowRe {
+    /// A crate regex whose language contains the pattern's: lines it rejects cannot match,
+    /// and a match starts no earlier than its leftmost match.
+    pre: Option<regex::bytes::Regex>,
+    bt: Backtrack,
+    pattern: Vec<u8>,
+    /// The "budget exceeded" warning was printed.
+    warned: std::cell::Cell<bool>,
+}
+
+impl Re {
+    fn is_match(&self, line: &[u8], env: &Env) -> bool {
+        match self {
+            Re::Fast(r) => r.is_match(line),
+            Re::Slow(s) => {
+                let first = match &s.pre {
+                    Some(p) => match p.find(line) {
+                        Some(m) => m.start(),
+                        None => return false,
+                    },
+                    None => 0,
+                };
+                match s.bt.search(line, first, backtrack::STEP_BUDGET) {
+                    Some(m) => m,
+                    None => {
+                        if !s.warned.replace(true) {
+                            env.warn(&[b"regex ", &s.pattern, b": backtracking budget exceeded on a line, taken as not matching (warned once)"]);
+                        }
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -570,7 +619,7 @@ impl Outputs {
         }
         let stamps = Stamps { tai: &tai, local: local.as_bytes() };
         let Outputs { script, logdirs, stdout, stdout_closed, .. } = self;
-        script::select(&script.elements, line, |re: &Re, l: &[u8]| re.is_match(l), |a: &Action| match &a.kind {
+        script::select(&script.elements, line, |re: &Re, l: &[u8]| re.is_match(l, env), |a: &Action| match &a.kind {
             ActionKind::Stdout => {
                 if !*stdout_closed {
                     format::record(stdout, a, &stamps, line);
@@ -1023,8 +1072,15 @@ fn logio_pipe_pair() -> Option<(OwnedFd, OwnedFd, usize)> {
 // ---------------------------------------------------------------------------------------------
 
 fn compile(re: &[u8]) -> Option<Re> {
-    let pat = merit_core::log::ere::translate(re).ok()?;
-    regex::bytes::RegexBuilder::new(&pat).unicode(false).build().ok()
+    let ere = merit_core::log::ere::parse(re).ok()?;
+    let crate_re = regex::bytes::RegexBuilder::new(&ere.to_regex()).unicode(false).build().ok();
+    if !ere.backrefs {
+        if let Some(r) = crate_re {
+            return Some(Re::Fast(r));
+        }
+    }
+    let bt = Backtrack::new(&ere).ok()?;
+    Some(Re::Slow(Box::new(SlowRe { pre: crate_re, bt, pattern: re.to_vec(), warned: std::cell::Cell::new(false) })))
 }
 
 pub fn main() {

@@ -1117,9 +1117,9 @@ fn hostile_backreference_pattern_is_bounded() {
     // equal the 41 a after the x, and there are 2^40 ways to fail.
     let mut input = Vec::new();
     for _ in 0..20 {
-        input.extend(std::iter::repeat(b'a').take(40));
+        input.extend_from_slice(&[b'a'; 40]);
         input.push(b'x');
-        input.extend(std::iter::repeat(b'a').take(41));
+        input.extend_from_slice(&[b'a'; 41]);
         input.push(b'\n');
     }
     let kept = input.clone();

@@ -968,3 +968,171 @@ fn idle_pauses_between_bursts_keep_partial_lines() {
         }
     }
 }
+
+/// Whether execline is installed (the real binaries under Debian's prefix). Under CI=true its
+/// absence is a failure (.ci/run installs it); elsewhere the caller skips.
+fn have_execline() -> bool {
+    let ok = Path::new("/usr/lib/execline/bin/execlineb").exists();
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but execline is not installed");
+        eprintln!("SKIP: execline not installed (apt-get install execline)");
+    }
+    ok
+}
+
+#[test]
+fn execlineb_found_in_path_first() {
+    // `!CMD` runs the execlineb found first in s6-log's PATH (then /bin, /usr/bin,
+    // /usr/lib/execline/bin), not a compiled-in Debian path: a wrapper placed first in PATH
+    // records that it ran, then runs the real one.
+    if !have_execline() {
+        return;
+    }
+    let w = TempDir::new("log-eb");
+    let bin = w.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let marker = w.join("ran");
+    common::write_exec(
+        &bin.join("execlineb"),
+        &format!("#!/bin/sh\necho \"$@\" >> {}\nexec /usr/lib/execline/bin/execlineb \"$@\"\n", marker.display()),
+    );
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let mut f = Feeder::start_env(&ours("s6-log"), &["-b", "s4096", "l0", "!cat", "./d"], w.path(), &[("PATH", &path)]);
+    for i in 0..45 {
+        f.send(&fixture_line(i));
+    }
+    let o = f.finish();
+    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()), (Some(0), String::new()));
+    assert_eq!(std::fs::read_to_string(&marker).unwrap_or_default(), "-Pc cat\n", "the execlineb of PATH was not run");
+    let l = listing(&w.join("d"));
+    assert_eq!(l.1[0], (0o744, 4100, "@ARCHIVE.s".to_string()));
+    assert_eq!(l.2[0], (0..41).flat_map(fixture_line).collect::<Vec<u8>>());
+    assert!(!w.join("d/previous").exists() && !w.join("d/processed").exists() && !w.join("d/newstate").exists());
+}
+
+/// Every `fixture_line` number found in the archives (name order) then `current` of `dir`.
+fn logged_numbers(dir: &Path) -> Vec<usize> {
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let mut v = Vec::new();
+    for n in names.iter().filter(|n| n.starts_with('@')).chain(std::iter::once(&"current".to_string())) {
+        for l in std::fs::read_to_string(dir.join(n)).unwrap().lines() {
+            v.push(l[5..9].parse::<usize>().unwrap());
+        }
+    }
+    v
+}
+
+#[test]
+fn failing_processor_does_not_wedge_the_logger() {
+    // A processor that always fails (or cannot be run) is retried every r ms, as s6 does; but
+    // meanwhile the lines go on reaching the new `current` (the writer is not blocked, in pipe
+    // mode too), and at EOF or SIGTERM s6-log gives up processing after a bounded grace:
+    // `previous` becomes a `.u` archive, and it exits 0 with every line in the logdir once.
+    // (The real s6-log 2.11.3.2 retries forever and never exits.)
+    let w = TempDir::new("log-procfail");
+    for (case, proc_) in [("eof", "?exit 1"), ("term", "!/nonexistent/processor"), ("hup", "?kill -9 $$")] {
+        let d = w.join(case);
+        let mut f = Feeder::start(&ours("s6-log"), &["s4096", "l0", "r100", proc_, &format!("./{case}")], w.path());
+        for i in 0..41 {
+            f.send(&fixture_line(i));
+        }
+        assert!(wait_until(PROMPT, || d.join("previous").exists()), "{case}: no rotation");
+        // Far more than a pipe holds: the writer must not block.
+        let mut stdin = f.child.stdin.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            let data: Vec<u8> = (41..3041).flat_map(fixture_line).collect();
+            let r = stdin.write_all(&data);
+            let _ = tx.send(r.is_ok());
+            stdin
+        });
+        assert_eq!(rx.recv_timeout(PROMPT), Ok(true), "{case}: the writer blocked behind a failing processor");
+        let stdin = writer.join().unwrap();
+        assert!(
+            wait_until(PROMPT, || std::fs::metadata(d.join("current")).map(|m| m.len()).unwrap_or(0) == 300_000),
+            "{case}: lines not written to current during processing"
+        );
+        let t0 = std::time::Instant::now();
+        match case {
+            "eof" => drop(stdin),
+            "term" => unsafe {
+                libc::kill(f.child.id() as i32, libc::SIGTERM);
+            },
+            _ => unsafe {
+                libc::kill(f.child.id() as i32, libc::SIGHUP);
+            },
+        }
+        assert!(wait_until(PROMPT, || matches!(f.child.try_wait(), Ok(Some(_)))), "{case}: s6-log did not exit");
+        assert!(t0.elapsed() < Duration::from_secs(8), "{case}: exit took {:?}", t0.elapsed());
+        let o = wait_output(f.child, PROMPT);
+        assert_eq!(o.status.code(), Some(0), "{case}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("s6-log: warning: processor "), "{case}: {err}");
+        assert!(
+            err.ends_with(&format!("s6-log: warning: input ended and the processor still fails in ./{case}: previous archived unprocessed (.u)\n")),
+            "{case}: {err}"
+        );
+        let l = listing(&d);
+        assert_eq!(
+            l.1,
+            rows(&[(0o744, 4100, "@ARCHIVE.u"), (0o744, 300_000, "current"), (0o644, 0, "lock"), (0o644, 0, "state")]),
+            "{case}"
+        );
+        assert_eq!(logged_numbers(&d), (0..3041).collect::<Vec<_>>(), "{case}");
+    }
+}
+
+#[test]
+fn backreferences_vs_real() {
+    // Patterns the real s6-log (glibc regcomp, REG_EXTENDED) accepts with back-references,
+    // among anchors, brackets, alternation and counted repetitions; lines that match and lines
+    // that do not. merit used to refuse them all (exit 100, unrecognized directive).
+    let input: &[u8] = b"aa\na\nba\nab\naba\nabb\nabab\nabba\nabcabc\nabcab\nfoo foo\nfoo bar\nfoo bar foo\nthe the end\n\
+the then\nx-x\nx-y\n12-12\n12-21\n\nb\nbx\nxx\nxyzzy\naaa-aa\naa-aaa\nabcdefghii\nabcdefghija0\nabcdefghij0\n\
+word wordy\nkey=val;key\n<a></a>\n<a></b>\n\"q\" 'q'\n1.1.1\n1.2.1\naaaa\naaaaa\n\xe9\xe9\n\xc3\xa9\xc3\xa9\n";
+    let pats = [
+        "(a)\\1", "^(a)\\1$", "(a+)-\\1", "^(a+)-\\1$", "(.)\\1", "(.+)\\1", "^(.+)\\1$", "^(.*) \\1$", "(\\w+) \\1",
+        "\\<(\\w+) \\1\\>", "\\b(\\w+)\\b.*\\b\\1\\b", "(a|b)\\1", "(a|b)*\\1", "((a)|b)*\\2", "(a*)\\1", "(a*)*\\1",
+        "(a*)+\\1", "()\\1", "(a)(b)\\2\\1", "(ab|a)(bc|c)\\2", "(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9",
+        "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "(a)\\1*", "(a)\\1{2}", "^(a)\\1{1,3}$", "(a){2}\\1", "(x)(y|\\1)",
+        "^(a)\\1$|^b$", "([[:digit:]]{2})-\\1", "([0-9])\\.[0-9]\\.\\1", "([^-]+)-\\1", "(['\"])q\\1", "<([a-z]+)></\\1>",
+        "^([a-z]+)=.*;\\1$", "(a$)?b\\1", "(a)?b\\1", "(^a)\\1", "((a)\\2)+", "(a)(\\1)\\2", "(a|\\<)\\1",
+        "(.)(.)\\2\\1", "^(.)(.).*\\2\\1$", "(\u{e9})\\1", "(\u{e9}|a)\\1", "(b|)\\1x", "([ab])\\1{0,1}b",
+        // rejected by glibc: a group not yet closed, in another alternative, or absent
+        "\\1", "(a\\1)", "(a)\\2", "(a)|b\\1", "(a)|\\1", "((a)|b\\2)",
+    ];
+    for p in pats {
+        same_as_real(&["--", "-.*", &format!("+{p}"), "1"], input);
+        same_as_real(&["--", &format!("-{p}"), "1"], input);
+    }
+}
+
+#[test]
+fn hostile_backreference_pattern_is_bounded() {
+    // Exponential for a backtracker; the search stops at its step budget: the line counts as
+    // not matching, one warning, and s6-log keeps up.
+    let w = TempDir::new("log-hostile");
+    // The prefilter `^(a*)(a|a)*x(a*)$` accepts these lines; `\1` (at most 40 a) can never
+    // equal the 41 a after the x, and there are 2^40 ways to fail.
+    let mut input = Vec::new();
+    for _ in 0..20 {
+        input.extend_from_slice(&[b'a'; 40]);
+        input.push(b'x');
+        input.extend_from_slice(&[b'a'; 41]);
+        input.push(b'\n');
+    }
+    let kept = input.clone();
+    input.extend_from_slice(b"aaxaa\nxyz\n");
+    let t = std::time::Instant::now();
+    let o = run_in(&ours("s6-log"), &["--", "-^(a*)(a|a)*x\\1$", "1"], w.path(), &input);
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    assert_eq!(o.status.code(), Some(0));
+    let mut want = kept;
+    want.extend_from_slice(b"xyz\n");
+    assert!(o.stdout == want, "lines over the budget must be kept by -RE, aaxaa dropped: {:?}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "s6-log: warning: regex ^(a*)(a|a)*x\\1$: backtracking budget exceeded on a line, taken as not matching (warned once)\n"
+    );
+}

@@ -120,16 +120,46 @@ pub struct Processor {
     pub shell: bool,
 }
 
-/// Path of execlineb as the Debian binary runs it.
-pub const EXECLINEB: &[u8] = b"/usr/lib/execline/bin/execlineb";
+/// Where `execlineb` is looked for after the directories of `PATH`, in this order: Mere and
+/// most distributions install execline in `/bin` or `/usr/bin`; Debian keeps the real binaries
+/// in `/usr/lib/execline/bin` (its `/usr/bin/execlineb` is a wrapper that runs that one).
+pub const EXECLINEB_DIRS: [&[u8]; 3] = [b"/bin", b"/usr/bin", b"/usr/lib/execline/bin"];
+
+/// The paths to try for `execlineb`, in order: every absolute directory of `path` (the value
+/// of s6-log's `PATH`, if set), then [`EXECLINEB_DIRS`]; duplicates removed. Empty and relative
+/// entries of `PATH` are skipped: the processor runs in the logdir, not in s6-log's directory.
+///
+/// The real s6-log runs `execlineb` from the execline prefix it was compiled with
+/// (`/usr/lib/execline/bin` on Debian); a portable s6-log cannot know that prefix, so it
+/// searches, and the first regular executable file found is the one run.
+pub fn execlineb_candidates(path: Option<&[u8]>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let from_path = path.into_iter().flat_map(|p| p.split(|&c| c == b':')).filter(|d| d.first() == Some(&b'/'));
+    for dir in from_path.chain(EXECLINEB_DIRS.iter().copied()) {
+        let mut d = dir;
+        while d.len() > 1 && d.last() == Some(&b'/') {
+            d = &d[..d.len() - 1];
+        }
+        let mut c = d.to_vec();
+        if c.last() != Some(&b'/') {
+            c.push(b'/');
+        }
+        c.extend_from_slice(b"execlineb");
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
 
 impl Processor {
-    /// The argv to exec.
-    pub fn argv(&self) -> Vec<Vec<u8>> {
+    /// The argv to exec; `execlineb` is the path of execlineb (see [`execlineb_candidates`]),
+    /// used for `!` processors only.
+    pub fn argv(&self, execlineb: &[u8]) -> Vec<Vec<u8>> {
         if self.shell {
             vec![b"/bin/sh".to_vec(), b"-c".to_vec(), self.cmd.clone()]
         } else {
-            vec![EXECLINEB.to_vec(), b"-Pc".to_vec(), self.cmd.clone()]
+            vec![execlineb.to_vec(), b"-Pc".to_vec(), self.cmd.clone()]
         }
     }
 }
@@ -500,6 +530,25 @@ mod tests {
         let e = parse(&v(&["./a", "n3", "./b", "nabc", "./c"]), comp).unwrap_err();
         assert_eq!(e.logdirs.len(), 2);
         assert_eq!(e.logdirs[1].count, 3);
+    }
+
+    #[test]
+    fn execlineb_search_order() {
+        let c = |p: Option<&str>| -> Vec<String> {
+            execlineb_candidates(p.map(str::as_bytes)).into_iter().map(|v| String::from_utf8(v).unwrap()).collect()
+        };
+        let defaults = ["/bin/execlineb", "/usr/bin/execlineb", "/usr/lib/execline/bin/execlineb"];
+        assert_eq!(c(None), defaults);
+        assert_eq!(c(Some("")), defaults);
+        assert_eq!(
+            c(Some("/opt/x/bin:rel:/usr/bin/::.:/sbin/")),
+            ["/opt/x/bin/execlineb", "/usr/bin/execlineb", "/sbin/execlineb", "/bin/execlineb", "/usr/lib/execline/bin/execlineb"]
+        );
+        assert_eq!(c(Some("/"))[0], "/execlineb");
+        let p = Processor { cmd: b"cat".to_vec(), shell: false };
+        assert_eq!(p.argv(b"/x/execlineb"), [b"/x/execlineb".to_vec(), b"-Pc".to_vec(), b"cat".to_vec()]);
+        let p = Processor { cmd: b"cat".to_vec(), shell: true };
+        assert_eq!(p.argv(b"/x/execlineb")[0], b"/bin/sh");
     }
 
     #[test]

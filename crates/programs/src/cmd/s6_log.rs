@@ -30,6 +30,29 @@
 //!
 //!   When stdin is not a pipe (`tee` fails with EINVAL: a file, a socket, a tty), s6-log falls
 //!   back to plain reads with s6's semantics, including `-b`.
+//! * **`execlineb` is searched for.** A `!CMD` processor runs `execlineb -Pc CMD` as s6 does,
+//!   but s6 execs the execlineb of the execline prefix it was compiled with
+//!   (`/usr/lib/execline/bin/execlineb` on Debian), which does not exist where execline lives
+//!   in `/bin` (Mere). merit runs the first regular executable `execlineb` found in the
+//!   absolute directories of s6-log's `PATH`, then in `/bin`, `/usr/bin`,
+//!   `/usr/lib/execline/bin` (searched at each processor run). None found: the warning
+//!   `unable to find execlineb (...) for logdir DIR: No such file or directory`, retried after
+//!   `r` ms like any failed rotation step.
+//! * **A failing processor does not wedge the logger.** s6 retries a failing processor every
+//!   `r` ms forever, holding every new line of that logdir in memory meanwhile and never
+//!   exiting. merit retries it the same way, but:
+//!   - while the processor runs or waits to be retried, new records are appended to the new
+//!     `current` (already open at that point) instead of waiting in memory; in pipe mode the
+//!     input is therefore consumed and the writer is not blocked. No new rotation starts
+//!     until the processing ends (`current` may then exceed `s`);
+//!   - once input has ended (EOF, SIGTERM, SIGHUP), a failing processor is retried for
+//!     [`STOP_GRACE_MS`] (2 s) more; then that rotation's processing is given up: `previous`
+//!     is archived unprocessed as `@<stamp>.u` (what the start-up recovery of an interrupted
+//!     rotation does), `processed` and `newstate` are removed, `state` is kept, the warning
+//!     `input ended and the processor still fails in DIR: previous archived unprocessed (.u)`
+//!     is printed, and s6-log exits 0 with every line in the logdir. A processor that is
+//!     *running* is still waited for (it is doing its work; a hung one is the supervisor's to
+//!     kill). With `-b`, stdin is not read during a rotation, as in s6; SIGTERM still ends it.
 //! * **Processors always get fd 5** (`newstate`). In 2.11.3.2 a processor of a single-logdir
 //!   s6-log starts with fd 5 closed (its signalfd was fd 5 and is closed after the move). merit
 //!   fixes that bug.
@@ -37,9 +60,14 @@
 //!   present), s6 stamps both `.u` archives with its start time, fails to link the second one
 //!   (`unable to finish current .u for logdir DIR: File exists`, exit 111) and only starts at the
 //!   next attempt; merit stamps `current`'s archive 1 ns later and starts.
-//! * Regexes: POSIX ERE translated for the `regex` crate; differences (back-references
-//!   unsupported, huge counted repetitions may be refused) are listed in `merit_core::log::ere`.
+//! * Regexes: POSIX ERE translated for the `regex` crate; patterns with back-references (and
+//!   those too large for the crate) run on a bounded backtracker (`merit_core::log::backtrack`,
+//!   at most `STEP_BUDGET` = 1,000,000 steps per line and selection: past it the selection is
+//!   taken as not matching that line, with the warning `regex RE: backtracking budget exceeded
+//!   on a line, taken as not matching (warned once)`, once per directive). Remaining
+//!   differences are listed in `merit_core::log::ere`.
 
+use merit_core::log::backtrack::{self, Backtrack};
 use merit_core::log::format::{self, Stamps};
 use merit_core::log::lines::{self, Next};
 use merit_core::log::logdir::{self as ld, RotState};
@@ -54,7 +82,51 @@ use std::path::{Path, PathBuf};
 
 const PROG: &str = "s6-log";
 
-type Re = regex::bytes::Regex;
+/// A compiled selection.
+#[derive(Debug)]
+enum Re {
+    /// The `regex` crate, on the translated pattern (every pattern without back-references).
+    Fast(regex::bytes::Regex),
+    /// The bounded backtracker (back-references, or a pattern too large for the crate).
+    Slow(Box<SlowRe>),
+}
+
+#[derive(Debug)]
+struct SlowRe {
+    /// A crate regex whose language contains the pattern's: lines it rejects cannot match,
+    /// and a match starts no earlier than its leftmost match.
+    pre: Option<regex::bytes::Regex>,
+    bt: Backtrack,
+    pattern: Vec<u8>,
+    /// The "budget exceeded" warning was printed.
+    warned: std::cell::Cell<bool>,
+}
+
+impl Re {
+    fn is_match(&self, line: &[u8], env: &Env) -> bool {
+        match self {
+            Re::Fast(r) => r.is_match(line),
+            Re::Slow(s) => {
+                let first = match &s.pre {
+                    Some(p) => match p.find(line) {
+                        Some(m) => m.start(),
+                        None => return false,
+                    },
+                    None => 0,
+                };
+                match s.bt.search(line, first, backtrack::STEP_BUDGET) {
+                    Some(m) => m,
+                    None => {
+                        if !s.warned.replace(true) {
+                            env.warn(&[b"regex ", &s.pattern, b": backtracking budget exceeded on a line, taken as not matching (warned once)"]);
+                        }
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -136,6 +208,33 @@ struct Logdir {
     pid: i32,
     /// The clock as last read for this logdir (archive names).
     stamp: Tain,
+    /// `previous` could not be archived when processing was abandoned: leave `current`
+    /// unfinalized at exit so that the next start recovers both.
+    keep_unfinal: bool,
+}
+
+/// After the end of input (EOF, SIGTERM, SIGHUP), how long a failing processor is still
+/// retried (every `r` ms) before s6-log gives up processing that rotation
+/// ([`Logdir::abandon_processing`]) and exits. A processor that is running is waited for.
+const STOP_GRACE_MS: u64 = 2000;
+
+/// Path of the first `execlineb` found (see `script::execlineb_candidates`): a regular file
+/// with an execute bit, in s6-log's `PATH`, then `/bin`, `/usr/bin`, `/usr/lib/execline/bin`.
+/// Searched at each processor run, so an execline installed later is found.
+fn find_execlineb() -> Option<Vec<u8>> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH");
+    script::execlineb_candidates(path.as_ref().map(|p| p.as_bytes()))
+        .into_iter()
+        .find(|c| std::fs::metadata(as_path(c)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+/// The argv of a processor; `None` when it needs execlineb and none is found.
+fn processor_argv(p: &script::Processor) -> Option<Vec<Vec<u8>>> {
+    if p.shell {
+        return Some(p.argv(b""));
+    }
+    find_execlineb().map(|eb| p.argv(&eb))
 }
 
 /// Every this many bytes appended to `current`, its writeback is started (sync_file_range),
@@ -257,6 +356,7 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
         deadline: 0,
         pid: 0,
         stamp: start,
+        keep_unfinal: false,
     })
 }
 
@@ -323,19 +423,19 @@ impl Logdir {
                     .map_err(|e| unable(&[b"chmod ", &dpath(&d, "previous")], &e)),
                 RotState::FinishPrevious => finish(&self.dir, "previous", b's', self.stamp, &self.spec, env.verbosity)
                     .map_err(|e| unable(&[b"finish previous .s to logdir ", &d], &e)),
-                RotState::RunProcessor => {
-                    let argv = match &self.spec.processor {
-                        Some(p) => p.argv(),
-                        None => Vec::new(),
-                    };
-                    match logio::spawn_processor(PROG, &self.dir, &argv) {
+                RotState::RunProcessor => match self.spec.processor.as_ref().map(processor_argv) {
+                    None | Some(None) => Err(unable(
+                        &[b"find execlineb (searched PATH, /bin, /usr/bin, /usr/lib/execline/bin) for logdir ", &d],
+                        &Error::from_raw_os_error(merit_sys::flags::ENOENT),
+                    )),
+                    Some(Some(argv)) => match logio::spawn_processor(PROG, &self.dir, &argv) {
                         Ok(pid) => {
                             self.pid = pid;
                             Ok(())
                         }
                         Err(e) => Err(unable(&[b"fork processor for logdir ", &d], &e)),
-                    }
-                }
+                    },
+                },
                 RotState::SyncProcessed => (|| {
                     let p = dpath(&d, "processed");
                     let f = logio::open_append(&self.dir.join("processed")).map_err(|e| unable(&[b"open_append ", &p], &e))?;
@@ -379,6 +479,13 @@ impl Logdir {
         self.rotator(env);
     }
 
+    /// Whether `current` may be written: when not rotating, and also while the processor runs
+    /// or waits to be retried (the new `current` is open by then; s6 holds the records in
+    /// memory instead, see the module documentation).
+    fn can_write(&self) -> bool {
+        matches!(self.rstate, RotState::Writable | RotState::WaitProcessor | RotState::RunProcessor)
+    }
+
     /// Writes buffered records and starts rotations as s6-log.md §6.3 says.
     fn flush(&mut self, env: &Env) {
         let now = mono_ms();
@@ -388,8 +495,10 @@ impl Logdir {
         if self.rstate != RotState::Writable {
             self.rotator(env);
         }
-        while self.rstate == RotState::Writable && !self.buf.is_empty() && self.due(mono_ms()) {
-            if ld::rotate_before_write(self.b, self.spec.size) {
+        while self.can_write() && !self.buf.is_empty() && self.due(mono_ms()) {
+            // During processing no new rotation starts: the next write after it does.
+            let rotating = self.rstate != RotState::Writable;
+            if !rotating && ld::rotate_before_write(self.b, self.spec.size) {
                 self.start_rotation(env);
                 continue;
             }
@@ -409,7 +518,7 @@ impl Logdir {
                         let _ = logio::start_writeback(self.fd.as_raw_fd(), self.kicked, self.b - self.kicked);
                         self.kicked = self.b;
                     }
-                    if ld::rotate_after_write(self.b, self.spec.tolerance, self.spec.size, last) {
+                    if !rotating && ld::rotate_after_write(self.b, self.spec.tolerance, self.spec.size, last) {
                         // The rotation itself runs once the main loop has had a chance to
                         // consume the input now written (fsync takes time; a SIGKILL during it
                         // would otherwise duplicate these lines in the successor).
@@ -445,10 +554,35 @@ impl Logdir {
         }
     }
 
+    /// Input has ended and the processor still fails (or cannot be run) after
+    /// [`STOP_GRACE_MS`]: give up processing this rotation so that s6-log can exit. `previous`
+    /// (the rotated, unprocessed data) is archived as `.u`, as the start-up recovery of an
+    /// interrupted rotation does; `processed` and `newstate` are removed; `state` is kept. If
+    /// that archiving fails, `previous` stays and `current` is not finalized, so that the next
+    /// start recovers both as `.u` archives: no line is lost either way.
+    fn abandon_processing(&mut self, env: &Env) {
+        let d = self.d().to_vec();
+        logio::unlink_void(&self.dir.join("processed"));
+        logio::unlink_void(&self.dir.join("newstate"));
+        self.stamp = env.clock.now();
+        match finish(&self.dir, "previous", b'u', self.stamp, &self.spec, env.verbosity) {
+            Ok(()) => env.warn(&[b"input ended and the processor still fails in ", &d, b": previous archived unprocessed (.u)"]),
+            Err(e) => {
+                env.warn(&[&unable(&[b"finish previous .u for logdir ", &d], &e)]);
+                self.keep_unfinal = true;
+            }
+        }
+        self.rstate = RotState::Writable;
+        self.deadline = 0;
+    }
+
     /// Clean shutdown: fsync `current` and give it the user-exec bit.
     fn finalize(&self, env: &Env) {
         if let Err(e) = logio::fsync(self.fd.as_raw_fd()) {
             env.warn(&[&unable(&[b"fd_sync ", &dpath(self.d(), "current")], &e)]);
+        }
+        if self.keep_unfinal {
+            return;
         }
         if let Err(e) = logio::fchmod(self.fd.as_raw_fd(), env.mode_final) {
             env.warn(&[&unable(&[b"fd_chmod ", &dpath(self.d(), "current")], &e)]);
@@ -485,7 +619,7 @@ impl Outputs {
         }
         let stamps = Stamps { tai: &tai, local: local.as_bytes() };
         let Outputs { script, logdirs, stdout, stdout_closed, .. } = self;
-        script::select(&script.elements, line, |re: &Re, l: &[u8]| re.is_match(l), |a: &Action| match &a.kind {
+        script::select(&script.elements, line, |re: &Re, l: &[u8]| re.is_match(l, env), |a: &Action| match &a.kind {
             ActionKind::Stdout => {
                 if !*stdout_closed {
                     format::record(stdout, a, &stamps, line);
@@ -938,8 +1072,15 @@ fn logio_pipe_pair() -> Option<(OwnedFd, OwnedFd, usize)> {
 // ---------------------------------------------------------------------------------------------
 
 fn compile(re: &[u8]) -> Option<Re> {
-    let pat = merit_core::log::ere::translate(re).ok()?;
-    regex::bytes::RegexBuilder::new(&pat).unicode(false).build().ok()
+    let ere = merit_core::log::ere::parse(re).ok()?;
+    let crate_re = regex::bytes::RegexBuilder::new(&ere.to_regex()).unicode(false).build().ok();
+    if !ere.backrefs {
+        if let Some(r) = crate_re {
+            return Some(Re::Fast(r));
+        }
+    }
+    let bt = Backtrack::new(&ere).ok()?;
+    Some(Re::Slow(Box::new(SlowRe { pre: crate_re, bt, pattern: re.to_vec(), warned: std::cell::Cell::new(false) })))
 }
 
 pub fn main() {
@@ -1027,7 +1168,17 @@ pub fn main() {
         big: false,
     };
 
+    // When input ended (monotonic ms), for STOP_GRACE_MS.
+    let mut ended_at: Option<u64> = None;
     loop {
+        if input.finished {
+            let end = *ended_at.get_or_insert_with(mono_ms);
+            if mono_ms() >= end.saturating_add(STOP_GRACE_MS) {
+                for l in out.logdirs.iter_mut().filter(|l| l.rstate == RotState::RunProcessor) {
+                    l.abandon_processing(&env);
+                }
+            }
+        }
         for l in out.logdirs.iter_mut() {
             l.flush(&env);
         }
@@ -1063,6 +1214,11 @@ pub fn main() {
         }
         if let (Some((t, _, _)), false) = (input.recheck, input.finished) {
             at(t);
+        }
+        if let Some(end) = ended_at {
+            if out.logdirs.iter().any(|l| l.rstate == RotState::RunProcessor) {
+                at(end.saturating_add(STOP_GRACE_MS));
+            }
         }
         let release = (out.holds_memory() || input.holds_memory())
             && timeout.map_or(true, |t| t > IDLE_RELEASE_MS)

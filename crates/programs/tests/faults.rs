@@ -519,3 +519,40 @@ fn sigkill_each_component() {
     );
     assert!(pass);
 }
+
+/// s6-log copying every line to stderr (`2`, alerts) while that stderr is full and nobody reads it:
+/// the alerts are lost, the lines are all logged, and s6-log ends at EOF.
+#[test]
+fn logger_stderr_full() {
+    use std::io::Write;
+    let t = Tree::new("logerr");
+    let logdir = t.tmp.join("logs/x");
+    let (keep, w) = full_pipe();
+    let mut c = command(ours("s6-log"));
+    c.args(["2", logdir.to_str().unwrap()]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::from(w));
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let total = 2000;
+    let writer = std::thread::spawn(move || {
+        for i in 0..total {
+            if input.write_all(format!("line {i}\n").as_bytes()).is_err() {
+                return false;
+            }
+        }
+        true
+    });
+    let mut d = Daemon { child };
+    let ended = d.wait_timeout(Duration::from_secs(30));
+    let written = writer.join().unwrap_or(false);
+    let nums = logged_numbers(&logdir);
+    let (missing, dups) = count_loss(&nums, total);
+    drop(keep);
+    let pass = written && ended.is_some_and(|s| s.success()) && missing == 0 && dups == 0;
+    row(
+        "logger_stderr_full",
+        &format!("{total} lines with alerts on a full stderr: exit {:?}, {missing} missing, {dups} duplicated", ended.and_then(|s| s.code())),
+        "exit 0, 0 missing",
+        pass,
+    );
+    assert!(pass);
+}

@@ -136,8 +136,7 @@ fn put(kind: &str, parts: &[&[u8]]) {
 }
 
 fn die(code: i32, parts: &[&[u8]]) -> ! {
-    put("fatal", parts);
-    std::process::exit(code)
+    crate::msg::die(PROG, code, parts)
 }
 
 fn errtext(e: &Error) -> Vec<u8> {
@@ -626,7 +625,9 @@ impl Outputs {
                 }
             }
             ActionKind::Alert { size } => {
-                let _ = fd::write_all(2, &format::alert(PROG, a, &stamps, line, *size));
+                // Like every diagnostic, never blocking: a full stderr loses the alert, never
+                // stalls the logger (and with it the service writing to it).
+                fd::write_diag(2, &format::alert(PROG, a, &stamps, line, *size));
             }
             ActionKind::Status { file, size } => {
                 let data = format::status(a, &stamps, line, *size);

@@ -556,3 +556,44 @@ fn logger_stderr_full() {
     );
     assert!(pass);
 }
+
+/// A service directory renamed, then removed, then replaced by a new one while its service
+/// runs, each followed by a rescan: a rename keeps the same supervisor and service; a removal
+/// stops both; a new directory under the old name gets a new supervisor and comes up.
+#[test]
+fn service_dir_renamed_removed_replaced() {
+    let mut t = Tree::new("svcdir");
+    t.service("a", "exec sleep 1000", false);
+    let cmd = t.command(&[]);
+    t.start(cmd);
+    let pid = t.wait_up("a", PROMPT).expect("a up") as i32;
+    let sup = supervisor_of(&t.scan.join("a"));
+    std::fs::rename(t.scan.join("a"), t.scan.join("b")).unwrap();
+    t.scanctl("-a");
+    // The same service goes on, now reached as b (its supervisor's cwd moved with it).
+    let renamed_kept = wait_until(PROMPT, || supervisor_of(&t.scan.join("b")) == sup)
+        && status(&t.scan.join("b")).map(|s| s.pid as i32) == Some(pid)
+        && run(ours("s6-svok"), &[t.scan.join("b").to_str().unwrap()], t.tmp.path()).status.success();
+    // Removed: its supervisor and service are stopped.
+    let gone_dir = t.tmp.join("removed");
+    std::fs::rename(t.scan.join("b"), &gone_dir).unwrap();
+    t.scanctl("-an");
+    let stopped_both = wait_until(PROMPT, || {
+        let left = processes_under(&gone_dir);
+        !left.contains(&pid) && sup.is_none_or(|s| !left.contains(&s))
+    });
+    // Replaced: a new directory under the first name comes up with a new supervisor.
+    t.service("a", "exec sleep 1001", false);
+    t.scanctl("-a");
+    let new_pid = t.wait_up("a", PROMPT);
+    let replaced_up = new_pid.is_some_and(|p| p as i32 != pid) && supervisor_of(&t.scan.join("a")).is_some_and(|s| Some(s) != sup);
+    let stopped = t.stop();
+    let pass = renamed_kept && stopped_both && replaced_up && stopped;
+    row(
+        "service_dir_renamed_removed_replaced",
+        &format!("renamed: same service {renamed_kept}; removed: stopped {stopped_both}; replaced: new one up {replaced_up}; clean stop {stopped}"),
+        "all true",
+        pass,
+    );
+    assert!(pass);
+}

@@ -288,7 +288,9 @@ const PROGS: &[Prog] = &[
             "none", ".", "..", "a/b", ".x", "--json", "--no-color", "--timeout", "--timeout=1", "--help", "--generate",
             "--list-names", "--", "-n", "-n3", "-h", "man", "zsh", "fish",
         ],
-        codes: &[0, 1, 2, 3, 4],
+        // service(8) EXIT STATUS (LSB): 0 ok, 1 failed, 2 usage, 3 down, 4 unknown service or no
+        // permission, 5 not an available service (actions), 7 not running (reload).
+        codes: &[0, 1, 2, 3, 4, 5, 7],
         stdin: false,
     },
 ];

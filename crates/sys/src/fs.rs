@@ -13,6 +13,8 @@ pub struct FileStat {
     pub dev: u64,
     pub ino: u64,
     pub mode: u32,
+    /// Size in bytes (of a regular file).
+    pub size: u64,
 }
 
 impl FileStat {
@@ -34,7 +36,7 @@ pub fn stat(path: &CStr) -> Result<FileStat> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid C string and a valid out-pointer.
     cvt(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
-    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32 })
+    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32, size: st.st_size.max(0) as u64 })
 }
 
 /// `fstat(fd)`.
@@ -43,7 +45,7 @@ pub fn fstat(fd: std::os::fd::RawFd) -> Result<FileStat> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a valid out-pointer; a bad fd number gives EBADF.
     cvt(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32 })
+    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32, size: st.st_size.max(0) as u64 })
 }
 
 /// What [`read_small`] found.
@@ -68,12 +70,24 @@ pub fn read_small(path: &CStr, max: usize) -> Result<Small> {
         Err(e) => return Err(e),
     };
     use std::os::fd::AsRawFd;
-    if !fstat(f.as_raw_fd())?.is_file() {
+    let st = fstat(f.as_raw_fd())?;
+    if !st.is_file() {
         return Ok(Small::NotRegular);
     }
-    let mut buf = vec![0u8; max];
+    // A buffer the size of the file (one more byte to see its end), grown if it grew: a
+    // long-running reader (the supervisor, at each death) must not churn `max` bytes a call.
+    let mut cap = (st.size as usize).saturating_add(1).min(max);
+    let mut buf = vec![0u8; cap];
     let mut got = 0;
-    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+    loop {
+        let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) else {
+            if cap == max {
+                break;
+            }
+            cap = cap.saturating_mul(2).min(max);
+            buf.resize(cap, 0);
+            continue;
+        };
         match crate::fd::read(f.as_raw_fd(), rest)? {
             0 => break,
             n => got += n,

@@ -4,8 +4,11 @@
 //! libraries `ldd` names). Our `init` is /sbin/init (`rdinit=/sbin/init`); /etc/s6 comes from
 //! `init skeleton`; three enabled services with loggers. rc.init also runs /etc/s6/boot-test,
 //! which waits for the services, checks that rc.init's line reached the catch-all log (Mere's own
-//! `s6-svscan-log`, running as Mere's nobody, uid 99), runs `service list`, stops and starts one service, and powers
-//! off with `telinit 7`. The test reads the serial console.
+//! `s6-svscan-log`, running as Mere's nobody, uid 99), runs `service list`, stops and starts one service, steps the
+//! wall clock an hour back and two forward (the restart throttle and `s6-svc -T` must follow
+//! the monotonic clock: safe here, the guest's clock is its own), and powers off with
+//! `telinit 7`. The kernel command line carries words init must ignore (`single`,
+//! `shutdown`) and an environment entry with an empty name (`=foo=bar`). The test reads the serial console.
 //!
 //! Under CI=true this test must run: a missing QEMU, kernel, busybox or dist/bin fails it.
 //! Elsewhere it is skipped, with the reason. Environment: MERIT_KERNEL=path/to/vmlinuz (skip the
@@ -272,6 +275,25 @@ service sleeper stop
 echo "boot-test: sleeper: $(s6-svstat /s6/run/sleeper)"
 service sleeper start
 s6-svwait -u -t 10000 /s6/run/sleeper && echo "boot-test: sleeper up again"
+# The wall clock stepped an hour back, then two forward: the restart throttle of a crash-looping
+# service (one start a second) and the -T timeout of s6-svc follow the monotonic clock.
+deaths() { echo $(( $(wc -c < /s6/run/crasher/supervise/death_tally) / 14 )); }
+clock_case() { # LABEL SECONDS-TO-ADD
+    date -s "@$(( $(date +%s) + $2 ))" >/dev/null
+    a=$(deaths); sleep 3; b=$(deaths)
+    t0=$(cut -d. -f1 /proc/uptime)
+    s6-svc -wd -T 1500 -u /s6/run/sleeper; rc=$?
+    t1=$(cut -d. -f1 /proc/uptime)
+    d=$((b - a)); w=$((t1 - t0))
+    echo "boot-test: clock $1: $d restarts in 3 s, s6-svc -T 1500 exit $rc after ${w} s"
+    if [ "$d" -lt 2 ] || [ "$d" -gt 4 ] || [ "$rc" != 99 ] || [ "$w" -gt 3 ]; then
+        echo "boot-test: FAILED: clock $1"
+    fi
+}
+s6-svwait -u -t 10000 /s6/run/crasher 2>/dev/null
+clock_case back -3600
+clock_case forward 7200
+echo "boot-test: clock steps done"
 sleep 1.5
 echo "boot-test: ticker log: $(tail -n 1 /var/log/ticker/current 2>/dev/null || tail -n 1 /var/log/ticker)"
 echo "boot-test: el log: $(tail -n 1 /var/log/el/current 2>/dev/null || tail -n 1 /var/log/el)"
@@ -366,6 +388,9 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     svc("ticker", "#!/bin/sh\nexec 2>&1\ni=0\nwhile :; do i=$((i+1)); echo \"tick $i\"; sleep 1; done\n")?;
     svc("el", "#!/usr/bin/execlineb -P\nfdmove -c 2 1\n/bin/sh -c \"while :; do echo execline service alive; sleep 1; done\"\n")?;
     svc("sleeper", "#!/bin/sh\nexec 2>&1\necho sleeper starting\nexec sleep 100000\n")?;
+    // Dies at once, restarted once a second (the clock-step checks count its deaths).
+    svc("crasher", "#!/bin/sh\nexit 1\n")?;
+    std::fs::write(avail.join("crasher/max-death-tally"), "4096\n").map_err(|e| e.to_string())?;
     let rc_init = std::fs::read_to_string(etc.join("rc.init")).map_err(|e| e.to_string())?;
     std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n")).map_err(|e| e.to_string())?;
     // Mere's own catch-all logger, unchanged: execline, `s6-applyuidgid -u 99 -g 99` (Mere's
@@ -436,7 +461,9 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         .arg(&kernel)
         .arg("-initrd")
         .arg(&initrd)
-        .args(["-append", "console=ttyS0 rdinit=/sbin/init panic=-1"])
+        // With hostile words for PID 1: argv words it must ignore, and an environment entry
+        // whose name is empty (`=foo=bar`), which once made stage 1 panic.
+        .args(["-append", "console=ttyS0 rdinit=/sbin/init panic=-1 =foo=bar single shutdown"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -514,6 +541,9 @@ fn qemu_boot_service_list_stop_start_poweroff() {
     for n in ["el", "sleeper", "ticker"] {
         assert!(console.contains(&format!("\n{n:<19}{:<20}enabled\n", "up")), "{n} not listed up\n{}", show());
     }
+    for word in ["single", "shutdown"] {
+        assert!(console.contains(&format!("init: warning: ignoring the argument \"{word}\"")), "{word}: no warning\n{}", show());
+    }
     for want in [
         "Stopping sleeper... OK",
         "boot-test: sleeper: down",
@@ -524,6 +554,9 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         "boot-test: el log: ",
         "execline service alive",
         "boot-test: catch-all: 1 line(s), 99:99 2700",
+        "boot-test: clock back: ",
+        "boot-test: clock forward: ",
+        "boot-test: clock steps done",
         "rc.shutdown: poweroff",
         "init: all services stopped, filesystems unmounted: powering off",
         "reboot: Power down",

@@ -53,7 +53,13 @@ mod tests {
         let m = mount_points(text);
         assert_eq!(
             m,
-            vec![b"/proc".to_vec(), b"/mnt/a b".to_vec(), b"/mnt/x\\".to_vec(), b"/mnt/\xff\xfe\ttab".to_vec(), b"/mnt/end ".to_vec()]
+            vec![
+                b"/proc".to_vec(),
+                b"/mnt/a b".to_vec(),
+                b"/mnt/x\\".to_vec(),
+                b"/mnt/\xff\xfe\ttab".to_vec(),
+                b"/mnt/end ".to_vec()
+            ]
         );
     }
 
@@ -82,10 +88,7 @@ mod tests {
         let mut all: Vec<Vec<u8>> = vec![Vec::new()];
         let mut layer = all.clone();
         for _ in 0..6 {
-            layer = layer
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |&c| [s.as_slice(), &[c]].concat()))
-                .collect();
+            layer = layer.iter().flat_map(|s| alphabet.iter().map(move |&c| [s.as_slice(), &[c]].concat())).collect();
             all.extend(layer.iter().cloned());
         }
         for s in &all {

@@ -138,6 +138,7 @@ impl DeathRecord {
 /// of 14, else it counts as empty), keeping the last `max` records.
 pub fn tally_append(old: &[u8], rec: &DeathRecord, max: u32) -> Vec<u8> {
     let max = max.min(DEATH_TALLY_MAX) as usize;
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of is Rust 1.87; rust-version is 1.79
     let old = if old.len() % DEATH_RECORD_SIZE == 0 { old } else { &[][..] };
     let n_old = old.len() / DEATH_RECORD_SIZE;
     let keep = n_old.min(max.saturating_sub(1));
@@ -155,8 +156,8 @@ mod tests {
 
     // fixture status/12-finishing
     const FINISHING: [u8; 35] = [
-        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0x36, 0x79, 0x64, 0xe5, 0x40, 0, 0, 0, 0x6b, 0x08,
-        0x26, 0x07, 0x36, 0x31, 0x6d, 0xbc, 0, 0, 0, 0, 0, 0, 0x61, 0x39, 0x00, 0x0f, 0x06,
+        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0x36, 0x79, 0x64, 0xe5, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0x36,
+        0x31, 0x6d, 0xbc, 0, 0, 0, 0, 0, 0, 0x61, 0x39, 0x00, 0x0f, 0x06,
     ];
 
     #[test]

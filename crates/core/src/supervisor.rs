@@ -299,9 +299,7 @@ impl Supervisor {
                 fx.push(Effect::WriteStatus);
             }
             (S::Down | S::Finish | S::LastFinish, I::Control(C::Pause | C::Continue)) => {}
-            (S::Up | S::LastUp, I::Control(C::Restart)) => {
-                fx.push(Effect::Kill { pid, sig: cfg.down_signal() })
-            }
+            (S::Up | S::LastUp, I::Control(C::Restart)) => fx.push(Effect::Kill { pid, sig: cfg.down_signal() }),
             (S::Down | S::Finish | S::LastFinish, I::Control(C::Restart)) => {}
             (S::Down, I::Control(C::Once)) => {
                 self.want(false, &mut fx);
@@ -334,10 +332,7 @@ impl Supervisor {
                 fx.push(Effect::CreateDownFile);
                 self.want(false, &mut fx);
             }
-            (
-                S::Up | S::LastUp | S::Finish | S::LastFinish,
-                I::Control(C::Once | C::Down | C::OnceAndKeep),
-            )
+            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::Control(C::Once | C::Down | C::OnceAndKeep))
             | (S::Down, I::Control(C::Down | C::OnceAndKeep)) => self.want(false, &mut fx),
             (S::Down, I::Control(C::Exit)) => self.exit(&mut fx),
             (S::Up, I::Control(C::Exit)) => {
@@ -428,8 +423,7 @@ impl Supervisor {
                 fx.push(Effect::CloseNotification);
                 fx.push(Effect::RecordDeath(DeathRecord::from_wstat(now.wall, wstat)));
                 let w = crate::status::WaitStatus(wstat);
-                let (code, sig) =
-                    if w.signaled() { (256, w.termsig()) } else { (w.exitstatus(), 0) };
+                let (code, sig) = if w.signaled() { (256, w.termsig()) } else { (w.exitstatus(), 0) };
                 fx.push(Effect::SpawnFinish { code, sig });
             }
             (S::Down | S::Finish | S::LastFinish, I::RunDied(_)) => {}

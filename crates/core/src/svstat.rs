@@ -140,10 +140,9 @@ impl Fatal {
             Fatal::InvalidField(t) => cat(&mut m, &[b"s6-svstat: fatal: invalid option field: ", t]),
             Fatal::Check(d, e) => cat(&mut m, &[b"s6-svstat: fatal: unable to check ", d, b": ", e.as_bytes()]),
             // Sic: the real binary prints an empty error string before "unable to".
-            Fatal::NotRunning(d) => cat(
-                &mut m,
-                &[b"s6-svstat: fatal: : unable to read status for ", d, b": s6-supervise not running"],
-            ),
+            Fatal::NotRunning(d) => {
+                cat(&mut m, &[b"s6-svstat: fatal: : unable to read status for ", d, b": s6-supervise not running"])
+            }
             Fatal::ReadStatus(d, e) => {
                 cat(&mut m, &[b"s6-svstat: fatal: unable to read status for ", d, b": ", e.as_bytes()])
             }
@@ -321,13 +320,33 @@ impl View {
             Field::NormallyUp => tf(self.normallyup),
             Field::Ready => tf(self.pid != 0 && self.ready),
             Field::Paused => tf(self.paused),
-            Field::Pid => if self.isup { self.pid.to_string() } else { "-1".into() },
-            Field::ExitCode => {
-                if !self.isup && w.exited() { w.exitstatus().to_string() } else { "-1".into() }
+            Field::Pid => {
+                if self.isup {
+                    self.pid.to_string()
+                } else {
+                    "-1".into()
+                }
             }
-            Field::Signal => if !self.isup && w.signaled() { self.signame() } else { "NA".into() },
+            Field::ExitCode => {
+                if !self.isup && w.exited() {
+                    w.exitstatus().to_string()
+                } else {
+                    "-1".into()
+                }
+            }
+            Field::Signal => {
+                if !self.isup && w.signaled() {
+                    self.signame()
+                } else {
+                    "NA".into()
+                }
+            }
             Field::Signum => {
-                if !self.isup && w.signaled() { w.termsig().to_string() } else { "-1".into() }
+                if !self.isup && w.signaled() {
+                    w.termsig().to_string()
+                } else {
+                    "-1".into()
+                }
             }
             Field::UpdownSince => self.stamp.label_string(),
             Field::ReadySince => self.readystamp.label_string(),
@@ -388,7 +407,8 @@ mod tests {
     use super::*;
     use crate::tai::TAI64_BASE;
 
-    const ALL: &str = "up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor";
+    const ALL: &str =
+        "up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor";
 
     /// now = an arbitrary instant; stamp = now − 100 s, readystamp = now − 50 s, same nanoseconds
     /// (the rebasing of the fixtures).
@@ -437,10 +457,7 @@ mod tests {
         assert_eq!(legacy(&st(24201, 0, 0x04), true, false), "up (pid 24201) 100 seconds\n");
         assert_eq!(legacy(&st(24201, 0, 0x05), true, false), "up (pid 24201) 100 seconds, paused\n");
         assert_eq!(legacy(&st(24201, 0, 0x00), true, false), "up (pid 24201) 100 seconds, want down\n");
-        assert_eq!(
-            legacy(&st(24319, 0, 0x0c), true, false),
-            "up (pid 24319) 100 seconds, ready 50 seconds\n"
-        );
+        assert_eq!(legacy(&st(24319, 0, 0x0c), true, false), "up (pid 24319) 100 seconds, ready 50 seconds\n");
         assert_eq!(legacy(&st(24339, 0, 0x04), false, false), "up (pid 24339) 100 seconds, normally down\n");
         assert_eq!(
             legacy(&st(777, 0, 0x0d), false, false),
@@ -507,7 +524,11 @@ mod tests {
         assert_eq!(fields(&st(24201, 0, 0x04), true, &["-uwNrpest"]), "true true true false 24201 -1 NA 100\n");
         assert_eq!(
             all(&st(24201, 0, 0x04), true),
-            format!("true true true false false 24201 -1 NA -1 {} {} 100 50\n", label(NOW.secs - 100), label(NOW.secs - 50))
+            format!(
+                "true true true false false 24201 -1 NA -1 {} {} 100 50\n",
+                label(NOW.secs - 100),
+                label(NOW.secs - 50)
+            )
         );
     }
 
@@ -668,10 +689,7 @@ mod tests {
         // shows the ready flag.
         let s = st(1 << 32, 0, 0x0c);
         assert_eq!(fields(&s, true, &["-o", "up,ready,pid"]), "false false -1\n");
-        assert_eq!(
-            legacy(&s, true, false),
-            "down (exitcode 0) 100 seconds, normally up, want up, ready 50 seconds\n"
-        );
+        assert_eq!(legacy(&s, true, false), "down (exitcode 0) 100 seconds, normally up, want up, ready 50 seconds\n");
     }
 
     #[test]
@@ -717,10 +735,27 @@ mod tests {
         use Field::*;
         assert_eq!(
             flds(&["-o", "u,w,n,r,pa,pi,e,signa,signu,updowns,readys,updownf,readyf", "d"]),
-            vec![Up, WantedUp, NormallyUp, Ready, Paused, Pid, ExitCode, Signal, Signum, UpdownSince, ReadySince, UpdownFor, ReadyFor]
+            vec![
+                Up,
+                WantedUp,
+                NormallyUp,
+                Ready,
+                Paused,
+                Pid,
+                ExitCode,
+                Signal,
+                Signum,
+                UpdownSince,
+                ReadySince,
+                UpdownFor,
+                ReadyFor
+            ]
         );
         assert_eq!(flds(&["-o", "s,updown,ready", "d"]), vec![Signal, UpdownSince, Ready]);
-        assert_eq!(flds(&["-o", "p,pi,r,readys,readyf,sig,signu,up,upd", "d"]), vec![Paused, Pid, Ready, ReadySince, ReadyFor, Signal, Signum, Up, UpdownSince]);
+        assert_eq!(
+            flds(&["-o", "p,pi,r,readys,readyf,sig,signu,up,upd", "d"]),
+            vec![Paused, Pid, Ready, ReadySince, ReadyFor, Signal, Signum, Up, UpdownSince]
+        );
         assert_eq!(Field::lookup(b"upx"), None);
         assert_eq!(Field::lookup(b"UP"), None);
         assert_eq!(Field::lookup(b""), None);
@@ -743,10 +778,7 @@ mod tests {
         assert_eq!(parse(&["-o", "upx,,x", "d"]), Err(Fatal::InvalidField(b"upx".to_vec())));
         assert_eq!(parse(&["-o", "up,upx,", "d"]), Err(Fatal::InvalidField(b"upx".to_vec())));
         assert_eq!(Fatal::NullField.message(), b"s6-svstat: fatal: invalid null option field\n");
-        assert_eq!(
-            Fatal::InvalidField(b"upx".to_vec()).message(),
-            b"s6-svstat: fatal: invalid option field: upx\n"
-        );
+        assert_eq!(Fatal::InvalidField(b"upx".to_vec()).message(), b"s6-svstat: fatal: invalid option field: upx\n");
     }
 
     #[test]
@@ -805,7 +837,10 @@ mod tests {
         for bad in ["--foo", "--u", "---", "-u--"] {
             assert_eq!(parse(&[bad, "d"]), Err(Fatal::Usage), "{bad}");
         }
-        assert_eq!(parse(&["-n", "--", "-u", "d"]).unwrap(), Options { numeric: true, fields: vec![], dir: b"-u".to_vec() });
+        assert_eq!(
+            parse(&["-n", "--", "-u", "d"]).unwrap(),
+            Options { numeric: true, fields: vec![], dir: b"-u".to_vec() }
+        );
         assert_eq!(parse(&["d", "-u"]).unwrap(), Options { numeric: false, fields: vec![], dir: b"d".to_vec() });
         assert_eq!(parse(&["", "-u"]).unwrap().dir, b"");
         // Non-UTF-8 bytes go through untouched.
@@ -842,7 +877,12 @@ mod tests {
             Fatal::WriteStdout("No space left on device".into()).message(),
             b"s6-svstat: fatal: unable to write to stdout: No space left on device\n"
         );
-        for f in [Fatal::Check(vec![], String::new()), Fatal::ReadStatus(vec![], String::new()), Fatal::Access(vec![], String::new()), Fatal::WriteStdout(String::new())] {
+        for f in [
+            Fatal::Check(vec![], String::new()),
+            Fatal::ReadStatus(vec![], String::new()),
+            Fatal::Access(vec![], String::new()),
+            Fatal::WriteStdout(String::new()),
+        ] {
             assert_eq!(f.exit_code(), 111);
         }
     }
@@ -860,8 +900,8 @@ mod tests {
     fn decoded_fixture_bytes() {
         // status/07-up-ready/status, rendered at the moment it was captured.
         let b = [
-            0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x05, 0x03, 0xbe, 0xa5, 0x2b, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x05,
-            0x03, 0xc5, 0x9c, 0xa2, 0, 0, 0, 0, 0, 0, 0x5e, 0xff, 0, 0, 0x0c,
+            0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x05, 0x03, 0xbe, 0xa5, 0x2b, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x05, 0x03,
+            0xc5, 0x9c, 0xa2, 0, 0, 0, 0, 0, 0, 0x5e, 0xff, 0, 0, 0x0c,
         ];
         let s = StatusFile::decode(&b).unwrap();
         let now = Tain::new(0x400000006b082605, 0x10000000);

@@ -8,10 +8,9 @@ pub const TAI64_BASE: u64 = 1 << 62;
 /// Unix time of the first second after each inserted leap second (skalibs 2.13's table, the
 /// one Debian's build uses since it is configured without `--enable-tai-clock`).
 pub const LEAP_TABLE: [i64; 27] = [
-    78796800, 94694400, 126230400, 157766400, 189302400, 220924800, 252460800, 283996800,
-    315532800, 362793600, 394329600, 425865600, 489024000, 567993600, 631152000, 662688000,
-    709948800, 741484800, 773020800, 820454400, 867715200, 915148800, 1136073600, 1230768000,
-    1341100800, 1435708800, 1483228800,
+    78796800, 94694400, 126230400, 157766400, 189302400, 220924800, 252460800, 283996800, 315532800, 362793600,
+    394329600, 425865600, 489024000, 567993600, 631152000, 662688000, 709948800, 741484800, 773020800, 820454400,
+    867715200, 915148800, 1136073600, 1230768000, 1341100800, 1435708800, 1483228800,
 ];
 
 /// Number of leap seconds inserted before Unix time `u`.
@@ -108,10 +107,7 @@ impl Tain {
     /// `self + ms` milliseconds.
     pub fn add_millis(self, ms: u64) -> Tain {
         let total = self.nanos as u64 + (ms % 1000) * 1_000_000;
-        Tain {
-            secs: self.secs.wrapping_add(ms / 1000 + total / 1_000_000_000),
-            nanos: (total % 1_000_000_000) as u32,
-        }
+        Tain { secs: self.secs.wrapping_add(ms / 1000 + total / 1_000_000_000), nanos: (total % 1_000_000_000) as u32 }
     }
 }
 

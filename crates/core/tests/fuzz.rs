@@ -38,6 +38,9 @@
 //!
 //! Adding a parser is one line in [`PARSERS`] (plus its target function).
 
+// The seeds spell NUL and octal-looking bytes on purpose (`\0` before digits, `\\377`).
+#![allow(clippy::octal_escapes)]
+
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -160,11 +163,50 @@ const INTERESTING: &[u8] = b"\0\n\r\t -+,./:;=@[]()^$*?{}|\\!0123456789aAfFzZ\x7
 
 /// Numbers at the edges of every integer type, and some that are not numbers.
 const BOUNDARY_TEXT: &[&[u8]] = &[
-    b"0", b"1", b"-1", b"00", b"007", b"9", b"10", b"11", b"31", b"32", b"64", b"65", b"99", b"100", b"111",
-    b"125", b"127", b"128", b"255", b"256", b"4095", b"4096", b"4097", b"32767", b"32768", b"65535",
-    b"65536", b"99999", b"268435455", b"268435456", b"2147483647", b"2147483648", b"4294967295",
-    b"4294967296", b"9223372036854775807", b"9223372036854775808", b"18446744073709551615",
-    b"18446744073709551616", b"99999999999999999999999999", b"+1", b"1e3", b"0x10", b" 1", b"1 ",
+    b"0",
+    b"1",
+    b"-1",
+    b"00",
+    b"007",
+    b"9",
+    b"10",
+    b"11",
+    b"31",
+    b"32",
+    b"64",
+    b"65",
+    b"99",
+    b"100",
+    b"111",
+    b"125",
+    b"127",
+    b"128",
+    b"255",
+    b"256",
+    b"4095",
+    b"4096",
+    b"4097",
+    b"32767",
+    b"32768",
+    b"65535",
+    b"65536",
+    b"99999",
+    b"268435455",
+    b"268435456",
+    b"2147483647",
+    b"2147483648",
+    b"4294967295",
+    b"4294967296",
+    b"9223372036854775807",
+    b"9223372036854775808",
+    b"18446744073709551615",
+    b"18446744073709551616",
+    b"99999999999999999999999999",
+    b"+1",
+    b"1e3",
+    b"0x10",
+    b" 1",
+    b"1 ",
 ];
 
 const BOUNDARY_BIN: &[u64] = &[
@@ -207,9 +249,8 @@ fn mutate(r: &mut Rng, d: &mut Vec<u8>, target: &Parser) {
         2 => {
             let at = pos(r, d);
             let n = r.len(16);
-            let ins: Vec<u8> = (0..n)
-                .map(|_| if r.one_in(2) { *r.pick(INTERESTING) } else { r.next() as u8 })
-                .collect();
+            let ins: Vec<u8> =
+                (0..n).map(|_| if r.one_in(2) { *r.pick(INTERESTING) } else { r.next() as u8 }).collect();
             d.splice(at..at, ins);
         }
         3 if !d.is_empty() => {
@@ -312,7 +353,7 @@ fn generate(seed: u64, target: &Parser, index: u64) -> Vec<u8> {
         let n = 1 + r.below(12);
         let mut d = Vec::new();
         for _ in 0..n {
-            let tok: &[u8] = *r.pick(target.dict);
+            let tok: &[u8] = r.pick::<&[u8]>(target.dict);
             d.extend_from_slice(tok);
             if r.one_in(3) {
                 d.push(*r.pick(b"\0\n ,"));
@@ -418,10 +459,19 @@ struct Slot {
     start_us: AtomicU64,
 }
 
-fn run_parser(seed: u64, t: &Parser, iters: u64, only_index: Option<u64>, slot: &Slot, pi: usize, base: Instant) -> Outcome {
+fn run_parser(
+    seed: u64,
+    t: &Parser,
+    iters: u64,
+    only_index: Option<u64>,
+    slot: &Slot,
+    pi: usize,
+    base: Instant,
+) -> Outcome {
     let trace = std::env::var("MERIT_FUZZ_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
     let trace_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz-last-input-{}", t.name));
-    let mut o = Outcome { inputs: 0, panics: 0, slow: 0, max: Duration::ZERO, total: Duration::ZERO, first_failure: None };
+    let mut o =
+        Outcome { inputs: 0, panics: 0, slow: 0, max: Duration::ZERO, total: Duration::ZERO, first_failure: None };
     let range = match only_index {
         Some(i) => i..i + 1,
         None => 0..iters,
@@ -525,7 +575,8 @@ fn fuzz_parsers() {
                         continue;
                     }
                     let start = s.start_us.load(Ordering::Relaxed);
-                    if now_us.saturating_sub(start) > HANG.as_micros() as u64 && s.parser.load(Ordering::Acquire) == pi {
+                    if now_us.saturating_sub(start) > HANG.as_micros() as u64 && s.parser.load(Ordering::Acquire) == pi
+                    {
                         let t = &PARSERS[pi - 1];
                         let index = s.index.load(Ordering::Relaxed);
                         let input = generate(seed, t, index);
@@ -581,11 +632,7 @@ fn fuzz_parsers() {
                         mean.as_secs_f64() * 1e3,
                         o.total.as_secs_f64()
                     );
-                    let limit = format!(
-                        "no panic, <{} ms each, mean <{} ms",
-                        SLOW.as_millis(),
-                        MEAN.as_millis()
-                    );
+                    let limit = format!("no panic, <{} ms each, mean <{} ms", SLOW.as_millis(), MEAN.as_millis());
                     report_row(t.name, &figure, &limit, pass);
                     results.lock().unwrap().push((pi, o));
                 })
@@ -602,7 +649,8 @@ fn fuzz_parsers() {
         if let Some(f) = &o.first_failure {
             failures.push(format!("fuzz {}: {f}", PARSERS[*pi].name));
         } else if only_index.is_none() && o.total / (o.inputs.max(1) as u32).max(1) > MEAN {
-            failures.push(format!("fuzz {}: mean time per input over {MEAN:?} (total {:?})", PARSERS[*pi].name, o.total));
+            failures
+                .push(format!("fuzz {}: mean time per input over {MEAN:?} (total {:?})", PARSERS[*pi].name, o.total));
         }
     }
     assert!(failures.is_empty(), "seed {seed:#x}:\n{}", failures.join("\n"));
@@ -664,13 +712,13 @@ const STATUS_SEEDS: &[&[u8]] = &[
     ],
     // up, ready, pid 4242
     &[
-        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x08, 0, 0, 0, 1, 0, 0,
-        0, 0, 0, 0, 0x10, 0x92, 0, 0, 0x0c,
+        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x08, 0, 0, 0, 1, 0, 0, 0,
+        0, 0, 0, 0x10, 0x92, 0, 0, 0x0c,
     ],
     // down, exit 1, paused flag left over
     &[
-        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x08, 0, 0, 0, 1, 0, 0,
-        0, 0, 0, 0, 0, 0, 1, 0, 0x09,
+        0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x07, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x6b, 0x08, 0x26, 0x08, 0, 0, 0, 1, 0, 0, 0,
+        0, 0, 0, 0, 0, 1, 0, 0x09,
     ],
     &[0; 35],
     &[0xff; 35],
@@ -734,8 +782,26 @@ fn fuzz_death_tally(data: &[u8]) {
 // ------------------------------------------------------------------------------------------
 // supervise/control bytes and the state machine
 
-const CONTROL_SEEDS: &[&[u8]] = &[b"u", b"d", b"x", b"du", b"ud", b"udx", b"tk", b"pcpc", b"oOQ", b"DU", b"r", b"12abhiqty", b"uuuudddd", b"ukkkkkkkx"];
-const CONTROL_DICT: &[&[u8]] = &[b"a", b"b", b"q", b"h", b"k", b"t", b"i", b"1", b"2", b"y", b"p", b"c", b"r", b"o", b"d", b"u", b"D", b"U", b"x", b"O", b"Q", b"\0", b"\n", b"z"];
+const CONTROL_SEEDS: &[&[u8]] = &[
+    b"u",
+    b"d",
+    b"x",
+    b"du",
+    b"ud",
+    b"udx",
+    b"tk",
+    b"pcpc",
+    b"oOQ",
+    b"DU",
+    b"r",
+    b"12abhiqty",
+    b"uuuudddd",
+    b"ukkkkkkkx",
+];
+const CONTROL_DICT: &[&[u8]] = &[
+    b"a", b"b", b"q", b"h", b"k", b"t", b"i", b"1", b"2", b"y", b"p", b"c", b"r", b"o", b"d", b"u", b"D", b"U", b"x",
+    b"O", b"Q", b"\0", b"\n", b"z",
+];
 
 /// Configuration values read at the moments s6-supervise reads them, from the input.
 struct FuzzCfg {
@@ -765,7 +831,11 @@ impl ServiceConfig for FuzzCfg {
     }
     fn timeout_kill(&mut self) -> u32 {
         let v = self.next();
-        if v % 3 == 0 { 0 } else { v }
+        if v % 3 == 0 {
+            0
+        } else {
+            v
+        }
     }
     fn timeout_finish(&mut self) -> u32 {
         let v = self.next();
@@ -843,7 +913,8 @@ impl Model {
                     }
                     Effect::SpawnFinish { .. } => {
                         self.run = None;
-                        pending = Some(Input::FinishSpawned(if outcome_byte % 5 == 0 { None } else { Some(self.pid()) }));
+                        pending =
+                            Some(Input::FinishSpawned(if outcome_byte % 5 == 0 { None } else { Some(self.pid()) }));
                     }
                     Effect::Exit => self.exited = true,
                     _ => {}
@@ -864,7 +935,11 @@ impl Model {
             assert_eq!(i, fx.len() - 1, "{}", ctx());
             assert!(i > 0 && fx[i - 1] == Effect::Event(b"x"), "{}", ctx());
         }
-        assert!(fx.iter().filter(|e| matches!(e, Effect::SpawnRun | Effect::SpawnFinish { .. })).count() <= 1, "{}", ctx());
+        assert!(
+            fx.iter().filter(|e| matches!(e, Effect::SpawnRun | Effect::SpawnFinish { .. })).count() <= 1,
+            "{}",
+            ctx()
+        );
         // Signals only ever go to the child that runs, never to pid 0 (the whole group).
         let live = [self.run, self.finish];
         for e in fx {
@@ -935,7 +1010,11 @@ fn model_event(m: &mut Model, cfg: &mut FuzzCfg, b: u8, arg: u8) {
     }
     // Letters stand for themselves; any other byte is one of the 21 letters or 15 events.
     const EVENTS: &[u8] = b"abqhktiy12pcrodDuUxOQ\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e";
-    let b = if Control::from_byte(b).is_some() || (0x80..=0x8e).contains(&b) { b } else { EVENTS[b as usize % EVENTS.len()] };
+    let b = if Control::from_byte(b).is_some() || (0x80..=0x8e).contains(&b) {
+        b
+    } else {
+        EVENTS[b as usize % EVENTS.len()]
+    };
     let input = if let Some(c) = Control::from_byte(b) {
         Input::Control(c)
     } else {
@@ -974,13 +1053,10 @@ fn model_event(m: &mut Model, cfg: &mut FuzzCfg, b: u8, arg: u8) {
                     return;
                 }
             }
-            0x87 => {
-                if m.finish.is_some() || m.chaos {
-                    Input::FinishDied(if arg % 3 == 0 { 125 << 8 } else { arg as u16 })
-                } else {
-                    return;
-                }
+            0x87 if m.finish.is_some() || m.chaos => {
+                Input::FinishDied(if arg % 3 == 0 { 125 << 8 } else { arg as u16 })
             }
+            0x87 => return,
             0x88 => {
                 m.advance((arg as u64) * 10_000_000);
                 return;
@@ -1055,11 +1131,26 @@ fn fuzz_control(data: &[u8]) {
 // Service-directory files, signal names
 
 const CONFIG_SEEDS: &[&[u8]] = &[
-    b"3\n", b"4294967295", b"2147483647\n", b"5000\ngarbage", b"000000000051111", b"SIGHUP\n", b"int", b"10", b"TERM",
-    b"sigwinch\n", b"IOT", b"CLD", b"IO", b"SIG", b"", b"\n",
+    b"3\n",
+    b"4294967295",
+    b"2147483647\n",
+    b"5000\ngarbage",
+    b"000000000051111",
+    b"SIGHUP\n",
+    b"int",
+    b"10",
+    b"TERM",
+    b"sigwinch\n",
+    b"IOT",
+    b"CLD",
+    b"IO",
+    b"SIG",
+    b"",
+    b"\n",
 ];
 const SIGNAL_DICT: &[&[u8]] = &[
-    b"SIG", b"sig", b"HUP", b"INT", b"QUIT", b"KILL", b"TERM", b"USR1", b"STKFLT", b"POLL", b"IOT", b"CLD", b"IO", b"\n",
+    b"SIG", b"sig", b"HUP", b"INT", b"QUIT", b"KILL", b"TERM", b"USR1", b"STKFLT", b"POLL", b"IOT", b"CLD", b"IO",
+    b"\n",
 ];
 
 fn fuzz_config(data: &[u8]) {
@@ -1118,7 +1209,8 @@ const TAI_SEEDS: &[&[u8]] = &[
     b"@400000006b082607367964e5\n",
     b"no label\n\n@40000000",
 ];
-const TAI_DICT: &[&[u8]] = &[b"@", b"@4000000", b"0000", b"ffff", b"FFFF", b"7fffffff", b"3b9ac9ff", b"3b9aca00", b"\n", b".s", b".u"];
+const TAI_DICT: &[&[u8]] =
+    &[b"@", b"@4000000", b"0000", b"ffff", b"FFFF", b"7fffffff", b"3b9ac9ff", b"3b9aca00", b"\n", b".s", b".u"];
 
 fn fuzz_tai_label(data: &[u8]) {
     match Tain::parse_label(data) {
@@ -1220,9 +1312,33 @@ const SVSTAT_SEEDS: &[&[u8]] = &[
     b"-ou,w,n,r,p,e,s,t,u,w,n,r,p,e,s,t,u\0d",
 ];
 const SVSTAT_DICT: &[&[u8]] = &[
-    b"-", b"--", b"-o", b"-n", b",", b"\0", b"up", b"wantedup", b"normallyup", b"ready", b"paused", b"pid", b"exitcode",
-    b"signal", b"signum", b"updownsince", b"readysince", b"updownfor", b"readyfor", b"u", b"w", b"N", b"r", b"p", b"e",
-    b"s", b"t",
+    b"-",
+    b"--",
+    b"-o",
+    b"-n",
+    b",",
+    b"\0",
+    b"up",
+    b"wantedup",
+    b"normallyup",
+    b"ready",
+    b"paused",
+    b"pid",
+    b"exitcode",
+    b"signal",
+    b"signum",
+    b"updownsince",
+    b"readysince",
+    b"updownfor",
+    b"readyfor",
+    b"u",
+    b"w",
+    b"N",
+    b"r",
+    b"p",
+    b"e",
+    b"s",
+    b"t",
 ];
 
 fn fuzz_svstat_args(data: &[u8]) {
@@ -1230,7 +1346,7 @@ fn fuzz_svstat_args(data: &[u8]) {
     match svstat::parse_args(&args) {
         Ok(o) => {
             assert!(o.fields.len() <= svstat::MAX_FIELDS);
-            assert!(args.iter().any(|a| *a == o.dir));
+            assert!(args.contains(&o.dir));
         }
         Err(e) => {
             assert_eq!(e.exit_code(), 100, "{e:?}");
@@ -1281,8 +1397,24 @@ const SERVICE_SEEDS: &[&[u8]] = &[
     b"reload",
 ];
 const SERVICE_DICT: &[&[u8]] = &[
-    b"list", b"enable", b"disable", b"start", b"stop", b"status", b"restart", b"reload", b"resup", b"unsup", b"logs",
-    b"\0", b".", b"..", b"/", b"\x7f", b"\xc2\x85", b"\xe2\x80\xa8",
+    b"list",
+    b"enable",
+    b"disable",
+    b"start",
+    b"stop",
+    b"status",
+    b"restart",
+    b"reload",
+    b"resup",
+    b"unsup",
+    b"logs",
+    b"\0",
+    b".",
+    b"..",
+    b"/",
+    b"\x7f",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
 ];
 
 fn fuzz_service_args(data: &[u8]) {
@@ -1324,8 +1456,8 @@ const LOG_SEEDS: &[&[u8]] = &[
     b"-d\0",
 ];
 const LOG_DICT: &[&[u8]] = &[
-    b"\0", b"-", b"--", b"-l", b"-d", b"-b", b"-p", b"-q", b"-v", b"f", b"+", b"-", b"n", b"s", b"S", b"l", b"r",
-    b"E", b"^", b"p", b"!", b"?", b"t", b"T", b"1", b"2", b"=", b"./", b"/", b".*", b"[a-z]", b"(", b")", b"{1,2}",
+    b"\0", b"-", b"--", b"-l", b"-d", b"-b", b"-p", b"-q", b"-v", b"f", b"+", b"-", b"n", b"s", b"S", b"l", b"r", b"E",
+    b"^", b"p", b"!", b"?", b"t", b"T", b"1", b"2", b"=", b"./", b"/", b".*", b"[a-z]", b"(", b")", b"{1,2}",
 ];
 
 fn fuzz_log_options(data: &[u8]) {
@@ -1372,13 +1504,67 @@ fn fuzz_log_script(data: &[u8]) {
 }
 
 const ERE_SEEDS: &[&[u8]] = &[
-    b"foo", b"^a.*b$", b"(a|b)+c?", b"[[:alpha:]_][[:alnum:]_]*", b"a{1,3}", b"a{,3}", b"x{2}{3}", b"a**", b"[]a]",
-    b"[^]a-]", b"[a-]", b"\\w+\\s\\<x\\>", b"\\`a\\'", b"[[=a=][.b.]]", b"(", b")", b"a{", b"a{x}", b"[z-a]",
-    b"\\", b"\\1", b"((((a))))", b"a|*b", b"[[:foo:]]", b"a{32767}", b"a{32768}", b".", b"", b"|", b"()",
+    b"foo",
+    b"^a.*b$",
+    b"(a|b)+c?",
+    b"[[:alpha:]_][[:alnum:]_]*",
+    b"a{1,3}",
+    b"a{,3}",
+    b"x{2}{3}",
+    b"a**",
+    b"[]a]",
+    b"[^]a-]",
+    b"[a-]",
+    b"\\w+\\s\\<x\\>",
+    b"\\`a\\'",
+    b"[[=a=][.b.]]",
+    b"(",
+    b")",
+    b"a{",
+    b"a{x}",
+    b"[z-a]",
+    b"\\",
+    b"\\1",
+    b"((((a))))",
+    b"a|*b",
+    b"[[:foo:]]",
+    b"a{32767}",
+    b"a{32768}",
+    b".",
+    b"",
+    b"|",
+    b"()",
 ];
 const ERE_DICT: &[&[u8]] = &[
-    b"(", b")", b"[", b"]", b"[^", b"[:alpha:]", b"[:space:]", b"[=", b"=]", b"[.", b".]", b"{", b"}", b",", b"*",
-    b"+", b"?", b"|", b"^", b"$", b".", b"\\", b"\\w", b"\\<", b"\\b", b"-", b"32767", b"0", b"a",
+    b"(",
+    b")",
+    b"[",
+    b"]",
+    b"[^",
+    b"[:alpha:]",
+    b"[:space:]",
+    b"[=",
+    b"=]",
+    b"[.",
+    b".]",
+    b"{",
+    b"}",
+    b",",
+    b"*",
+    b"+",
+    b"?",
+    b"|",
+    b"^",
+    b"$",
+    b".",
+    b"\\",
+    b"\\w",
+    b"\\<",
+    b"\\b",
+    b"-",
+    b"32767",
+    b"0",
+    b"a",
 ];
 
 fn fuzz_ere(data: &[u8]) {
@@ -1390,7 +1576,12 @@ fn fuzz_ere(data: &[u8]) {
     }
 }
 
-const LINES_SEEDS: &[&[u8]] = &[b"\x00\x30one\ntwo\nthree", b"\x00\x00no limit\n\0x", b"\x00\x01\n\n\n", b"\x01\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"];
+const LINES_SEEDS: &[&[u8]] = &[
+    b"\x00\x30one\ntwo\nthree",
+    b"\x00\x00no limit\n\0x",
+    b"\x00\x01\n\n\n",
+    b"\x01\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+];
 
 fn fuzz_log_lines(data: &[u8]) {
     let mut b = Bytes(data);
@@ -1431,7 +1622,14 @@ fn fuzz_logdir(data: &[u8]) {
     let names = argv(b.0);
     for n in &names {
         let ok = logdir::is_archive_name(n);
-        assert_eq!(ok, n.len() == 27 && n.starts_with(b"@") && n[1..25].iter().all(u8::is_ascii_hexdigit) && n[25] == b'.' && (n[26] == b's' || n[26] == b'u'));
+        assert_eq!(
+            ok,
+            n.len() == 27
+                && n.starts_with(b"@")
+                && n[1..25].iter().all(u8::is_ascii_hexdigit)
+                && n[25] == b'.'
+                && (n[26] == b's' || n[26] == b'u')
+        );
     }
     // Sizes from the header, boundary values included.
     let archives: Vec<(Vec<u8>, u64)> = names
@@ -1463,7 +1661,8 @@ const MOUNTINFO_SEEDS: &[&[u8]] = &[
     b"33 22 0:33 /sub /mnt/end\\040 rw - tmpfs tmpfs rw\n1 0 0:1 / / rw - rootfs rootfs rw\n",
     b"\\\\\\0\\377\\400\\12 \n\n",
 ];
-const MOUNTINFO_DICT: &[&[u8]] = &[b" ", b"\n", b"\\", b"\\040", b"\\011", b"\\012", b"\\134", b"\\377", b"\\400", b"/", b" - ", b"shared:1"];
+const MOUNTINFO_DICT: &[&[u8]] =
+    &[b" ", b"\n", b"\\", b"\\040", b"\\011", b"\\012", b"\\134", b"\\377", b"\\400", b"/", b" - ", b"shared:1"];
 
 fn fuzz_mountinfo(data: &[u8]) {
     let points = merit_core::mountinfo::mount_points(data);
@@ -1480,11 +1679,8 @@ const PASSWD_SEEDS: &[&[u8]] = &[
     b"log\0log:x:4294967295:4294967296::/:\n+::::::\n#comment\n",
     b"x\0x::1:2\nx:y:3:4:::\n",
 ];
-const GROUP_SEEDS: &[&[u8]] = &[
-    b"wheel\0root:x:0:\nwheel:x:10:root,admin\n",
-    b"log\0log:x:101:\nlog:x:102:\n",
-    b"g\0g::4294967295:\n:x:1:\n",
-];
+const GROUP_SEEDS: &[&[u8]] =
+    &[b"wheel\0root:x:0:\nwheel:x:10:root,admin\n", b"log\0log:x:101:\nlog:x:102:\n", b"g\0g::4294967295:\n:x:1:\n"];
 const PASSWD_DICT: &[&[u8]] = &[b":", b"::", b"\n", b"#", b"+", b"-", b"root", b"x", b"0", b",", b"\0"];
 
 /// Input: NAME NUL FILE.

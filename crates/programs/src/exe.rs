@@ -57,7 +57,8 @@ pub fn sibling_c(name: &str) -> Option<CString> {
     if let Ok(c) = CString::new(beside) {
         // The multi-call binary only trusts a file that *is* itself (the link `name -> merit`):
         // in a container image, `/bin/init` beside `/bin/merit` may well be busybox's.
-        let me = if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
+        let me =
+            if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
         if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino)))) {
             return Some(c);
         }

@@ -125,8 +125,14 @@ mod tests {
 
     #[test]
     fn grouping_and_args() {
-        assert_eq!(parse(&["-du", "-T100", "x"], "duT:"), (vec!["d".into(), "u".into(), "T=100".into()], vec!["x".into()]));
-        assert_eq!(parse(&["-dT", "5", "x", "-u"], "duT:"), (vec!["d".into(), "T=5".into()], vec!["x".into(), "-u".into()]));
+        assert_eq!(
+            parse(&["-du", "-T100", "x"], "duT:"),
+            (vec!["d".into(), "u".into(), "T=100".into()], vec!["x".into()])
+        );
+        assert_eq!(
+            parse(&["-dT", "5", "x", "-u"], "duT:"),
+            (vec!["d".into(), "T=5".into()], vec!["x".into(), "-u".into()])
+        );
         assert_eq!(parse(&["-T"], "T:"), (vec!["?T".into()], vec![]));
     }
 

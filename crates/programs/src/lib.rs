@@ -19,7 +19,12 @@ macro_rules! entry {
         // Not in a test build: a test harness has its own `main`.
         #[cfg(not(test))]
         #[no_mangle]
-        pub extern "C" fn main(argc: ::std::os::raw::c_int, argv: *const *const ::std::os::raw::c_char) -> ::std::os::raw::c_int {
+        // Called by the C runtime alone, with its own argc and argv.
+        #[allow(clippy::not_unsafe_ptr_arg_deref)]
+        pub extern "C" fn main(
+            argc: ::std::os::raw::c_int,
+            argv: *const *const ::std::os::raw::c_char,
+        ) -> ::std::os::raw::c_int {
             // SAFETY: the C runtime calls `main` with its own argc and argv.
             unsafe { ::merit_sys::startup::enter(argc, argv, $program) }
         }

@@ -105,7 +105,11 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     write_file(&init.join(".s6-svscan/finish"), SVSCAN_FINISH, 0o750)?;
     write_file(&init.join(".s6-svscan/crash"), SVSCAN_CRASH, 0o750)?;
     for (sig, action) in SIGNAL_SCRIPTS {
-        write_file(&init.join(".s6-svscan").join(sig), &format!("#!/bin/sh\nexec \"${{MERIT_INIT:-init}}\" shutdown {action}\n"), 0o750)?;
+        write_file(
+            &init.join(".s6-svscan").join(sig),
+            &format!("#!/bin/sh\nexec \"${{MERIT_INIT:-init}}\" shutdown {action}\n"),
+            0o750,
+        )?;
     }
     let (uid, gid) = nobody_ids(dest);
     write_file(&init.join("s6-svscan-log/run"), &catch_all_run(uid, gid), 0o750)?;

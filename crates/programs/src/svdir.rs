@@ -492,8 +492,8 @@ impl Waiter {
         let mut buf = [0u8; 256];
         loop {
             let mut fds: Vec<PollFd> = self.services.iter().map(|w| PollFd::new(w.sub.fd())).collect();
-            let n = merit_sys::fd::poll_many(&mut fds, deadline.remaining_ms())
-                .map_err(|e| WaitError::Io("iopause", e))?;
+            let n =
+                merit_sys::fd::poll_many(&mut fds, deadline.remaining_ms()).map_err(|e| WaitError::Io("iopause", e))?;
             if n == 0 {
                 if deadline.passed() {
                     return Err(WaitError::Timeout);
@@ -505,7 +505,8 @@ impl Waiter {
                     continue;
                 }
                 loop {
-                    let got = self.services[i].sub.read_events(&mut buf).map_err(|e| WaitError::Io("ftrigr_update", e))?;
+                    let got =
+                        self.services[i].sub.read_events(&mut buf).map_err(|e| WaitError::Io("ftrigr_update", e))?;
                     if got == 0 {
                         break;
                     }
@@ -522,7 +523,13 @@ impl Waiter {
     /// phase over all services (a nonzero failure count is returned right away), then `goal`'s
     /// final state over all services or, when `any`, one of them. Returns the failure count
     /// (0 = success).
-    pub fn wait_goal(&mut self, goal: Goal, any: bool, flavor: Flavor, deadline: Deadline) -> std::result::Result<u32, WaitError> {
+    pub fn wait_goal(
+        &mut self,
+        goal: Goal,
+        any: bool,
+        flavor: Flavor,
+        deadline: Deadline,
+    ) -> std::result::Result<u32, WaitError> {
         if goal.is_restart() {
             let e = self.wait(flavor.first_phase(), false, deadline)?;
             if e > 0 {
@@ -617,7 +624,10 @@ mod tests {
         let f = ControlError::BadSubdir(e()).to_fatal(b"b", SUPERVISE, Wording::Svc);
         assert_eq!(f.text, b"something is wrong with the b/supervise directory: No such file or directory");
         let f = ControlError::BadSubdir(e()).to_fatal(b"b", SVSCAN, Wording::Svscanctl);
-        assert_eq!(f.text, b"something is wrong with the b/.s6-svscan directory. errno reported: No such file or directory");
+        assert_eq!(
+            f.text,
+            b"something is wrong with the b/.s6-svscan directory. errno reported: No such file or directory"
+        );
         let f = ControlError::Sys(e()).to_fatal(b"n", SUPERVISE, Wording::Svc);
         assert_eq!((f.code, f.text.as_slice()), (111, &b"unable to control n: No such file or directory"[..]));
     }

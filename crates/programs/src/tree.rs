@@ -193,13 +193,14 @@ impl Tree {
         // Not through a symbolic link, and never anything but a regular file (a FIFO would
         // block, a device would be opened): the scan directory may belong to someone else.
         let path = self.lock_path(name);
-        let f = merit_sys::fd::open(&path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-            .map_err(|e| match e.raw_os_error() {
+        let f = merit_sys::fd::open(&path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600).map_err(
+            |e| match e.raw_os_error() {
                 Some(ELOOP) => Error::other("a symbolic link, not a lock file"),
                 // A FIFO nobody reads.
                 Some(ENXIO) => Error::other("not a regular file"),
                 _ => e,
-            })?;
+            },
+        )?;
         let f = std::fs::File::from(f);
         if !f.metadata()?.is_file() {
             return Err(Error::other("not a regular file"));
@@ -268,8 +269,11 @@ impl Tree {
         let mut done = Vec::new();
         let mut failed = Vec::new();
         let Ok(rd) = std::fs::read_dir(&self.enabled) else { return (done, failed) };
-        let mut names: Vec<String> =
-            rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
         names.sort();
         for name in names {
             let src = self.link(&name);

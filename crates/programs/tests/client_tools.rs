@@ -282,17 +282,16 @@ fn letter_cases() -> Vec<LetterCase> {
     let down = Spec { run: SLEEP, down: true, ..Default::default() };
     let trap = Spec { run: TRAP, ..Default::default() };
     let mut v = Vec::new();
-    for (l, sig) in [("a", 14), ("b", 6), ("q", 3), ("h", 1), ("k", 9), ("t", 15), ("i", 2), ("1", 10), ("2", 12), ("r", 15)] {
+    for (l, sig) in
+        [("a", 14), ("b", 6), ("q", 3), ("h", 1), ("k", 9), ("t", 15), ("i", 2), ("1", 10), ("2", 12), ("r", 15)]
+    {
         v.push(letter_case(&format!("-{l}"), up, vec![(l, Box::new(move |s: &Snap| s.termsig == sig && s.wantup))]));
     }
     v.push(letter_case("-y", trap, vec![("y", Box::new(|s: &Snap| s.trap_log == "WINCH\n" && s.up))]));
     v.push(letter_case(
         "-p then -c",
         up,
-        vec![
-            ("p", Box::new(|s: &Snap| s.paused && s.up)),
-            ("c", Box::new(|s: &Snap| !s.paused && s.up)),
-        ],
+        vec![("p", Box::new(|s: &Snap| s.paused && s.up)), ("c", Box::new(|s: &Snap| !s.paused && s.up))],
     ));
     v.push(letter_case("-o up", up, vec![("o", Box::new(|s: &Snap| s.up && !s.wantup))]));
     v.push(letter_case("-o down", down, vec![("o", Box::new(|s: &Snap| s.up && !s.wantup))]));
@@ -304,15 +303,16 @@ fn letter_cases() -> Vec<LetterCase> {
     v.push(letter_case(
         "-x up then -d",
         up,
-        vec![
-            ("x", Box::new(|s: &Snap| s.up && s.running)),
-            ("d", Box::new(|s: &Snap| !s.running && !s.up)),
-        ],
+        vec![("x", Box::new(|s: &Snap| s.up && s.running)), ("d", Box::new(|s: &Snap| !s.running && !s.up))],
     ));
     v.push(letter_case("-O", up, vec![("O", Box::new(|s: &Snap| s.up && !s.wantup && !s.down_file))]));
     v.push(letter_case("-Q", up, vec![("Q", Box::new(|s: &Snap| s.up && !s.wantup && s.down_file))]));
     v.push(letter_case("-du", up, vec![("du", Box::new(|s: &Snap| s.up && s.wantup && s.termsig == 15))]));
-    v.push(letter_case("-ddpu", up, vec![("ddpu", Box::new(|s: &Snap| s.up && s.wantup && !s.paused && s.termsig == 15))]));
+    v.push(letter_case(
+        "-ddpu",
+        up,
+        vec![("ddpu", Box::new(|s: &Snap| s.up && s.wantup && !s.paused && s.termsig == 15))],
+    ));
     v
 }
 
@@ -330,7 +330,12 @@ fn run_letter_case(imp: Impl, case: &LetterCase) {
         let arg = format!("-{letters}");
         for (svc, which) in t.sides() {
             let r = on(&tool(which, "s6-svc"), &[&arg], svc);
-            assert_eq!(r, Res { code: Some(0), stdout: String::new(), stderr: String::new() }, "{} {which:?}", case.name);
+            assert_eq!(
+                r,
+                Res { code: Some(0), stdout: String::new(), stderr: String::new() },
+                "{} {which:?}",
+                case.name
+            );
         }
         let mut last = (snap(&t.ours), snap(&t.real), String::new(), String::new());
         let ok = wait_until(PROMPT, || {
@@ -447,8 +452,22 @@ fn w_cases() -> Vec<WCase> {
             code: 0,
             after: |p, old| st(p).is_up() && st(p).pid != old,
         },
-        WCase { name: "-wu, no letter, already up", spec: plain_up, before: is_up, args: &["-wu"], code: 0, after: |p, _| is_up(p) },
-        WCase { name: "-wU, no letter, already up+ready", spec: notif_up, before: up_ready, args: &["-wU"], code: 0, after: |p, _| st(p).is_up() && st(p).ready },
+        WCase {
+            name: "-wu, no letter, already up",
+            spec: plain_up,
+            before: is_up,
+            args: &["-wu"],
+            code: 0,
+            after: |p, _| is_up(p),
+        },
+        WCase {
+            name: "-wU, no letter, already up+ready",
+            spec: notif_up,
+            before: up_ready,
+            args: &["-wU"],
+            code: 0,
+            after: |p, _| st(p).is_up() && st(p).ready,
+        },
         WCase {
             name: "-wd -u on a down service returns at once",
             spec: plain_down,
@@ -481,8 +500,22 @@ fn w_cases() -> Vec<WCase> {
             code: 1,
             after: |p, _| !st(p).wantup,
         },
-        WCase { name: "-wu -x, supervisor dies", spec: plain_down, before: down, args: &["-wu", "-x"], code: 1, after: |p, _| !running(p) },
-        WCase { name: "-wd -x, already down", spec: plain_down, before: down, args: &["-wd", "-x"], code: 0, after: |_, _| true },
+        WCase {
+            name: "-wu -x, supervisor dies",
+            spec: plain_down,
+            before: down,
+            args: &["-wu", "-x"],
+            code: 1,
+            after: |p, _| !running(p),
+        },
+        WCase {
+            name: "-wd -x, already down",
+            spec: plain_down,
+            before: down,
+            args: &["-wd", "-x"],
+            code: 0,
+            after: |_, _| true,
+        },
     ]
 }
 
@@ -545,7 +578,11 @@ fn svwait_cases(imp: Impl) {
     let notif_down = Spec { run: NOTIFY, notif: true, down: true, ..Default::default() };
     let notif_up = Spec { run: NOTIFY_SLOW, notif: true, ..Default::default() };
     let finish_gated = Spec { run: SLEEP, finish: Some(FINISH_GATED), ..Default::default() };
-    let perm = Spec { run: "exit 0", finish: Some("while [ ! -e gate ]; do sleep 0.02; done\nexit 125"), ..Default::default() };
+    let perm = Spec {
+        run: "exit 0",
+        finish: Some("while [ ! -e gate ]; do sleep 0.02; done\nexit 125"),
+        ..Default::default()
+    };
     let names = [
         ("u", down),
         ("U", notif_down),
@@ -586,7 +623,11 @@ fn svwait_cases(imp: Impl) {
     assert!(st(&d("U")).ready);
     check("-d", race(cwd, &["-d", "d"], &[&d("d")], || real_svc(&["-d"], &d("d"))), &ok);
     let timed_out = Res { code: Some(99), stdout: String::new(), stderr: "s6-svwait: fatal: timed out\n".into() };
-    check("-D -t 500 (finish blocked)", race(cwd, &["-D", "-t", "500", "D"], &[&d("D")], || real_svc(&["-d"], &d("D"))), &timed_out);
+    check(
+        "-D -t 500 (finish blocked)",
+        race(cwd, &["-D", "-t", "500", "D"], &[&d("D")], || real_svc(&["-d"], &d("D"))),
+        &timed_out,
+    );
     assert!(st(&d("D")).finishing);
     check("-D", race(cwd, &["-D", "D"], &[&d("D")], || std::fs::write(d("D").join("gate"), "").unwrap()), &ok);
     let old = st(&d("r")).pid;
@@ -596,15 +637,27 @@ fn svwait_cases(imp: Impl) {
     check("-R", race(cwd, &["-R", "R"], &[&d("R")], || real_svc(&["-r"], &d("R"))), &ok);
     assert!(st(&d("R")).pid != old && st(&d("R")).ready);
     // -a (default): one of two up is not enough.
-    check("-a -t 800 (one up)", race(cwd, &["-a", "-t", "800", "a1", "a2"], &[&d("a1"), &d("a2")], || real_svc(&["-u"], &d("a1"))), &timed_out);
+    check(
+        "-a -t 800 (one up)",
+        race(cwd, &["-a", "-t", "800", "a1", "a2"], &[&d("a1"), &d("a2")], || real_svc(&["-u"], &d("a1"))),
+        &timed_out,
+    );
     check("-a (both up)", race(cwd, &["-u", "a1", "a2"], &[&d("a2")], || real_svc(&["-u"], &d("a2"))), &ok);
-    check("-o (one up)", race(cwd, &["-o", "-u", "o1", "o2"], &[&d("o1"), &d("o2")], || real_svc(&["-u"], &d("o2"))), &ok);
+    check(
+        "-o (one up)",
+        race(cwd, &["-o", "-u", "o1", "o2"], &[&d("o1"), &d("o2")], || real_svc(&["-u"], &d("o2"))),
+        &ok,
+    );
     check("-t 300", race(cwd, &["-t", "300", "t"], &[&d("t")], || {}), &timed_out);
     check("-d, already down", race(cwd, &["-d", "t"], &[], || {}), &ok);
     check("-D, already down", race(cwd, &["-D", "t"], &[], || {}), &ok);
     // Permanent failure: finish exits 125 while we wait for up.
     let one = Res { code: Some(1), stdout: String::new(), stderr: failed_msg.into() };
-    check("-u, finish exits 125", race(cwd, &["-u", "O"], &[&d("O")], || std::fs::write(d("O").join("gate"), "").unwrap()), &one);
+    check(
+        "-u, finish exits 125",
+        race(cwd, &["-u", "O"], &[&d("O")], || std::fs::write(d("O").join("gate"), "").unwrap()),
+        &one,
+    );
     // Supervisor death.
     check("-u, supervisor exits", race(cwd, &["-u", "x"], &[&d("x")], || real_svc(&["-x"], &d("x"))), &one);
     // Exit code = number of failures.
@@ -644,15 +697,19 @@ fn fifo_naming(imp: Impl) {
         assert_eq!(name.len(), 39, "{name}");
         assert!(name.starts_with("ftrig1:@"), "{name}");
         assert_eq!(&name[32..33], ":", "{name}");
-        assert!(name[33..].len() == 6 && name[33..].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'), "{name}");
-        let label = merit_core::tai::Tain::parse_label(name[7..32].as_bytes()).expect("TAI64N label");
+        assert!(
+            name[33..].len() == 6 && name[33..].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'),
+            "{name}"
+        );
+        let label = merit_core::tai::Tain::parse_label(&name.as_bytes()[7..32]).expect("TAI64N label");
         assert!(label.secs.abs_diff(now.secs) <= 30, "{name}: label too far from now {}", now.label_string());
         let md = std::fs::symlink_metadata(ev.join(name)).unwrap();
         assert!(md.file_type().is_fifo(), "{name} is not a FIFO");
         assert_eq!(md.permissions().mode() & 0o7777, 0o600, "{name}: mode (prw-------)");
         assert_eq!(md.uid(), merit_sys::geteuid(), "{name}: owner");
     }
-    let (mo, mr) = (std::fs::symlink_metadata(ev.join(&mine)).unwrap(), std::fs::symlink_metadata(ev.join(&theirs)).unwrap());
+    let (mo, mr) =
+        (std::fs::symlink_metadata(ev.join(&mine)).unwrap(), std::fs::symlink_metadata(ev.join(&theirs)).unwrap());
     assert_eq!((mo.mode(), mo.uid(), mo.gid()), (mr.mode(), mr.uid(), mr.gid()), "our FIFO vs s6-ftrigrd's");
     real_svc(&["-u"], &svc);
     let ok = Res { code: Some(0), stdout: String::new(), stderr: String::new() };
@@ -686,7 +743,11 @@ fn svok_cases(imp: Impl) {
     assert!(sup.wait_timeout(PROMPT).is_some());
     for which in [Impl::Ours, Impl::Real] {
         let r = on(&tool(which, "s6-svok"), &[], &svc);
-        assert_eq!(r, Res { code: Some(1), stdout: String::new(), stderr: String::new() }, "{which:?} s6-svok after the supervisor died");
+        assert_eq!(
+            r,
+            Res { code: Some(1), stdout: String::new(), stderr: String::new() },
+            "{which:?} s6-svok after the supervisor died"
+        );
     }
     // A dead supervisor's control FIFO has no reader: "not listening".
     let (o, r) = (on(&ours("s6-svc"), &["-u"], &svc), on(&real("s6-svc"), &["-u"], &svc));
@@ -763,7 +824,7 @@ fn error_fixture() -> TempDir {
     std::fs::write(tmp.join("f"), "").unwrap(); // a file
     d("g");
     std::fs::write(tmp.join("g/supervise"), "").unwrap(); // supervise is a file
-    // A status file (down, ready, want up) but no supervisor; `nf` also has notification-fd.
+                                                          // A status file (down, ready, want up) but no supervisor; `nf` also has notification-fd.
     let down_ready = merit_core::status::StatusFile { ready: true, wantup: true, ..Default::default() };
     for n in ["st", "nf"] {
         d(&format!("{n}/supervise"));
@@ -915,7 +976,8 @@ fn s6_svok_errors_match_real() {
         return;
     }
     let tmp = error_fixture();
-    let cases: Vec<&[&str]> = vec![&[], &["a"], &["a", "b"], &[""], &["-x"], &["--"], &["f"], &["f/x"], &["nonexistent"], &["st"], &["g"]];
+    let cases: Vec<&[&str]> =
+        vec![&[], &["a"], &["a", "b"], &[""], &["-x"], &["--"], &["f"], &["f/x"], &["nonexistent"], &["st"], &["g"]];
     compare("s6-svok", &cases, tmp.path());
 }
 

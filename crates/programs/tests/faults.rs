@@ -25,7 +25,6 @@
 mod common;
 
 use common::*;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,7 +52,10 @@ impl Tree {
         make_service(&dir, run);
         if logged {
             let logdir = self.tmp.join("logs").join(name);
-            make_service(&dir.join("log"), &format!("exec {} -b n3 s1000000 {}", ours("s6-log").display(), logdir.display()));
+            make_service(
+                &dir.join("log"),
+                &format!("exec {} -b n3 s1000000 {}", ours("s6-log").display(), logdir.display()),
+            );
         }
         dir
     }
@@ -195,7 +197,8 @@ fn scanner_out_of_descriptors() {
         });
     }
     t.start(cmd);
-    let warned = wait_until(PROMPT, || std::fs::read_to_string(&err).unwrap_or_default().contains("Too many open files"));
+    let warned =
+        wait_until(PROMPT, || std::fs::read_to_string(&err).unwrap_or_default().contains("Too many open files"));
     let up_before = (0..N).filter(|i| status(&t.scan.join(format!("s{i:02}"))).is_some_and(|s| s.pid != 0)).count();
     let alive = t.scanner.as_mut().unwrap().child.try_wait().unwrap().is_none();
     set_limit(t.scanner_pid(), libc::RLIMIT_NOFILE, 4096, 4096);
@@ -203,7 +206,8 @@ fn scanner_out_of_descriptors() {
     let start = Instant::now();
     let all = (0..N).all(|i| {
         let n = format!("s{i:02}");
-        t.wait_up(&n, Duration::from_secs(30)).is_some() && t.wait_up(&format!("{n}/log"), Duration::from_secs(30)).is_some()
+        t.wait_up(&n, Duration::from_secs(30)).is_some()
+            && t.wait_up(&format!("{n}/log"), Duration::from_secs(30)).is_some()
     });
     let logged = wait_until(Duration::from_secs(30), || {
         (0..N).all(|i| {
@@ -289,7 +293,6 @@ fn chown_tree(dir: &Path, uid: u32) {
     assert!(st.success());
 }
 
-
 /// A producer of numbered lines `line N` (one write each) from `TMP/next` on, recording the
 /// next number after each write, so that a restarted producer resumes where it stopped.
 fn producer(t: &Tree, total: usize) -> String {
@@ -310,9 +313,8 @@ exec sleep 1000"#,
 
 /// Line numbers found in a logdir (archives and `current`), in file order.
 fn logged_numbers(logdir: &Path) -> Vec<usize> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(logdir)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(logdir).map(|rd| rd.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     files.retain(|p| {
         let n = p.file_name().unwrap().to_string_lossy().into_owned();
         n.starts_with('@') || n == "current"
@@ -400,10 +402,11 @@ fn supervise_dir_deleted() {
     std::fs::remove_dir_all(dir.join("supervise")).unwrap();
     // The service dies: the supervisor restarts it and warns that it cannot write its status.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    let warned = wait_until(PROMPT, || std::fs::read_to_string(&err).unwrap_or_default().contains("unable to write status file"));
-    let restarted = wait_until(PROMPT, || {
-        processes_under(&dir).iter().any(|&p| p != pid && Some(p) != sup && comm(p) == "sleep")
+    let warned = wait_until(PROMPT, || {
+        std::fs::read_to_string(&err).unwrap_or_default().contains("unable to write status file")
     });
+    let restarted =
+        wait_until(PROMPT, || processes_under(&dir).iter().any(|&p| p != pid && Some(p) != sup && comm(p) == "sleep"));
     let sup_alive = sup.is_some() && supervisor_of(&dir) == sup;
     let stopped = t.stop();
     let pass = warned && restarted && sup_alive && stopped;
@@ -550,7 +553,10 @@ fn logger_stderr_full() {
     let pass = written && ended.is_some_and(|s| s.success()) && missing == 0 && dups == 0;
     row(
         "logger_stderr_full",
-        &format!("{total} lines with alerts on a full stderr: exit {:?}, {missing} missing, {dups} duplicated", ended.and_then(|s| s.code())),
+        &format!(
+            "{total} lines with alerts on a full stderr: exit {:?}, {missing} missing, {dups} duplicated",
+            ended.and_then(|s| s.code())
+        ),
         "exit 0, 0 missing",
         pass,
     );
@@ -580,13 +586,14 @@ fn service_dir_renamed_removed_replaced() {
     t.scanctl("-an");
     let stopped_both = wait_until(PROMPT, || {
         let left = processes_under(&gone_dir);
-        !left.contains(&pid) && sup.is_none_or(|s| !left.contains(&s))
+        !left.contains(&pid) && sup.map_or(true, |s| !left.contains(&s))
     });
     // Replaced: a new directory under the first name comes up with a new supervisor.
     t.service("a", "exec sleep 1001", false);
     t.scanctl("-a");
     let new_pid = t.wait_up("a", PROMPT);
-    let replaced_up = new_pid.is_some_and(|p| p as i32 != pid) && supervisor_of(&t.scan.join("a")).is_some_and(|s| Some(s) != sup);
+    let replaced_up =
+        new_pid.is_some_and(|p| p as i32 != pid) && supervisor_of(&t.scan.join("a")).is_some_and(|s| Some(s) != sup);
     let stopped = t.stop();
     let pass = renamed_kept && stopped_both && replaced_up && stopped;
     row(

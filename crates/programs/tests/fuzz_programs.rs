@@ -65,8 +65,23 @@ impl Rng {
 
 const INTERESTING: &[u8] = b"\n\r\t -+,./:;=@[]()^$*?{}|\\!0123456789aAfFzZ\x01\x7f\x80\xff";
 const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "99", "100", "4095", "4096", "32767", "32768", "65535", "2147483647", "2147483648", "4294967295",
-    "4294967296", "18446744073709551615", "18446744073709551616", "99999999999999999999999",
+    "0",
+    "1",
+    "-1",
+    "99",
+    "100",
+    "4095",
+    "4096",
+    "32767",
+    "32768",
+    "65535",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999",
 ];
 const ARG_MAX: usize = 131072;
 
@@ -178,7 +193,7 @@ fn gen_stdin(r: &mut Rng) -> Vec<u8> {
     ];
     let mut d = Vec::new();
     for _ in 0..r.below(12) {
-        let l: &[u8] = *r.pick(LINES);
+        let l: &[u8] = r.pick::<&[u8]>(LINES);
         d.extend_from_slice(l);
     }
     for _ in 0..r.below(6) {
@@ -213,15 +228,55 @@ const SVC_LETTERS: &str = "-abqhkti12pcyroduDUxOQ";
 const PROGS: &[Prog] = &[
     Prog {
         name: "s6-svc",
-        seeds: &[&["-u", "svc"], &["-d", "sup"], &["-wu", "-T", "100", "-u", "sup"], &["-abqhkti12pcyroduDUxOQ", "sup"], &["-wD", "-T1", "-d", "missing"], &["-x", "."], &[]],
-        dict: &["-u", "-d", "-x", "-wu", "-wU", "-wd", "-wD", "-wr", "-wR", "-T", "-T0", "-T100", "--", "-", "svc", "sup", "missing", ".", "", SVC_LETTERS],
+        seeds: &[
+            &["-u", "svc"],
+            &["-d", "sup"],
+            &["-wu", "-T", "100", "-u", "sup"],
+            &["-abqhkti12pcyroduDUxOQ", "sup"],
+            &["-wD", "-T1", "-d", "missing"],
+            &["-x", "."],
+            &[],
+        ],
+        dict: &[
+            "-u",
+            "-d",
+            "-x",
+            "-wu",
+            "-wU",
+            "-wd",
+            "-wD",
+            "-wr",
+            "-wR",
+            "-T",
+            "-T0",
+            "-T100",
+            "--",
+            "-",
+            "svc",
+            "sup",
+            "missing",
+            ".",
+            "",
+            SVC_LETTERS,
+        ],
         codes: &[0, 1, 99, 100, 102, 111],
         stdin: false,
     },
     Prog {
         name: "s6-svstat",
-        seeds: &[&["svc"], &["sup"], &["-n", "sup"], &["-uwNrpest", "sup"], &["-o", "up,pid,updownfor", "sup"], &["-o"], &[]],
-        dict: &["-n", "-o", "-u", "-w", "-N", "-r", "-p", "-e", "-s", "-t", "--", "up,", "readyfor", ",", "svc", "sup", "missing"],
+        seeds: &[
+            &["svc"],
+            &["sup"],
+            &["-n", "sup"],
+            &["-uwNrpest", "sup"],
+            &["-o", "up,pid,updownfor", "sup"],
+            &["-o"],
+            &[],
+        ],
+        dict: &[
+            "-n", "-o", "-u", "-w", "-N", "-r", "-p", "-e", "-s", "-t", "--", "up,", "readyfor", ",", "svc", "sup",
+            "missing",
+        ],
         codes: &[0, 1, 100, 111],
         stdin: false,
     },
@@ -234,7 +289,13 @@ const PROGS: &[Prog] = &[
     },
     Prog {
         name: "s6-svwait",
-        seeds: &[&["-u", "-t", "100", "svc"], &["-D", "-t", "50", "sup"], &["-a", "-o", "-t1", "svc", "sup"], &["-U", "missing"], &[]],
+        seeds: &[
+            &["-u", "-t", "100", "svc"],
+            &["-D", "-t", "50", "sup"],
+            &["-a", "-o", "-t1", "svc", "sup"],
+            &["-U", "missing"],
+            &[],
+        ],
         dict: &["-U", "-u", "-d", "-D", "-r", "-R", "-a", "-o", "-t", "-t0", "-t100", "--", "svc", "sup", "missing"],
         codes: &[0, 99, 100, 102, 111],
         stdin: false,
@@ -247,7 +308,13 @@ const PROGS: &[Prog] = &[
         stdin: false,
     },
     Prog { name: "s6-tai64n", seeds: &[&[]], dict: &["-", "x"], codes: &[0, 100, 111], stdin: true },
-    Prog { name: "s6-tai64nlocal", seeds: &[&[], &["-g"]], dict: &["-g", "-", "--", "-x"], codes: &[0, 100, 111], stdin: true },
+    Prog {
+        name: "s6-tai64nlocal",
+        seeds: &[&[], &["-g"]],
+        dict: &["-g", "-", "--", "-x"],
+        codes: &[0, 100, 111],
+        stdin: true,
+    },
     Prog {
         name: "s6-log",
         seeds: &[
@@ -261,8 +328,35 @@ const PROGS: &[Prog] = &[
             &[],
         ],
         dict: &[
-            "-l", "-d", "-b", "-p", "-q", "-v", "--", "f", "t", "T", "1", "2", "+", "-", "+.*", "-[", "+(", "+a{1,2}{3}",
-            "n0", "s0", "S1", "l0", "r0", "E0", "^0", "pPREFIX", "?cat", "./log", "=./st",
+            "-l",
+            "-d",
+            "-b",
+            "-p",
+            "-q",
+            "-v",
+            "--",
+            "f",
+            "t",
+            "T",
+            "1",
+            "2",
+            "+",
+            "-",
+            "+.*",
+            "-[",
+            "+(",
+            "+a{1,2}{3}",
+            "n0",
+            "s0",
+            "S1",
+            "l0",
+            "r0",
+            "E0",
+            "^0",
+            "pPREFIX",
+            "?cat",
+            "./log",
+            "=./st",
         ],
         codes: &[0, 100, 111],
         stdin: true,
@@ -284,9 +378,37 @@ const PROGS: &[Prog] = &[
             &["-h"],
         ],
         dict: &[
-            "list", "enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs", "web",
-            "none", ".", "..", "a/b", ".x", "--json", "--no-color", "--timeout", "--timeout=1", "--help", "--generate",
-            "--list-names", "--", "-n", "-n3", "-h", "man", "zsh", "fish",
+            "list",
+            "enable",
+            "disable",
+            "start",
+            "stop",
+            "status",
+            "restart",
+            "reload",
+            "resup",
+            "unsup",
+            "logs",
+            "web",
+            "none",
+            ".",
+            "..",
+            "a/b",
+            ".x",
+            "--json",
+            "--no-color",
+            "--timeout",
+            "--timeout=1",
+            "--help",
+            "--generate",
+            "--list-names",
+            "--",
+            "-n",
+            "-n3",
+            "-h",
+            "man",
+            "zsh",
+            "fish",
         ],
         // service(8) EXIT STATUS (LSB): 0 ok, 1 failed, 2 usage, 3 down, 4 unknown service or no
         // permission, 5 not an available service (actions), 7 not running (reload).
@@ -297,9 +419,7 @@ const PROGS: &[Prog] = &[
 
 /// Keeps the random command line inside the temp tree (see the module doc).
 fn sanitize(p: &Prog, root: &Path, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-    let tail = |a: &[u8]| -> Vec<u8> {
-        a.iter().filter(|c| c.is_ascii_alphanumeric()).take(8).copied().collect()
-    };
+    let tail = |a: &[u8]| -> Vec<u8> { a.iter().filter(|c| c.is_ascii_alphanumeric()).take(8).copied().collect() };
     match p.name {
         "s6-log" => {
             for a in &mut args {
@@ -315,7 +435,8 @@ fn sanitize(p: &Prog, root: &Path, mut args: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         "service" => {
             args.retain(|a| {
                 let opt = a.split(|&c| c == b'=').next().unwrap_or(&[]);
-                !matches!(opt, b"--root" | b"--scan-dir" | b"--available-dir" | b"--enabled-dir") && a.as_slice() != b"-f"
+                !matches!(opt, b"--root" | b"--scan-dir" | b"--available-dir" | b"--enabled-dir")
+                    && a.as_slice() != b"-f"
             });
             let mut v = vec![b"--root".to_vec(), root.as_os_str().as_encoded_bytes().to_vec()];
             v.extend(args);
@@ -437,7 +558,11 @@ fn show_args(args: &[Vec<u8>]) -> String {
         .iter()
         .map(|a| {
             let s = String::from_utf8_lossy(&a[..a.len().min(80)]).into_owned();
-            if a.len() > 80 { format!("{s:?}…({} bytes)", a.len()) } else { format!("{s:?}") }
+            if a.len() > 80 {
+                format!("{s:?}…({} bytes)", a.len())
+            } else {
+                format!("{s:?}")
+            }
         })
         .collect();
     v.join(" ")
@@ -560,7 +685,8 @@ fn fuzz_programs() {
 #[test]
 fn fuzz_getopt() {
     use merit_programs::getopt::{Getopt, Opt};
-    const SPECS: &[&[u8]] = &[b"UudDrRaot:", b"abqhkti12pcyroduDUxOQT:w:", b"zabhitqnNprs0678", b"zu:g:G:U", b"g", b"", b":", b"a::b"];
+    const SPECS: &[&[u8]] =
+        &[b"UudDrRaot:", b"abqhkti12pcyroduDUxOQT:w:", b"zabhitqnNprs0678", b"zu:g:G:U", b"g", b"", b":", b"a::b"];
     let seed = env_u64("MERIT_FUZZ_SEED").unwrap_or(0x6e7);
     let iters = env_u64("MERIT_FUZZ_ITERS").unwrap_or(10000);
     let all: Vec<&'static [&'static str]> = PROGS.iter().flat_map(|p| p.seeds.iter().copied()).collect();
@@ -609,7 +735,11 @@ fn fuzz_getopt() {
             index + 1
         );
     }
-    let figure = format!("{iters} inputs, 0 panics, max {:.2} ms, total {:.1} s", max.as_secs_f64() * 1e3, t0.elapsed().as_secs_f64());
+    let figure = format!(
+        "{iters} inputs, 0 panics, max {:.2} ms, total {:.1} s",
+        max.as_secs_f64() * 1e3,
+        t0.elapsed().as_secs_f64()
+    );
     report_row("getopt", &figure, "no panic, ends", true);
 }
 

@@ -46,9 +46,9 @@ fn pid_namespace_boot_and_telinit_0() {
         assert!(text.contains(&format!("\n{n:<19}{:<20}enabled\n", "up")), "{text}");
     }
     // Lines flow to the logs.
-    assert!(wait_until(PROMPT, || names.iter().all(|n| {
-        std::fs::read_to_string(root.join("var/log").join(n)).is_ok_and(|s| s.contains(" line 3\n"))
-    })));
+    assert!(wait_until(PROMPT, || names
+        .iter()
+        .all(|n| { std::fs::read_to_string(root.join("var/log").join(n)).is_ok_and(|s| s.contains(" line 3\n")) })));
 
     // telinit 0: everything stops, the namespace's init ends.
     b.telinit("0");
@@ -57,7 +57,11 @@ fn pid_namespace_boot_and_telinit_0() {
     assert_halted(&st.unwrap(), &b.console_text());
     for n in &names {
         let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
-        assert!(log.ends_with(&format!("{n} last line\n")), "{n}: last line missing; log ends {:?}", &log[log.len().saturating_sub(80)..]);
+        assert!(
+            log.ends_with(&format!("{n} last line\n")),
+            "{n}: last line missing; log ends {:?}",
+            &log[log.len().saturating_sub(80)..]
+        );
     }
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
@@ -148,7 +152,11 @@ fn telinit_under_a_root_prefix_never_falls_back_to_pid_1() {
         if let Some(p) = stale {
             std::fs::write(t.join("run/merit/pid"), p).unwrap();
         }
-        let out = std::process::Command::new(ours("init")).args(["telinit", "0"]).env("MERIT_ROOT", t.path()).output().unwrap();
+        let out = std::process::Command::new(ours("init"))
+            .args(["telinit", "0"])
+            .env("MERIT_ROOT", t.path())
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(111), "{stale:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("no init running under"), "{stale:?}");
     }
@@ -194,9 +202,16 @@ fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
     let st = std::process::Command::new(ours("init")).arg("skeleton").arg(&stage).status().unwrap();
     assert!(st.success());
     write_exec(&stage.join("etc/s6/init-services/s6-svscan-log/run"), include_str!("initns/mere-s6-svscan-log"));
-    std::fs::write(stage.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:99:99:nobody:/:/usr/bin/nologin\n").unwrap();
+    std::fs::write(
+        stage.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:99:99:nobody:/:/usr/bin/nologin\n",
+    )
+    .unwrap();
     std::fs::write(stage.join("etc/group"), "root:x:0:root\nnogroup:x:99:\nnobody:x:65534:\n").unwrap();
-    write_exec(&stage.join("etc/s6/rc.init"), "#!/bin/sh\necho 'rc.init: hello, catch-all'\n\"$MERIT_INIT\" copy-enabled\n");
+    write_exec(
+        &stage.join("etc/s6/rc.init"),
+        "#!/bin/sh\necho 'rc.init: hello, catch-all'\n\"$MERIT_INIT\" copy-enabled\n",
+    );
     service(&stage, "a", "exec sleep 100000");
     let mut b = boot_chroot(&stage, &t.join("mnt"));
     b.wait_up(&["s6-svscan-log", "a"]);
@@ -205,7 +220,8 @@ fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
     assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (99, 99, 0o2700));
     let current = b.inside("s6/uncaught-logs/current");
     assert!(
-        wait_until(PROMPT, || std::fs::read_to_string(&current).is_ok_and(|s| s.contains(" rc.init: hello, catch-all\n"))),
+        wait_until(PROMPT, || std::fs::read_to_string(&current)
+            .is_ok_and(|s| s.contains(" rc.init: hello, catch-all\n"))),
         "nothing in the catch-all log: {:?}\nconsole:\n{}",
         std::fs::read_to_string(&current),
         b.console_text()

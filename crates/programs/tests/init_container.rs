@@ -41,10 +41,22 @@ fn main_service_exit_code_becomes_the_containers() {
     let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end");
     let console = b.console_text();
     assert_eq!(st.code(), Some(3), "{st:?}\n{console}");
-    assert_eq!(finished(&root, "main").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(3, 0)], "main ran once, its own finish too");
-    assert_eq!(finished(&root, "worker").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(256, 15)], "worker stopped by SIGTERM");
+    assert_eq!(
+        finished(&root, "main").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        vec![(3, 0)],
+        "main ran once, its own finish too"
+    );
+    assert_eq!(
+        finished(&root, "worker").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        vec![(256, 15)],
+        "worker stopped by SIGTERM"
+    );
     let log = std::fs::read_to_string(root.join("var/log/web")).unwrap();
-    assert!(log.contains("web line 3\n") && log.ends_with("web last line\n"), "web log ends {:?}", &log[log.len().saturating_sub(80)..]);
+    assert!(
+        log.contains("web line 3\n") && log.ends_with("web last line\n"),
+        "web log ends {:?}",
+        &log[log.len().saturating_sub(80)..]
+    );
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
 

@@ -165,7 +165,8 @@ fn scanner_failing_runs_the_crash_script() {
     // --log-stdout: the scanner's warnings reach our console file, not the catch-all logger.
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);
-    let st = std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
+    let st =
+        std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
     assert!(st.success());
     // Wake the scanner up (a rescan request): it comes back to poll(2) with the low limit.
     // (Best effort: anything else that wakes the scanner up, such as a child's death, may
@@ -231,9 +232,9 @@ fn stays_up_reaps_and_halts(b: &mut Booted, what: &str, poweroff: bool) {
         return b.halt_cleanly(what);
     }
     // Our unshare's child, checked before the signal.
-    let ppid = std::fs::read_to_string(format!("/proc/{}/stat", b.pid1))
-        .ok()
-        .and_then(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok())));
+    let ppid = std::fs::read_to_string(format!("/proc/{}/stat", b.pid1)).ok().and_then(|s| {
+        s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()))
+    });
     assert_eq!(ppid, Some(b.unshare.pid()), "{what}: PID 1 is not our unshare's child");
     unsafe { libc::kill(b.pid1, libc::SIGTERM) };
     let st = b.wait_end(Duration::from_secs(30)).unwrap_or_else(|| panic!("{what}: no poweroff on SIGTERM"));
@@ -269,7 +270,8 @@ fn pid1_boots_whatever_its_argv_and_environment() {
         let root = t.path().to_path_buf();
         skeleton(&root);
         service(&root, "a", "exec sleep 100000");
-        let mut b = boot(&root, Boot { args, raw_env: &["=foo=bar", "=", "noequals"], root_in_env: true, ..Boot::default() });
+        let mut b =
+            boot(&root, Boot { args, raw_env: &["=foo=bar", "=", "noequals"], root_in_env: true, ..Boot::default() });
         // unshare's environment, which init gets (init's own is soon the scanner's).
         let environ = std::fs::read(format!("/proc/{}/environ", b.unshare.pid())).unwrap_or_default();
         assert!(
@@ -325,7 +327,8 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
     service(&root, "a", "exec sleep 100000");
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);
-    let st = std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
+    let st =
+        std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
     assert!(st.success());
     // (Best effort: anything else that wakes the scanner up, such as a child's death, may
     // have made it fail already, and then nobody listens.)
@@ -380,10 +383,15 @@ fn rc_init_gets_only_stdio_and_default_signals() {
     let mut b = boot(&root, Boot::default());
     b.wait_up(&["s6-svscan-log"]);
     assert!(wait_until(PROMPT, || root.join("signals").exists()), "{}", b.console_text());
-    assert!(wait_until(PROMPT, || std::fs::read_to_string(root.join("signals")).unwrap_or_default().lines().count() == 2));
+    assert!(
+        wait_until(PROMPT, || std::fs::read_to_string(root.join("signals")).unwrap_or_default().lines().count() == 2)
+    );
     // ls's own: 0-2 and the directory it reads (3).
     assert_eq!(std::fs::read_to_string(root.join("fds")).unwrap(), "0\n1\n2\n3\n");
-    assert_eq!(std::fs::read_to_string(root.join("signals")).unwrap(), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    assert_eq!(
+        std::fs::read_to_string(root.join("signals")).unwrap(),
+        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+    );
     let current = b.inside("s6/uncaught-logs/current");
     assert!(
         wait_until(PROMPT, || std::fs::read_to_string(&current).is_ok_and(|s| s.contains(" rc.init says hello\n"))),
@@ -406,7 +414,11 @@ fn shutdown_unmounts_mount_points_whatever_their_bytes() {
     let root = t.path().to_path_buf();
     skeleton(&root);
     service(&root, "a", "exec sleep 100000");
-    let odd = [root.join(std::ffi::OsStr::from_bytes(b"mnt/\xff\xfe odd")), root.join("mnt/ends with space "), root.join("mnt/back\\slash")];
+    let odd = [
+        root.join(std::ffi::OsStr::from_bytes(b"mnt/\xff\xfe odd")),
+        root.join("mnt/ends with space "),
+        root.join("mnt/back\\slash"),
+    ];
     for d in &odd {
         std::fs::create_dir_all(d).unwrap();
     }
@@ -424,7 +436,10 @@ fn shutdown_unmounts_mount_points_whatever_their_bytes() {
     let ns_id = std::fs::read_link(format!("/proc/{}/ns/mnt", b.pid1)).unwrap();
     let mounts = |pid: u32| -> Vec<Vec<u8>> {
         let text = std::fs::read(format!("/proc/{pid}/mountinfo")).unwrap_or_default();
-        merit_core::mountinfo::mount_points(&text).into_iter().filter(|m| m.starts_with(root.as_os_str().as_bytes())).collect()
+        merit_core::mountinfo::mount_points(&text)
+            .into_iter()
+            .filter(|m| m.starts_with(root.as_os_str().as_bytes()))
+            .collect()
     };
     let before = mounts(b.pid1 as u32);
     assert!(before.len() >= 5, "{before:?}");

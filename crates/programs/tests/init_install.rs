@@ -72,11 +72,20 @@ fn install_lays_out_a_bootable_root() {
     }
     // The alias dispatches on its name.
     let out = std::process::Command::new(sbin.join("telinit")).arg("5").output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()), (Some(1), "Unsupported signal: 5\n".into()));
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()),
+        (Some(1), "Unsupported signal: 5\n".into())
+    );
 
     // /etc/s6 as `init skeleton` lays it out.
     let etc = dest.join("etc/s6");
-    for f in ["rc.init", "rc.shutdown", "init-services/.s6-svscan/finish", "init-services/.s6-svscan/crash", "init-services/s6-svscan-log/run"] {
+    for f in [
+        "rc.init",
+        "rc.shutdown",
+        "init-services/.s6-svscan/finish",
+        "init-services/.s6-svscan/crash",
+        "init-services/s6-svscan-log/run",
+    ] {
         assert!(etc.join(f).is_file(), "etc/s6/{f}");
     }
     use std::os::unix::fs::FileTypeExt;
@@ -87,7 +96,11 @@ fn install_lays_out_a_bootable_root() {
     if std::process::Command::new(sbin.join("service")).args(["--generate", "man"]).output().unwrap().status.success() {
         let man = std::fs::read_to_string(dest.join("usr/share/man/man8/service.8")).unwrap();
         assert!(man.starts_with(".TH SERVICE 8"), "{}", &man[..man.len().min(80)]);
-        for f in ["bash-completion/completions/service", "zsh/vendor-completions/_service", "fish/vendor_completions.d/service.fish"] {
+        for f in [
+            "bash-completion/completions/service",
+            "zsh/vendor-completions/_service",
+            "fish/vendor_completions.d/service.fish",
+        ] {
             assert!(std::fs::metadata(dest.join("usr/share").join(f)).unwrap().len() > 0, "{f}");
         }
     }

@@ -207,7 +207,8 @@ fn service(root: &Path, name: &str, body: &str) -> PathBuf {
     let d = root.join("etc/s6/services/available").join(name);
     std::fs::create_dir_all(&d).unwrap();
     write_exec(&d.join("run"), &format!("#!/bin/sh\nexec 2>&1\n{body}\n"));
-    std::os::unix::fs::symlink(format!("../available/{name}"), root.join("etc/s6/services/enabled").join(name)).unwrap();
+    std::os::unix::fs::symlink(format!("../available/{name}"), root.join("etc/s6/services/enabled").join(name))
+        .unwrap();
     d
 }
 
@@ -243,7 +244,8 @@ fn rootfs(dist: &Path, busybox: &Path, root: &Path) {
         &root.join("etc/s6/rc.init"),
         &format!("#!/bin/sh\necho '{MARKER}'\nexec \"${{MERIT_INIT:-init}}\" copy-enabled\n"),
     );
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n").unwrap();
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+        .unwrap();
     std::fs::write(root.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
     service(root, "alpha", "echo 'alpha is up'\nexec sleep 100000");
     service(root, "beta", "echo 'beta is up'\nexec sleep 100000");
@@ -323,9 +325,14 @@ fn podman_container_mode() {
     // A process of the supervision tree inherits MERIT_CONTAINER=1: `init` run from there with
     // an argument stage 1 does not know must not start a second stage 1 (which would wipe
     // /s6/run under the running scanner and exec a second one).
-    let again = p.run_for(&["exec", "-e", "MERIT_CONTAINER=1", "merit-stop", "init", "--log-stdout"], Duration::from_secs(20));
+    let again =
+        p.run_for(&["exec", "-e", "MERIT_CONTAINER=1", "merit-stop", "init", "--log-stdout"], Duration::from_secs(20));
     assert_eq!(again.status.code(), Some(100), "second stage 1: {}", text(&again));
-    assert!(text(&again).contains("init: fatal: init is already running (pid 1, scanning /s6/run)"), "{}", text(&again));
+    assert!(
+        text(&again).contains("init: fatal: init is already running (pid 1, scanning /s6/run)"),
+        "{}",
+        text(&again)
+    );
     assert!(p.all_up("merit-stop", &services), "services after the refused stage 1:\n{}", p.logs("merit-stop"));
     let stop_took = p.stop("merit-stop");
     assert!(p.logs("merit-stop").contains("init: all services stopped (stop): exiting 0"), "{}", p.logs("merit-stop"));
@@ -334,10 +341,18 @@ fn podman_container_mode() {
     // 2. Started as /sbin/init, podman's systemd mode: its stop signal is SIGRTMIN+3, which
     //    the scanner (PID 1) diverts to .s6-svscan/SIGRTMIN+3 (a halt: an orderly stop).
     p.start_as("merit-systemd", &["-v", &mode("forever")], "/sbin/init");
-    assert_eq!(p.ok(&["inspect", "--format", "{{.Config.StopSignal}}", "merit-systemd"]), "37", "systemd mode's stop signal");
+    assert_eq!(
+        p.ok(&["inspect", "--format", "{{.Config.StopSignal}}", "merit-systemd"]),
+        "37",
+        "systemd mode's stop signal"
+    );
     p.wait_up("merit-systemd", &services, Duration::from_secs(30));
     let systemd_took = p.stop("merit-systemd");
-    assert!(p.logs("merit-systemd").contains("init: all services stopped (halt): exiting 0"), "{}", p.logs("merit-systemd"));
+    assert!(
+        p.logs("merit-systemd").contains("init: all services stopped (halt): exiting 0"),
+        "{}",
+        p.logs("merit-systemd")
+    );
     eprintln!("podman: /sbin/init (systemd mode): stop (SIGRTMIN+3) -> exited: {systemd_took:?}");
 
     // 3. The main service exits 3: so does the container.

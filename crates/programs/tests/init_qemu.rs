@@ -211,7 +211,8 @@ fn is_static_elf(p: &Path) -> bool {
     let (phentsize, phnum) = (u16_at(54), u16_at(56));
     (0..phnum).all(|i| {
         let o = phoff + i * phentsize;
-        o + 4 <= b.len() && u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) != 3 // PT_INTERP
+        o + 4 <= b.len() && u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) != 3
+        // PT_INTERP
     })
 }
 
@@ -222,7 +223,7 @@ fn ldd(exe: &Path) -> Vec<PathBuf> {
         .filter_map(|l| {
             let l = l.trim();
             let path = match l.split_once("=>") {
-                Some((_, r)) => r.trim().split_whitespace().next()?,
+                Some((_, r)) => r.split_whitespace().next()?,
                 None => l.split_whitespace().next()?,
             };
             path.starts_with('/').then(|| PathBuf::from(path))
@@ -383,7 +384,8 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
         for f in ["run", "log/run"] {
             std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
         }
-        std::os::unix::fs::symlink(format!("../available/{name}"), etc.join("services/enabled").join(name)).map_err(|e| e.to_string())
+        std::os::unix::fs::symlink(format!("../available/{name}"), etc.join("services/enabled").join(name))
+            .map_err(|e| e.to_string())
     };
     svc("ticker", "#!/bin/sh\nexec 2>&1\ni=0\nwhile :; do i=$((i+1)); echo \"tick $i\"; sleep 1; done\n")?;
     svc("el", "#!/usr/bin/execlineb -P\nfdmove -c 2 1\n/bin/sh -c \"while :; do echo execline service alive; sleep 1; done\"\n")?;
@@ -392,13 +394,17 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     svc("crasher", "#!/bin/sh\nexit 1\n")?;
     std::fs::write(avail.join("crasher/max-death-tally"), "4096\n").map_err(|e| e.to_string())?;
     let rc_init = std::fs::read_to_string(etc.join("rc.init")).map_err(|e| e.to_string())?;
-    std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n")).map_err(|e| e.to_string())?;
+    std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n"))
+        .map_err(|e| e.to_string())?;
     // Mere's own catch-all logger, unchanged: execline, `s6-applyuidgid -u 99 -g 99` (Mere's
     // nobody, as in the passwd below), `s6-log ... /s6/uncaught-logs`.
-    std::fs::write(etc.join("init-services/s6-svscan-log/run"), include_str!("initns/mere-s6-svscan-log")).map_err(|e| e.to_string())?;
+    std::fs::write(etc.join("init-services/s6-svscan-log/run"), include_str!("initns/mere-s6-svscan-log"))
+        .map_err(|e| e.to_string())?;
     std::fs::write(etc.join("boot-test"), BOOT_TEST).map_err(|e| e.to_string())?;
-    std::fs::set_permissions(etc.join("boot-test"), std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
-    std::fs::write(etc.join("rc.shutdown"), "#!/bin/sh\necho \"rc.shutdown: $1\" >/dev/console\n").map_err(|e| e.to_string())?;
+    std::fs::set_permissions(etc.join("boot-test"), std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(etc.join("rc.shutdown"), "#!/bin/sh\necho \"rc.shutdown: $1\" >/dev/console\n")
+        .map_err(|e| e.to_string())?;
     a.host_tree("etc/s6", &etc)?;
     a.file("etc/hostname", "merit-qemu\n", 0o644);
     // Mere's ids: nobody and nogroup are 99.
@@ -542,7 +548,11 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         assert!(console.contains(&format!("\n{n:<19}{:<20}enabled\n", "up")), "{n} not listed up\n{}", show());
     }
     for word in ["single", "shutdown"] {
-        assert!(console.contains(&format!("init: warning: ignoring the argument \"{word}\"")), "{word}: no warning\n{}", show());
+        assert!(
+            console.contains(&format!("init: warning: ignoring the argument \"{word}\"")),
+            "{word}: no warning\n{}",
+            show()
+        );
     }
     for want in [
         "Stopping sleeper... OK",

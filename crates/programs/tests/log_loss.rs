@@ -73,7 +73,6 @@ fn line(i: usize) -> String {
     line_x(i, 0)
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The producer
 
@@ -190,7 +189,12 @@ struct Logged {
 
 fn logdir_files(d: &Path) -> Vec<PathBuf> {
     let mut names: Vec<String> = std::fs::read_dir(d)
-        .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.len() == 27 && n.starts_with('@')).collect())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.len() == 27 && n.starts_with('@'))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names.push("current".into());
@@ -202,13 +206,18 @@ fn line_start(frag: &[u8], extra: usize) -> bool {
     let Ok(s) = std::str::from_utf8(frag) else { return false };
     match s.get(5..11).and_then(|x| x.parse::<usize>().ok()) {
         Some(n) => line_x(n, extra).as_bytes().starts_with(frag),
-        None => frag.len() < 11 && b"line ".starts_with(&frag[..frag.len().min(5)]) && frag.iter().skip(5).all(u8::is_ascii_digit),
+        None => {
+            frag.len() < 11
+                && b"line ".starts_with(&frag[..frag.len().min(5)])
+                && frag.iter().skip(5).all(u8::is_ascii_digit)
+        }
     }
 }
 
 fn read_logged(d: &Path, extra: usize) -> Logged {
     let files = logdir_files(d);
-    let mut l = Logged { nums: Vec::with_capacity(LINES), garbled: 0, samples: Vec::new(), torn: 0, files: files.len() };
+    let mut l =
+        Logged { nums: Vec::with_capacity(LINES), garbled: 0, samples: Vec::new(), torn: 0, files: files.len() };
     for f in &files {
         let data = std::fs::read(f).unwrap_or_default();
         let unclean = f.extension().is_some_and(|e| e == "u");
@@ -241,7 +250,10 @@ fn assert_exactly_once(l: &Logged, n: usize, what: &str) {
     assert_eq!((l.garbled, l.torn), (0, 0), "{what}: garbled or torn lines: {:?}", l.samples);
     if let Some(i) = (0..n.max(l.nums.len())).find(|&i| l.nums.get(i) != Some(&i)) {
         let ctx: Vec<_> = l.nums[i.saturating_sub(3)..(i + 3).min(l.nums.len())].to_vec();
-        panic!("{what}: {} lines logged, want {n} exactly once in order; first difference at #{i}: {ctx:?}", l.nums.len());
+        panic!(
+            "{what}: {} lines logged, want {n} exactly once in order; first difference at #{i}: {ctx:?}",
+            l.nums.len()
+        );
     }
 }
 
@@ -319,7 +331,10 @@ impl Setup {
             std::fs::write(d.join("notification-fd"), "3\n").unwrap();
         }
         let mut c = command(ours("s6-svscan"));
-        c.arg(&scan).current_dir(tmp.path()).stdout(Stdio::null()).stderr(std::fs::File::create(tmp.join("svscan.err")).unwrap());
+        c.arg(&scan)
+            .current_dir(tmp.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(tmp.join("svscan.err")).unwrap());
         let scanner = Daemon::spawn(c);
         let s = Setup { tmp, scan, svc, log, logdir, gate, scanner, extra };
         assert!(
@@ -373,7 +388,11 @@ impl Setup {
         self.wait_counter(LINES, Duration::from_secs(120));
         let o = run(ours("s6-svscanctl"), &["-t", self.scan.to_str().unwrap()], self.tmp.path());
         assert!(o.status.success(), "s6-svscanctl -t: {o:?}");
-        assert!(self.scanner.wait_timeout(Duration::from_secs(60)).is_some(), "s6-svscan did not exit: {}", self.stderr());
+        assert!(
+            self.scanner.wait_timeout(Duration::from_secs(60)).is_some(),
+            "s6-svscan did not exit: {}",
+            self.stderr()
+        );
         assert!(
             wait_until(PROMPT, || processes_under(self.tmp.path()).is_empty()),
             "processes left: {:?}",
@@ -571,9 +590,11 @@ exec sleep 600"#
     /// The s6-log process (the holder's child).
     fn logger_pid(&self) -> Option<i32> {
         let me = self.holder.id() as i32;
-        std::fs::read_dir("/proc").ok()?.flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()).find(|&p| {
-            proc_stat(p).is_some_and(|(_, ppid, _)| ppid == me)
-        })
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .find(|&p| proc_stat(p).is_some_and(|(_, ppid, _)| ppid == me))
     }
     fn free_blocks(&self) -> u64 {
         let p = std::ffi::CString::new(self.inside("").as_os_str().as_encoded_bytes()).unwrap();
@@ -612,7 +633,14 @@ fn disk_full_run(who: &str, s6log: &Path) {
     const N: usize = 6000;
     let tmp = TempDir::new(&format!("log-full-{who}"));
     let (r, w) = pipe();
-    let ns = NsLogger::start(&tmp, "mnt", s6log, &["-b", "r50", "n100", "s16384", "./log"], Stdio::from(r), TMPFS_BYTES - 32 * 1024);
+    let ns = NsLogger::start(
+        &tmp,
+        "mnt",
+        s6log,
+        &["-b", "r50", "n100", "s16384", "./log"],
+        Stdio::from(r),
+        TMPFS_BYTES - 32 * 1024,
+    );
     let progress = Arc::new(AtomicUsize::new(0));
     let p2 = progress.clone();
     let writer = std::thread::spawn(move || {
@@ -707,7 +735,9 @@ fn disk_full_pruning_vs_real() {
     const N: usize = 3000;
     let input: String = (0..N).map(line).collect();
     std::fs::write(tmp.join("input"), &input).unwrap();
-    for (tag, control, n_max, s_max) in [("n3", &["n3"][..], 3, u64::MAX), ("S24000", &["n20", "S24000"][..], 20, 24000)] {
+    for (tag, control, n_max, s_max) in
+        [("n3", &["n3"][..], 3, u64::MAX), ("S24000", &["n20", "S24000"][..], 20, 24000)]
+    {
         let mut results = Vec::new();
         let mut impls = vec![("ours", ours("s6-log"))];
         if have_real_s6() {
@@ -734,7 +764,11 @@ fn disk_full_pruning_vs_real() {
         }
         if results.len() == 2 {
             let (o, r) = (&results[0], &results[1]);
-            assert_eq!(o.1.iter().map(|a| a.0).collect::<Vec<_>>(), r.1.iter().map(|a| a.0).collect::<Vec<_>>(), "{tag}: archive sizes ours vs real");
+            assert_eq!(
+                o.1.iter().map(|a| a.0).collect::<Vec<_>>(),
+                r.1.iter().map(|a| a.0).collect::<Vec<_>>(),
+                "{tag}: archive sizes ours vs real"
+            );
             assert!(o.1 == r.1 && o.2 == r.2, "{tag}: kept contents differ between ours and real");
         }
     }

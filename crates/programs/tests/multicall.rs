@@ -37,7 +37,10 @@ fn another_name_lists_the_programs() {
         assert_eq!(out.status.code(), Some(100), "argv[0] {name:?}: {err}");
         assert!(out.stdout.is_empty(), "argv[0] {name:?}");
         for p in PROGRAMS {
-            assert!(err.contains(&format!("\n  {p}\n")) || err.contains(&format!("\n  {p} (")), "argv[0] {name:?}: {p} not listed in {err}");
+            assert!(
+                err.contains(&format!("\n  {p}\n")) || err.contains(&format!("\n  {p} (")),
+                "argv[0] {name:?}: {p} not listed in {err}"
+            );
         }
         assert!(err.contains("telinit, halt, poweroff, reboot"), "{err}");
     }
@@ -47,17 +50,27 @@ fn another_name_lists_the_programs() {
 fn argv0_basename_picks_the_program() {
     // init's aliases, by any path.
     let out = command(merit()).arg0("/no/such/dir/telinit").arg("5").stdin(Stdio::null()).output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()), (Some(1), "Unsupported signal: 5\n".into()));
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()),
+        (Some(1), "Unsupported signal: 5\n".into())
+    );
     // The same diagnostics as the program's own binary.
     for (name, args) in [("s6-svok", &[][..]), ("s6-svc", &["-Z"][..]), ("s6-svstat", &[][..])] {
         let via = command(merit()).arg0(name).args(args).stdin(Stdio::null()).output().unwrap();
         let own = command(ours(name)).args(args).stdin(Stdio::null()).output().unwrap();
-        assert_eq!((via.status.code(), &via.stdout, &via.stderr), (own.status.code(), &own.stdout, &own.stderr), "{name} {args:?}");
+        assert_eq!(
+            (via.status.code(), &via.stdout, &via.stderr),
+            (own.status.code(), &own.stdout, &own.stderr),
+            "{name} {args:?}"
+        );
     }
     // A filter, through a link: s6-tai64n stamps its input.
     let t = TempDir::new("multicall-tai");
     std::os::unix::fs::symlink(merit(), t.join("s6-tai64n")).unwrap();
-    let out = std::process::Command::new("sh").args(["-c", "printf 'hello\\n' | \"$0\"", t.join("s6-tai64n").to_str().unwrap()]).output().unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "printf 'hello\\n' | \"$0\"", t.join("s6-tai64n").to_str().unwrap()])
+        .output()
+        .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && s.starts_with('@') && s.ends_with(" hello\n") && s.len() == 25 + 1 + 6, "{s:?}");
 }
@@ -88,7 +101,10 @@ fn svscan_through_merit_runs_supervise_through_merit() {
         let mut cmd = command(bin.join("s6-svscan"));
         cmd.arg(&scan).current_dir(t.path()).stdout(Stdio::null()).stderr(Stdio::null());
         let mut d = Daemon::spawn(cmd);
-        assert!(wait_until(PROMPT, || status(&scan.join("a")).is_some_and(|s| s.pid != 0)), "service a never up (link: {with_link})");
+        assert!(
+            wait_until(PROMPT, || status(&scan.join("a")).is_some_and(|s| s.pid != 0)),
+            "service a never up (link: {with_link})"
+        );
         let sup = supervisor_of(&scan.join("a")).expect("no s6-supervise for a");
         let exe = std::fs::read_link(format!("/proc/{sup}/exe")).unwrap();
         assert_eq!(exe, bin.join("merit").canonicalize().unwrap(), "link: {with_link}");

@@ -96,14 +96,19 @@ fn unprivileged_tools_cannot_touch_root_services() {
         let code = o.status.code();
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         // s6-svok says "not supervised" by its exit code alone (it cannot tell without access).
-        let refused = if *prog == "s6-svok" { code != Some(0) } else { code == Some(111) && err.contains("Permission denied") };
+        let refused =
+            if *prog == "s6-svok" { code != Some(0) } else { code == Some(111) && err.contains("Permission denied") };
         if !refused {
             failures.push(format!("ours {prog} {args:?}: {code:?} {err:?}"));
         }
         if real_ok {
             let r = run_as_user(&real(prog), args, tmp.path());
             if r.status.code() != code {
-                failures.push(format!("{prog} {args:?}: ours {code:?} {err:?}, real {:?} {:?}", r.status.code(), String::from_utf8_lossy(&r.stderr)));
+                failures.push(format!(
+                    "{prog} {args:?}: ours {code:?} {err:?}, real {:?} {:?}",
+                    r.status.code(),
+                    String::from_utf8_lossy(&r.stderr)
+                ));
             }
         }
     }
@@ -125,7 +130,12 @@ fn unprivileged_tools_cannot_touch_root_services() {
     let pass = failures.is_empty() && unchanged && stopped;
     row(
         "unprivileged_tools",
-        &format!("{} tool runs refused, {} plants refused, status unchanged {unchanged}; problems: {}", cases.len(), 4, failures.len()),
+        &format!(
+            "{} tool runs refused, {} plants refused, status unchanged {unchanged}; problems: {}",
+            cases.len(),
+            4,
+            failures.len()
+        ),
         "all refused, nothing changed",
         pass,
     );
@@ -189,7 +199,8 @@ fn nothing_created_world_writable() {
     let svc_s = svc.to_str().unwrap();
     let _ = run(ours("s6-svc"), &["-k", svc_s], tmp.path()); // a restart: death tally, events
     wait_until(PROMPT, || status(&svc).is_some_and(|s| s.pid != 0 && s.pid != pid));
-    let logged = wait_until(PROMPT, || std::fs::read_to_string(logdir.join("current")).is_ok_and(|c| c.contains("hello\n")));
+    let logged =
+        wait_until(PROMPT, || std::fs::read_to_string(logdir.join("current")).is_ok_and(|c| c.contains("hello\n")));
     let mut all = Vec::new();
     walk(tmp.path(), &mut all);
     let mut bad = Vec::new();

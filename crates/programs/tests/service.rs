@@ -38,8 +38,14 @@ impl MereTree {
             std::fs::copy("/bin/sleep", r.join("bin").join(n)).unwrap();
             let d = r.join("etc/s6/services/available").join(n);
             std::fs::create_dir_all(d.join("log")).unwrap();
-            write_exec(&d.join("run"), &format!("#!/bin/sh\necho \"{n} starting\"\nexec {} 100000\n", r.join("bin").join(n).display()));
-            write_exec(&d.join("log/run"), &format!("#!/bin/sh\nexec cat >> {}\n", r.join("var/log").join(n).display()));
+            write_exec(
+                &d.join("run"),
+                &format!("#!/bin/sh\necho \"{n} starting\"\nexec {} 100000\n", r.join("bin").join(n).display()),
+            );
+            write_exec(
+                &d.join("log/run"),
+                &format!("#!/bin/sh\nexec cat >> {}\n", r.join("var/log").join(n).display()),
+            );
             std::os::unix::fs::symlink(format!("../available/{n}"), r.join("etc/s6/services/enabled").join(n)).unwrap();
             let out = std::process::Command::new("cp").arg("-a").arg(&d).arg(r.join("s6/run")).status().unwrap();
             assert!(out.success());
@@ -56,7 +62,8 @@ impl MereTree {
         let scan = self.scan();
         assert!(
             wait_until(PROMPT, || SERVICES.iter().all(|n| {
-                status(&scan.join(n)).is_some_and(|s| s.is_up()) && status(&scan.join(n).join("log")).is_some_and(|s| s.is_up())
+                status(&scan.join(n)).is_some_and(|s| s.is_up())
+                    && status(&scan.join(n).join("log")).is_some_and(|s| s.is_up())
             })),
             "{imp:?}: the tree did not come up"
         );
@@ -106,7 +113,9 @@ impl Drop for MereTree {
 }
 
 fn table(states: [(&str, &str); 5]) -> String {
-    let mut s = String::from("\nService            Status              OnBoot\n~~~~~~~            ~~~~~~~~            ~~~~~~~~\n");
+    let mut s = String::from(
+        "\nService            Status              OnBoot\n~~~~~~~            ~~~~~~~~            ~~~~~~~~\n",
+    );
     for (n, (st, boot)) in SERVICES.iter().zip(states) {
         s += &format!("{:<19}{:<20}{}\n", n, st, boot);
     }

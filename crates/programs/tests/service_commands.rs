@@ -94,7 +94,10 @@ fn start_stop_status_with_logger(imp: Impl) {
 }
 
 /// Spawns `service ARGS` with its stdout collected by a thread.
-fn spawn_collecting(t: &Tree, args: &[&str]) -> (std::process::Child, Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
+fn spawn_collecting(
+    t: &Tree,
+    args: &[&str],
+) -> (std::process::Child, Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
     let mut child = t.service_cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut so = child.stdout.take().unwrap();
     let buf = Arc::new(Mutex::new(Vec::new()));
@@ -158,7 +161,9 @@ fn start_times_out(imp: Impl) {
     let pid = t.pid("slow").expect("up");
     assert_eq!(
         mask(&r.err),
-        mask(&format!("service: slow did not become ready within 0.500 s (--timeout): it is up (pid {pid}) 0 seconds\n"))
+        mask(&format!(
+            "service: slow did not become ready within 0.500 s (--timeout): it is up (pid {pid}) 0 seconds\n"
+        ))
     );
     assert!(r.err.contains(&format!("(pid {pid})")), "{}", r.err);
     assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(8), "{took:?}");
@@ -194,7 +199,10 @@ fn restart_without_script(imp: Impl) {
 fn restart_with_script(imp: Impl) {
     let mut t = Tree::new(&format!("svc-restart-script-{imp:?}"));
     let marker = t.root().join("marker");
-    t.add("web", Spec { restart: Some(format!("echo \"restarted in $PWD\" >> {}", marker.display())), ..Default::default() });
+    t.add(
+        "web",
+        Spec { restart: Some(format!("echo \"restarted in $PWD\" >> {}", marker.display())), ..Default::default() },
+    );
     t.install("web");
     t.boot(imp, &["web"]);
     let p1 = t.pid("web").unwrap();
@@ -343,7 +351,10 @@ fn enable_disable_leave_the_service_alone(imp: Impl) {
             assert_eq!((r.out.as_str(), r.code), (out.as_str(), 1), "{n} {cmd}: {}", r.err);
             assert_eq!(
                 r.err,
-                format!("service: unable to {verb} the link {}: {what}, not a symbolic link (left as it is)\n", t.link(n).display())
+                format!(
+                    "service: unable to {verb} the link {}: {what}, not a symbolic link (left as it is)\n",
+                    t.link(n).display()
+                )
             );
         }
     }
@@ -369,8 +380,19 @@ fn field<'a>(list: &'a Value, name: &str) -> &'a Value {
     list.as_array().unwrap().iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("{name} in {list}"))
 }
 
-const FIELDS: [&str; 11] =
-    ["name", "status", "pid", "seconds", "ready_seconds", "normally_up", "want_up", "paused", "exit_code", "signal", "onboot"];
+const FIELDS: [&str; 11] = [
+    "name",
+    "status",
+    "pid",
+    "seconds",
+    "ready_seconds",
+    "normally_up",
+    "want_up",
+    "paused",
+    "exit_code",
+    "signal",
+    "onboot",
+];
 
 /// Every JSON field against `s6-svstat -o`.
 #[track_caller]
@@ -389,7 +411,8 @@ fn check_against_svstat(t: &Tree, o: &Value) {
         }
         return;
     }
-    let (out, code) = t.svstat(&["-o", "up,pid,normallyup,wantedup,paused,exitcode,signum,ready,updownfor,readyfor"], name);
+    let (out, code) =
+        t.svstat(&["-o", "up,pid,normallyup,wantedup,paused,exitcode,signum,ready,updownfor,readyfor"], name);
     assert_eq!(code, 0);
     let v: Vec<&str> = out.split_whitespace().collect();
     let up = v[0] == "true";
@@ -431,10 +454,12 @@ fn json_fields(imp: Impl) {
     t.boot(imp, &["up1", "paused", "stopped"]);
     assert!(wait_until(PROMPT, || status(&t.svc("ready")).is_some_and(|s| s.ready)));
     assert!(wait_until(PROMPT, || status(&t.svc("ndown")).is_some()));
-    let svc = |args: &[&str], n: &str| std::process::Command::new(ours("s6-svc")).args(args).arg(t.svc(n)).status().unwrap();
+    let svc =
+        |args: &[&str], n: &str| std::process::Command::new(ours("s6-svc")).args(args).arg(t.svc(n)).status().unwrap();
     svc(&["-o"], "exit3");
     // Settled: down and ready (finish over), so that nothing changes while the test reads.
-    assert!(wait_until(PROMPT, || status(&t.svc("exit3")).is_some_and(|s| !s.is_up() && s.ready && s.wait().exited() && s.wait().exitstatus() == 3)));
+    assert!(wait_until(PROMPT, || status(&t.svc("exit3"))
+        .is_some_and(|s| !s.is_up() && s.ready && s.wait().exited() && s.wait().exitstatus() == 3)));
     svc(&["-p"], "paused");
     assert!(wait_until(PROMPT, || status(&t.svc("paused")).is_some_and(|s| s.paused)));
     t.service(&["stopped", "stop"]).ok("Stopping stopped... OK\n");
@@ -450,7 +475,10 @@ fn json_fields(imp: Impl) {
     }
     // Spot checks of the documented meanings.
     let up1 = field(&list, "up1");
-    assert_eq!((up1["status"].as_str(), up1["onboot"].as_str(), up1["exit_code"].is_null()), (Some("up"), Some("enabled"), true));
+    assert_eq!(
+        (up1["status"].as_str(), up1["onboot"].as_str(), up1["exit_code"].is_null()),
+        (Some("up"), Some("enabled"), true)
+    );
     assert_eq!(up1["pid"].as_i64(), t.pid("up1").map(i64::from));
     assert_eq!(field(&list, "ndown")["normally_up"], false);
     assert_eq!(field(&list, "exit3")["exit_code"], 3);
@@ -475,7 +503,11 @@ fn json_fields(imp: Impl) {
     let r = t.service(&["list"]);
     assert!(!r.out.contains('\x1b'));
     for (n, st) in [("up1", "up"), ("stopped", "down"), ("unsup", "unknown"), ("nodef", "unknown")] {
-        assert!(r.out.lines().any(|l| l.starts_with(n) && l.split_whitespace().nth(1) == Some(st)), "{n} {st}: {}", r.out);
+        assert!(
+            r.out.lines().any(|l| l.starts_with(n) && l.split_whitespace().nth(1) == Some(st)),
+            "{n} {st}: {}",
+            r.out
+        );
     }
     t.shutdown();
 }
@@ -510,7 +542,9 @@ fn logs_with_local_times(imp: Impl) {
     let raw = std::fs::read_to_string(&current).unwrap();
     let lines: Vec<&str> = raw.lines().collect();
     let tail = |n: usize| lines[lines.len() - n..].iter().map(|l| format!("{l}\n")).collect::<String>();
-    for (args, n) in [(vec!["talk", "logs"], 10), (vec!["logs", "talk", "-n", "3"], 3), (vec!["talk", "logs", "-n1"], 1)] {
+    for (args, n) in
+        [(vec!["talk", "logs"], 10), (vec!["logs", "talk", "-n", "3"], 3), (vec!["talk", "logs", "-n1"], 1)]
+    {
         let r = Run::from(t.service_cmd(&args).env("TZ", tz).output().unwrap());
         assert_eq!(r.code, 0, "{}", r.err);
         assert_eq!(r.out, local(&tail(n)), "{args:?}");

@@ -25,7 +25,12 @@ fn generate(what: &str) -> String {
 /// The system has `prog`; when not, the test is skipped with a message, or fails under CI=true
 /// (.ci/run installs groff-base, zsh and fish; bash and util-linux's script are in every Debian).
 fn have(prog: &str, ci_installs: bool) -> bool {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {prog}")]).stdout(Stdio::null()).status().unwrap().success();
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {prog}")])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
     if !ok {
         if ci_installs && std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true but {prog} is not installed");
@@ -78,8 +83,24 @@ fn man_page_renders() {
             text.push(c);
         }
     }
-    let text = text.replace("\x1b[1m", "").replace("\x1b[0m", "").replace("\x1b[4m", "").replace("\x1b[22m", "").replace("\x1b[24m", "");
-    for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "OUTPUT", "JSON OUTPUT", "EXIT STATUS", "ENVIRONMENT", "FILES"] {
+    let text = text
+        .replace("\x1b[1m", "")
+        .replace("\x1b[0m", "")
+        .replace("\x1b[4m", "")
+        .replace("\x1b[22m", "")
+        .replace("\x1b[24m", "");
+    for sec in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "COMMANDS",
+        "OPTIONS",
+        "OUTPUT",
+        "JSON OUTPUT",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "FILES",
+    ] {
         assert!(text.lines().any(|l| l == sec), "section {sec} in\n{text}");
     }
     for c in merit_core::service::doc::COMMANDS {
@@ -92,9 +113,13 @@ fn man_page_renders() {
         assert!(text.lines().any(|l| l.trim_start().starts_with(f)), "JSON field {f}");
     }
     for code in 0..=4 {
-        assert!(text.lines().any(|l| l.trim() .starts_with(&format!("{code} ")) || l.trim() == code.to_string()), "exit code {code}");
+        assert!(
+            text.lines().any(|l| l.trim().starts_with(&format!("{code} ")) || l.trim() == code.to_string()),
+            "exit code {code}"
+        );
     }
-    for e in ["MERIT_ROOT", "NO_COLOR", "/etc/s6/services/available/NAME", "/s6/run/NAME", "--generate", "--list-names"] {
+    for e in ["MERIT_ROOT", "NO_COLOR", "/etc/s6/services/available/NAME", "/s6/run/NAME", "--generate", "--list-names"]
+    {
         assert!(text.contains(e), "{e}");
     }
 }
@@ -121,7 +146,8 @@ fn set(words: &[&str]) -> BTreeSet<String> {
     words.iter().map(|s| s.to_string()).collect()
 }
 
-const CMDS: [&str; 11] = ["list", "enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
+const CMDS: [&str; 11] =
+    ["list", "enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
 
 /// The cases every shell must get right: (words typed, the word being completed, MERIT_ROOT,
 /// expected candidates). `{A}`/`{B}` stand for the two roots.
@@ -285,12 +311,21 @@ fn colour_only_on_a_terminal() {
         return;
     }
     let out = on_tty(&t, "list", None);
-    assert!(out.contains("up1               \x1b[32mup\x1b[0m                  enabled\n") || out.contains("\x1b[32mup\x1b[0m"), "{out:?}");
+    assert!(
+        out.contains("up1               \x1b[32mup\x1b[0m                  enabled\n")
+            || out.contains("\x1b[32mup\x1b[0m"),
+        "{out:?}"
+    );
     assert!(out.contains("idle               \x1b[33munknown\x1b[0m             "), "{out:?}");
     let out = on_tty(&t, "idle disable", None);
     assert_eq!(out, "Disabling idle from launching at boot... \x1b[32mOK\x1b[0m\n");
     // NO_COLOR (any non-empty value) and --no-color: none.
-    for (args, nc) in [("list", Some("1")), ("list --no-color", None), ("idle disable", Some("yes")), ("--no-colour idle enable", None)] {
+    for (args, nc) in [
+        ("list", Some("1")),
+        ("list --no-color", None),
+        ("idle disable", Some("yes")),
+        ("--no-colour idle enable", None),
+    ] {
         let out = on_tty(&t, args, nc);
         assert!(!out.contains('\x1b') && out.contains("idle"), "{args} NO_COLOR={nc:?}: {out:?}");
     }
@@ -307,7 +342,11 @@ fn status_on_a_terminal_shows_the_log() {
     let mut t = Tree::new("svc-tty-status");
     t.add(
         "talk",
-        Spec { logger: true, pre: "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"line $i\"; done".into(), ..Default::default() },
+        Spec {
+            logger: true,
+            pre: "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"line $i\"; done".into(),
+            ..Default::default()
+        },
     );
     t.install("talk");
     t.boot(Impl::Ours, &["talk"]);
@@ -319,7 +358,7 @@ fn status_on_a_terminal_shows_the_log() {
     assert!(lines[0].starts_with("up (pid "), "{out:?}");
     for (i, l) in lines[1..].iter().enumerate() {
         // YYYY-MM-DD HH:MM:SS.nnnnnnnnn line N (local time, as s6-tai64nlocal)
-        assert_eq!(l.len() >= 30 && &l[4..5] == "-" && &l[10..11] == " " && &l[19..20] == ".", true, "{l:?}");
+        assert!(l.len() >= 30 && &l[4..5] == "-" && &l[10..11] == " " && &l[19..20] == ".", "{l:?}");
         assert!(l.ends_with(&format!(" line {}", i + 3)), "{l:?}");
     }
     // Not on a terminal: the status line only.

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// Commands that take a name.
-const NAMED: [&str; 10] = ["enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
+const NAMED: [&str; 10] =
+    ["enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
 
 /// A tree with `up1` (supervised, up, enabled, logged), `idle` (available only) and `norun` (a
 /// directory without run), under a running scanner.
@@ -171,7 +172,11 @@ fn no_scan_directory_or_no_scanner() {
     std::fs::remove_dir_all(t.dir.join(AVAILABLE)).unwrap();
     let r = t.service(&["list"]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains(&t.dir.join(AVAILABLE).display().to_string()) && r.err.contains("No such file"), "{}", r.err);
+    assert!(
+        r.err.contains(&t.dir.join(AVAILABLE).display().to_string()) && r.err.contains("No such file"),
+        "{}",
+        r.err
+    );
     t.shutdown();
 }
 
@@ -189,7 +194,11 @@ fn service_read_only(t: &Tree, args: &[&str]) -> Option<Run> {
         .stdin(Stdio::null())
         .output()
         .ok()?;
-    if o.status.code() == Some(97) || (o.status.code() == Some(1) && o.stdout.is_empty() && String::from_utf8_lossy(&o.stderr).starts_with("unshare:")) {
+    if o.status.code() == Some(97)
+        || (o.status.code() == Some(1)
+            && o.stdout.is_empty()
+            && String::from_utf8_lossy(&o.stderr).starts_with("unshare:"))
+    {
         return None;
     }
     Some(Run::from(o))
@@ -218,7 +227,11 @@ fn read_only_tree_changes_nothing() {
     for (args, out, path) in cases {
         let r = service_read_only(&t, &args).unwrap();
         assert_eq!((r.out.as_str(), r.code), (out, 1), "{args:?}: {}", r.err);
-        assert!(r.err.starts_with("service: unable to ") && r.err.contains(&format!("{path}: {erofs}")), "{args:?}: {}", r.err);
+        assert!(
+            r.err.starts_with("service: unable to ") && r.err.contains(&format!("{path}: {erofs}")),
+            "{args:?}: {}",
+            r.err
+        );
         assert_eq!(t.snapshot(), before, "{args:?} changed the tree");
     }
     // Reading works; the service was never touched.
@@ -263,7 +276,14 @@ fn permission_denied_exits_4() {
     let bin = public_service(&t);
     let pid = t.pid("up1").unwrap();
     let before = t.snapshot();
-    for args in [["idle", "enable"], ["up1", "disable"], ["idle", "start"], ["up1", "stop"], ["unsup", "up1"], ["up1", "reload"]] {
+    for args in [
+        ["idle", "enable"],
+        ["up1", "disable"],
+        ["idle", "start"],
+        ["up1", "stop"],
+        ["unsup", "up1"],
+        ["up1", "reload"],
+    ] {
         let r = service_as_nobody(&bin, t.root(), &args);
         assert_eq!((r.out.as_str(), r.code), ("", 4), "{args:?}: {}", r.err);
         let lock = t.scan().join(format!(".service-{}.lock", if args[0] == "unsup" { args[1] } else { args[0] }));

@@ -52,7 +52,8 @@ fn twenty_concurrent_invocations(imp: Impl) {
                     }
                     let p = e.path();
                     // Removed meanwhile is fine; present must mean complete.
-                    let complete = p.join("run").is_file() && (!(name == "a" || name == "c") || p.join("log/run").is_file());
+                    let complete =
+                        p.join("run").is_file() && (!(name == "a" || name == "c") || p.join("log/run").is_file());
                     if !complete && p.exists() {
                         bad.push(name);
                     }
@@ -82,7 +83,8 @@ fn twenty_concurrent_invocations(imp: Impl) {
             .collect();
         for ((cmd, name), ch) in plan.iter().zip(children) {
             let r = Run::from(ch.wait_with_output().unwrap());
-            let not_supervised = *cmd == "stop" && r.code == 1 && r.err == format!("{name} is not a supervised service\n");
+            let not_supervised =
+                *cmd == "stop" && r.code == 1 && r.err == format!("{name} is not a supervised service\n");
             assert!(r.code == 0 || not_supervised, "round {round}: {name} {cmd}: {r:?}");
         }
         check_consistent(&t, round);
@@ -98,7 +100,8 @@ fn check_consistent(t: &Tree, round: usize) {
     // enabled/: links to ../available/NAME, nothing else.
     for e in std::fs::read_dir(t.dir.join(ENABLED)).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let target = std::fs::read_link(e.path()).unwrap_or_else(|_| panic!("round {round}: enabled/{name} is not a link"));
+        let target =
+            std::fs::read_link(e.path()).unwrap_or_else(|_| panic!("round {round}: enabled/{name} is not a link"));
         assert_eq!(target.to_str(), Some(format!("../available/{name}").as_str()), "round {round}");
         assert!(NAMES.contains(&name.as_str()), "round {round}: stray entry enabled/{name}");
     }
@@ -121,7 +124,10 @@ fn check_consistent(t: &Tree, round: usize) {
             "round {round}: {name} is in the scan directory without a supervisor"
         );
         if t.def(&name).join("log").is_dir() {
-            assert!(wait_until(PROMPT, || t.svok(&format!("{name}/log"))), "round {round}: {name}'s logger is not supervised");
+            assert!(
+                wait_until(PROMPT, || t.svok(&format!("{name}/log"))),
+                "round {round}: {name}'s logger is not supervised"
+            );
         }
     }
     // A service out of supervision left nothing running.

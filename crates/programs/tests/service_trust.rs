@@ -126,16 +126,23 @@ fn control_is_written_only_into_a_fifo(imp: Impl) {
     let victim = t.root().join("victim");
     std::fs::write(&victim, "precious\n").unwrap();
     std::os::unix::fs::symlink(&victim, &ctl).unwrap();
-    let unable = |why: &str| format!("service: unable to control {}: {} {why}\n", t.svc("up1").display(), ctl.display());
+    let unable =
+        |why: &str| format!("service: unable to control {}: {} {why}\n", t.svc("up1").display(), ctl.display());
     for (cmd, out) in [("reload", "Reloading up1... FAIL\n"), ("stop", "Stopping up1... FAIL\n")] {
         let r = t.service(&["up1", cmd]);
-        assert_eq!((r.out.as_str(), r.err.as_str(), r.code), (out, unable("is a symbolic link, not a FIFO").as_str(), 1));
+        assert_eq!(
+            (r.out.as_str(), r.err.as_str(), r.code),
+            (out, unable("is a symbolic link, not a FIFO").as_str(), 1)
+        );
     }
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "written through the link");
     std::fs::remove_file(&ctl).unwrap();
     std::fs::write(&ctl, "").unwrap();
     let r = t.service(&["up1", "reload"]);
-    assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("Reloading up1... FAIL\n", unable("is not a FIFO").as_str(), 1));
+    assert_eq!(
+        (r.out.as_str(), r.err.as_str(), r.code),
+        ("Reloading up1... FAIL\n", unable("is not a FIFO").as_str(), 1)
+    );
     assert_eq!(std::fs::read(&ctl).unwrap(), b"", "written into a regular file");
     std::fs::remove_file(&ctl).unwrap();
     std::fs::rename(&parked, &ctl).unwrap();
@@ -205,7 +212,9 @@ fn copies_do_not_keep_setuid_bits_root_did_not_give() {
     t.boot(Impl::Ours, &[]);
     t.service(&["s", "start"]).ok("Starting s... OK\n");
     let mode = |name: &str| std::fs::symlink_metadata(t.svc("s").join(name)).unwrap().permissions().mode() & 0o7777;
-    for (name, want) in [("suid", 0o755), ("sgid", 0o755), ("dir/inner", 0o750), ("dir", 0o775), ("mine", 0o4755), ("run", 0o755)] {
+    for (name, want) in
+        [("suid", 0o755), ("sgid", 0o755), ("dir/inner", 0o750), ("dir", 0o775), ("mine", 0o4755), ("run", 0o755)]
+    {
         assert_eq!(mode(name), want, "{name}: {:o}", mode(name));
         if name != "dir" {
             assert_eq!(std::fs::read(t.svc("s").join(name)).unwrap(), std::fs::read(d.join(name)).unwrap(), "{name}");

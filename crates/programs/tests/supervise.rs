@@ -320,7 +320,13 @@ fn created_tree(sv: &Sv) -> Vec<(String, char, u32, u64, u32, u32)> {
     for n in names {
         let m = std::fs::symlink_metadata(sv.p(&format!("supervise/{n}"))).unwrap();
         let t = m.file_type();
-        let kind = if t.is_fifo() { 'p' } else if t.is_file() { 'f' } else { '?' };
+        let kind = if t.is_fifo() {
+            'p'
+        } else if t.is_file() {
+            'f'
+        } else {
+            '?'
+        };
         v.push((format!("supervise/{n}"), kind, m.mode() & 0o7777, m.len(), m.uid(), m.gid()));
     }
     let ev: Vec<_> = std::fs::read_dir(sv.p("event")).unwrap().collect();
@@ -385,10 +391,7 @@ fn usage_and_bad_dir(imp: Impl) {
     std::fs::write(tmp.join("file"), "").unwrap();
     let out = common::run(&bin, &["file"], tmp.path());
     assert_eq!(out.status.code(), Some(111), "{imp:?} not a directory");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "s6-supervise: fatal: unable to chdir to file: Not a directory\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "s6-supervise: fatal: unable to chdir to file: Not a directory\n");
     let out = common::run(&bin, &["nonexistent"], tmp.path());
     assert_eq!(out.status.code(), Some(111), "{imp:?} missing directory");
     assert_eq!(
@@ -526,11 +529,7 @@ both!(restart_throttle);
 // ---------------------------------------------------------------------------------------------
 
 fn readiness(imp: Impl) {
-    let mut sv = Sv::new(
-        imp,
-        "ready",
-        Some("while [ ! -e data/go ]; do sleep 0.05; done\necho >&3\nexec sleep 1000"),
-    );
+    let mut sv = Sv::new(imp, "ready", Some("while [ ! -e data/go ]; do sleep 0.05; done\necho >&3\nexec sleep 1000"));
     sv.file("notification-fd", "3\n");
     sv.subscribe();
     sv.start();
@@ -793,9 +792,8 @@ fn down_signal(imp: Impl) {
     );
     sv.subscribe();
     let mut ev = String::from("s");
-    for (i, (content, want)) in [("SIGHUP\n", "HUP"), ("2", "INT"), ("usr1\n", "USR1"), ("bogus", "TERM")]
-        .into_iter()
-        .enumerate()
+    for (i, (content, want)) in
+        [("SIGHUP\n", "HUP"), ("2", "INT"), ("usr1\n", "USR1"), ("bogus", "TERM")].into_iter().enumerate()
     {
         sv.file("down-signal", content);
         let _ = std::fs::remove_file(sv.p("data/got"));
@@ -1062,7 +1060,8 @@ fn bad_input(imp: Impl) {
     };
     let svstat_starts = |prefix: &str| {
         if have_real_s6() {
-            let ok = wait_until(PROMPT, || String::from_utf8_lossy(&sv.client("s6-svstat", &[]).stdout).starts_with(prefix));
+            let ok =
+                wait_until(PROMPT, || String::from_utf8_lossy(&sv.client("s6-svstat", &[]).stdout).starts_with(prefix));
             let out = sv.client("s6-svstat", &[]);
             assert!(ok, "{imp:?}: s6-svstat: {:?}, wanted {prefix:?}", String::from_utf8_lossy(&out.stdout));
         }
@@ -1106,7 +1105,7 @@ fn fdinfo_flags(pid: i32, fd: i32) -> Option<u32> {
 
 /// Close-on-exec, or already closed.
 fn fd_cloexec(pid: i32, fd: i32) -> bool {
-    fdinfo_flags(pid, fd).is_none_or(|f| f & libc::O_CLOEXEC as u32 != 0)
+    fdinfo_flags(pid, fd).map_or(true, |f| f & libc::O_CLOEXEC as u32 != 0)
 }
 
 fn run_environment(imp: Impl) {
@@ -1126,8 +1125,11 @@ fn run_environment(imp: Impl) {
     let run = fds(pid);
     // run gets 0-2, the notification fd, and whatever the test process inherited without
     // close-on-exec (passed on to the supervisor); nothing the supervisor opened itself.
-    let inherited: Vec<i32> =
-        fds(std::process::id() as i32).iter().map(|f| f.0).filter(|&n| n > 2 && !fd_cloexec(std::process::id() as i32, n)).collect();
+    let inherited: Vec<i32> = fds(std::process::id() as i32)
+        .iter()
+        .map(|f| f.0)
+        .filter(|&n| n > 2 && !fd_cloexec(std::process::id() as i32, n))
+        .collect();
     let leaked: Vec<(i32, String)> = sup.iter().filter(|f| inherited.contains(&f.0)).cloned().collect();
     let mut want: Vec<i32> = [0, 1, 2, 4].into_iter().chain(leaked.iter().map(|f| f.0)).collect();
     want.sort();
@@ -1304,13 +1306,21 @@ fn lock_fd_held_elsewhere_ours() {
     let mut sv = Sv::new(Impl::Ours, "lockheld", Some("exec sleep 1000"));
     sv.file("lock-fd", "5\n");
     std::fs::DirBuilder::new().mode(0o700).create(sv.p("supervise")).unwrap();
-    let held = std::fs::OpenOptions::new().create(true).write(true).open(sv.p("supervise/service-lock")).unwrap();
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(sv.p("supervise/service-lock"))
+        .unwrap();
     assert!(merit_sys::lock::try_write_lock(held.as_raw_fd()).unwrap());
     sv.subscribe();
     sv.start();
     sv.wait_log("another instance of the service is already running, child will block");
     let waiting = || {
-        common::processes_under(&sv.dir).into_iter().filter(|&p| Some(p) != sv.sup.as_ref().map(|d| d.pid())).collect::<Vec<_>>()
+        common::processes_under(&sv.dir)
+            .into_iter()
+            .filter(|&p| Some(p) != sv.sup.as_ref().map(|d| d.pid()))
+            .collect::<Vec<_>>()
     };
     assert!(wait_until(PROMPT, || waiting().len() == 1), "no child waiting for the lock");
     let child = waiting()[0];

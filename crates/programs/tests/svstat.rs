@@ -23,7 +23,8 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const ALL: &str = "up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor";
+const ALL: &str =
+    "up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor";
 
 /// The fixtures' service directory, as it appears in their stderr lines.
 const FIXTURE_DIR: &str = "/tmp/s6fx/synth-svc";
@@ -80,12 +81,9 @@ impl Svc {
         let dir = tmp.join("svc");
         std::fs::create_dir_all(dir.join("supervise")).unwrap();
         let lock = locked.then(|| {
-            let fd = merit_sys::fd::open(
-                &dir.join("supervise/lock"),
-                libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC,
-                0o644,
-            )
-            .unwrap();
+            let fd =
+                merit_sys::fd::open(&dir.join("supervise/lock"), libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o644)
+                    .unwrap();
             use std::os::fd::AsRawFd;
             assert!(merit_sys::lock::try_write_lock(fd.as_raw_fd()).unwrap());
             fd
@@ -277,7 +275,7 @@ fn option_parsing() {
     let svc = Svc::new("svstat-opts", true);
     // "up pid 4242, flags 0x0c, stamp now-100, readystamp now-50, no down file"; the recorded
     // labels are those of the run 0 output.
-    let mut bytes = vec![0u8; 35];
+    let mut bytes = [0u8; 35];
     bytes[24..32].copy_from_slice(&4242u64.to_be_bytes());
     bytes[34] = 0x0c;
     bytes[0..12].copy_from_slice(&Tain::parse_label(OPTION_PARSING_LABELS.0.as_bytes()).unwrap().to_bytes());
@@ -422,7 +420,10 @@ fn error_paths_match_real() {
     assert_eq!(same("down loop", &[&d], none).rc, 111);
     std::fs::remove_file(&down).unwrap();
     std::os::unix::fs::symlink("nowhere", &down).unwrap();
-    assert_eq!(same("down dangling", &with_dir(&q, &d), none).stdout, b"false false true false false -1 -1 SIG??? 34\n");
+    assert_eq!(
+        same("down dangling", &with_dir(&q, &d), none).stdout,
+        b"false false true false false -1 -1 SIG??? 34\n"
+    );
     std::fs::remove_file(&down).unwrap();
     std::fs::create_dir(&down).unwrap();
     assert_eq!(same("down dir", &with_dir(&q, &d), none).stdout, b"false false false false false -1 -1 SIG??? 34\n");
@@ -432,21 +433,24 @@ fn error_paths_match_real() {
     let parent = svc.tmp.path().to_path_buf();
     for dir in ["svc", "svc/", "./svc", "svc/.", "svc//"] {
         let p = parent.clone();
-        assert_eq!(same("relative dir", &with_dir(&q, dir), move |c| {
-            c.current_dir(&p);
-        }).rc, 0, "{dir}");
+        assert_eq!(
+            same("relative dir", &with_dir(&q, dir), move |c| {
+                c.current_dir(&p);
+            })
+            .rc,
+            0,
+            "{dir}"
+        );
     }
     // Extra operands are ignored.
     assert_eq!(same("extra operands", &["-o", "up", &d, "x", "-u"], none).stdout, b"false\n");
 
     // stdout closed, stdout full, stdout a pipe without reader (SIGPIPE default, then ignored).
-    let r = same("stdout closed", &with_dir(&q, &d), |c| {
-        unsafe {
-            c.pre_exec(|| {
-                libc::close(1);
-                Ok(())
-            });
-        }
+    let r = same("stdout closed", &with_dir(&q, &d), |c| unsafe {
+        c.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
     });
     assert_eq!(r.rc, 111);
     let r = same("stdout full", &with_dir(&q, &d), |c| {
@@ -470,13 +474,11 @@ fn error_paths_match_real() {
         assert_eq!(r.rc, if ignore { 111 } else { -libc::SIGPIPE }, "SIGPIPE ignored: {ignore}");
     }
     // stderr closed: the error is lost, the exit code stays.
-    let r = same("stderr closed", &["-o", ",", &d], |c| {
-        unsafe {
-            c.pre_exec(|| {
-                libc::close(2);
-                Ok(())
-            });
-        }
+    let r = same("stderr closed", &["-o", ",", &d], |c| unsafe {
+        c.pre_exec(|| {
+            libc::close(2);
+            Ok(())
+        });
     });
     assert_eq!(r.rc, 100);
 }
@@ -564,8 +566,19 @@ fn random_status(rng: &mut Rng, now: Tain) -> Vec<u8> {
 /// token, an empty token, too many fields), `-n`.
 fn random_args(rng: &mut Rng) -> Vec<String> {
     const NAMES: [&str; 13] = [
-        "up", "wantedup", "normallyup", "ready", "paused", "pid", "exitcode", "signal", "signum",
-        "updownsince", "readysince", "updownfor", "readyfor",
+        "up",
+        "wantedup",
+        "normallyup",
+        "ready",
+        "paused",
+        "pid",
+        "exitcode",
+        "signal",
+        "signum",
+        "updownsince",
+        "readysince",
+        "updownfor",
+        "readyfor",
     ];
     let mut v = Vec::new();
     for _ in 0..1 + rng.below(4) {
@@ -670,7 +683,11 @@ fn random_short_files_match_real() {
     for i in 0..300u64 {
         // 0..=34 bytes: always "Broken pipe"; 36..=80 bytes: the first 35 count.
         let n = if i % 3 == 2 { 36 + rng.below(45) } else { rng.below(35) } as usize;
-        let bytes = if n > 35 { random_status(&mut rng, now()).into_iter().chain(rng.bytes(n - 35)).collect() } else { rng.bytes(n) };
+        let bytes = if n > 35 {
+            random_status(&mut rng, now()).into_iter().chain(rng.bytes(n - 35)).collect()
+        } else {
+            rng.bytes(n)
+        };
         svc.set_status(&bytes);
         let args: &[&str] = [&[][..], &["-o", ALL], &["-n"]][i as usize % 3];
         if let Some(f) = compare(&svc, args, &format!("short case {i} ({n} bytes) {}", hex(&bytes))) {
@@ -1078,5 +1095,15 @@ const OPTION_PARSING: &[Run] = &[
     Run { args: &["-x"], rc: 100, stdout: "", stderr: "s6-svstat: usage: s6-svstat [ -uwNrpest | -o up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir\n" },
     Run { args: &[], rc: 0, stdout: "up (pid 4242) 100 seconds, ready 50 seconds\n", stderr: "" },
 ];
-const SHORT_STATUS: Run = Run { args: &[], rc: 111, stdout: "", stderr: "s6-svstat: fatal: unable to read status for /tmp/s6fx/synth-svc: Broken pipe\n" };
-const NOT_LOCKED: Run = Run { args: &[], rc: 1, stdout: "", stderr: "s6-svstat: fatal: : unable to read status for /tmp/s6fx/synth-svc: s6-supervise not running\n" };
+const SHORT_STATUS: Run = Run {
+    args: &[],
+    rc: 111,
+    stdout: "",
+    stderr: "s6-svstat: fatal: unable to read status for /tmp/s6fx/synth-svc: Broken pipe\n",
+};
+const NOT_LOCKED: Run = Run {
+    args: &[],
+    rc: 1,
+    stdout: "",
+    stderr: "s6-svstat: fatal: : unable to read status for /tmp/s6fx/synth-svc: s6-supervise not running\n",
+};

@@ -150,10 +150,8 @@ fn tai64n_fixture() {
     assert!(o.status.success());
     assert_eq!(o.stderr, b"");
     let fixture = TAI64N_OUTPUT.as_bytes();
-    let fixture_masked: Vec<u8> = fixture
-        .split_inclusive(|&b| b == b'\n')
-        .flat_map(|l| [b"@LABEL".as_slice(), &l[25..]].concat())
-        .collect();
+    let fixture_masked: Vec<u8> =
+        fixture.split_inclusive(|&b| b == b'\n').flat_map(|l| [b"@LABEL".as_slice(), &l[25..]].concat()).collect();
     assert_eq!(mask_and_check(&o.stdout, before, after), fixture_masked);
 }
 

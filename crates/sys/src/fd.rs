@@ -46,15 +46,13 @@ pub fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
 /// `read(2)`, retried on EINTR. `Ok(0)` is end of file.
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is valid for buf.len() writable bytes.
-    cvt_retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) as isize })
-        .map(|n| n as usize)
+    cvt_retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) as isize }).map(|n| n as usize)
 }
 
 /// `write(2)`, retried on EINTR (one call: may be short).
 pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
     // SAFETY: buf is valid for buf.len() readable bytes.
-    cvt_retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as isize })
-        .map(|n| n as usize)
+    cvt_retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as isize }).map(|n| n as usize)
 }
 
 /// Writes everything, looping over short writes.
@@ -158,11 +156,8 @@ pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
 /// Writes `data` to a file atomically as s6 does: `NAME.new` (`O_WRONLY|O_CREAT|O_TRUNC`,
 /// 0666 & ~umask), one write, rename over `NAME`. No fsync.
 pub fn write_replace(dir_rel_new: &std::path::Path, final_path: &std::path::Path, data: &[u8]) -> Result<()> {
-    let f = open(
-        dir_rel_new,
-        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        0o666,
-    )?;
+    let f =
+        open(dir_rel_new, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK | libc::O_CLOEXEC, 0o666)?;
     write_all(f.as_raw_fd(), data)?;
     drop(f);
     std::fs::rename(dir_rel_new, final_path)
@@ -231,9 +226,8 @@ pub fn write_diag(fd: RawFd, line: &[u8]) -> bool {
         libc::S_IFREG => write_all(fd, line).is_ok(),
         libc::S_IFSOCK => {
             // SAFETY: line is valid for line.len() bytes.
-            let n = unsafe {
-                libc::send(fd, line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
-            };
+            let n =
+                unsafe { libc::send(fd, line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
             n >= 0
         }
         kind => {

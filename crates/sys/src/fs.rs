@@ -36,7 +36,12 @@ pub fn stat(path: &CStr) -> Result<FileStat> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid C string and a valid out-pointer.
     cvt(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
-    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32, size: st.st_size.max(0) as u64 })
+    Ok(FileStat {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        mode: st.st_mode as u32,
+        size: st.st_size.max(0) as u64,
+    })
 }
 
 /// `fstat(fd)`.
@@ -45,7 +50,12 @@ pub fn fstat(fd: std::os::fd::RawFd) -> Result<FileStat> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a valid out-pointer; a bad fd number gives EBADF.
     cvt(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(FileStat { dev: st.st_dev as u64, ino: st.st_ino as u64, mode: st.st_mode as u32, size: st.st_size.max(0) as u64 })
+    Ok(FileStat {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        mode: st.st_mode as u32,
+        size: st.st_size.max(0) as u64,
+    })
 }
 
 /// What [`read_small`] found.
@@ -291,8 +301,7 @@ pub mod at {
     /// `mkfifoat(dir, name, mode)` (as `mknodat(S_IFIFO)`).
     pub fn mkfifo(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<()> {
         // SAFETY: valid descriptor and C string.
-        cvt(unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), libc::S_IFIFO | mode as libc::mode_t, 0) })
-            .map(drop)
+        cvt(unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), libc::S_IFIFO | mode as libc::mode_t, 0) }).map(drop)
     }
 
     /// `symlinkat(target, dir, name)`.

@@ -46,9 +46,7 @@ pub fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
 pub fn strerror(e: &Error) -> String {
     match e.raw_os_error() {
         // SAFETY: strerror returns a pointer to a static or thread-local NUL-terminated string.
-        Some(code) => unsafe {
-            std::ffi::CStr::from_ptr(libc::strerror(code)).to_string_lossy().into_owned()
-        },
+        Some(code) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)).to_string_lossy().into_owned() },
         None => e.to_string(),
     }
 }
@@ -98,10 +96,10 @@ pub fn rename(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
 /// `open(2)` flags and errno values, re-exported so programs need not link `libc` themselves.
 pub mod flags {
     pub use libc::{
-        EAGAIN, EEXIST, ENOENT, ENOTDIR, ENXIO, EPIPE, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_RDONLY,
-        O_RDWR, O_TRUNC, O_WRONLY,
+        EAGAIN, EEXIST, ENOENT, ENOTDIR, ENXIO, EPIPE, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC,
+        O_WRONLY,
     };
     pub use libc::{EISDIR, O_DIRECTORY};
-    pub use libc::{O_EXCL, O_NOCTTY};
     pub use libc::{ELOOP, O_NOFOLLOW};
+    pub use libc::{O_EXCL, O_NOCTTY};
 }

@@ -12,8 +12,7 @@ use std::path::Path;
 /// writer and no data (end of file). EINVAL means one of the descriptors is not a pipe.
 pub fn tee(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
     // SAFETY: tee takes plain integers and touches no memory of ours.
-    cvt_retry(|| unsafe { libc::tee(fd_in, fd_out, len, libc::SPLICE_F_NONBLOCK) as isize })
-        .map(|n| n as usize)
+    cvt_retry(|| unsafe { libc::tee(fd_in, fd_out, len, libc::SPLICE_F_NONBLOCK) as isize }).map(|n| n as usize)
 }
 
 /// `splice(fd_in, fd_out, len)`: moves up to `len` bytes from the pipe `fd_in` to `fd_out`
@@ -24,8 +23,7 @@ pub fn splice(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
     // SPLICE_F_NONBLOCK: never wait for data (some kernels look only at this flag, not at the
     // descriptors' O_NONBLOCK); EAGAIN then.
     cvt_retry(|| unsafe {
-        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, libc::SPLICE_F_NONBLOCK)
-            as isize
+        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, libc::SPLICE_F_NONBLOCK) as isize
     })
     .map(|n| n as usize)
 }
@@ -61,8 +59,10 @@ pub fn fsync(fd: RawFd) -> Result<()> {
 /// a file without waiting, so that a later `fsync` has less to wait for.
 pub fn start_writeback(fd: RawFd, offset: u64, len: u64) -> Result<()> {
     // SAFETY: plain integers.
-    cvt_retry(|| unsafe { libc::sync_file_range(fd, offset as libc::off64_t, len as libc::off64_t, libc::SYNC_FILE_RANGE_WRITE) })
-        .map(drop)
+    cvt_retry(|| unsafe {
+        libc::sync_file_range(fd, offset as libc::off64_t, len as libc::off64_t, libc::SYNC_FILE_RANGE_WRITE)
+    })
+    .map(drop)
 }
 
 /// `fchmod(fd, mode)`.
@@ -198,11 +198,7 @@ pub fn poll(fds: &mut [Poll], timeout_ms: Option<u64>) -> Result<usize> {
 /// Opens `path` `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK|O_CLOEXEC`, mode 0666 (& ~umask):
 /// skalibs' `openc_append`.
 pub fn open_append(path: &Path) -> Result<OwnedFd> {
-    crate::fd::open(
-        path,
-        libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        0o666,
-    )
+    crate::fd::open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_CLOEXEC, 0o666)
 }
 
 /// Opens `path` `O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC` 0666: skalibs' `openc_trunc`.
@@ -234,7 +230,8 @@ pub fn spawn_processor(prog: &str, dir: &Path, argv: &[Vec<u8>]) -> Result<i32> 
     ptrs.push(std::ptr::null());
     let head = format!("{prog} (processor child): fatal: unable to ");
     let msg = |what: &str| -> Vec<u8> { format!("{head}{what}").into_bytes() };
-    let m_chdir = [msg("chdir to ").as_slice(), std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()), b": "].concat();
+    let m_chdir =
+        [msg("chdir to ").as_slice(), std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()), b": "].concat();
     let files: [(&CStr, i32, RawFd, Vec<u8>); 4] = [
         (c"previous", libc::O_RDONLY, 0, msg("open_readb previous: ")),
         (c"processed", libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 1, msg("open_trunc processed: ")),

@@ -104,8 +104,7 @@ pub fn kill_group_of(pid: i32, sig: i32) -> Result<()> {
 }
 
 pub use libc::{
-    SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM,
-    SIGUSR1, SIGUSR2,
+    SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2,
 };
 
 /// Empties the signal mask (before exec'ing a successor such as `.s6-svscan/finish`).

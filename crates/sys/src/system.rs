@@ -24,7 +24,7 @@ pub fn mount(source: &str, target: &Path, fstype: &str, flags: u64, data: Option
 
 /// Remounts `target` read-only.
 pub fn remount_readonly(target: &Path) -> Result<()> {
-    mount("none", target, "", (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, None)
+    mount("none", target, "", libc::MS_REMOUNT | libc::MS_RDONLY, None)
 }
 
 /// `umount2(target, flags)`; `detach` = MNT_DETACH.
@@ -99,7 +99,13 @@ pub fn chmod(p: &Path, mode: u32) -> Result<()> {
 /// The files are looked for under `root`, the root of the system being booted: a system
 /// booted in a folder is not a container because the host happens to be one.
 pub fn in_container(root: &Path) -> bool {
-    let under = |p: &str| if root.as_os_str().is_empty() { Path::new(p).to_path_buf() } else { root.join(p.trim_start_matches('/')) };
+    let under = |p: &str| {
+        if root.as_os_str().is_empty() {
+            Path::new(p).to_path_buf()
+        } else {
+            root.join(p.trim_start_matches('/'))
+        }
+    };
     std::env::var_os("container").is_some() || under("/.dockerenv").exists() || under("/run/.containerenv").exists()
 }
 
@@ -126,7 +132,7 @@ pub fn nofile_limit() -> Result<u64> {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: r is a valid rlimit to fill.
     cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) })?;
-    Ok(r.rlim_cur as u64)
+    Ok(r.rlim_cur)
 }
 
 /// Makes Ctrl-Alt-Del send SIGINT to PID 1 instead of rebooting at once
@@ -174,7 +180,10 @@ fn thread_count() -> Option<u64> {
 /// cannot be checked (no /proc).
 pub fn fork_single_threaded() -> Result<i32> {
     if thread_count() != Some(1) {
-        return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "fork refused: not known to be single-threaded"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "fork refused: not known to be single-threaded",
+        ));
     }
     // SAFETY: the process runs one thread (checked above; the thread count cannot grow
     // between the check and the fork without this very thread creating one), so the child
@@ -188,7 +197,8 @@ pub fn fork_single_threaded() -> Result<i32> {
 pub fn cloexec_from(first: i32) {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: plain integer arguments; only descriptor flags change.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    let r =
+        unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
     if r == 0 {
         return;
     }

@@ -45,7 +45,10 @@ enum Inst {
     Jmp(usize),
     /// An iteration of a loop ended: if it consumed input, go back to the loop head; else
     /// leave the loop. The slot holds the position where the iteration started.
-    LoopEnd { slot: usize, head: usize },
+    LoopEnd {
+        slot: usize,
+        head: usize,
+    },
     /// Group number.
     Backref(usize),
     Match,
@@ -274,7 +277,10 @@ impl Backtrack {
                         }
                         Inst::Backref(k) => {
                             let (a, b) = (slots.get(2 * k), slots.get(2 * k + 1));
-                            let Some(sub) = a.zip(b).and_then(|(&a, &b)| if a == UNSET || b == UNSET { None } else { hay.get(a..b) }) else {
+                            let Some(sub) =
+                                a.zip(b)
+                                    .and_then(|(&a, &b)| if a == UNSET || b == UNSET { None } else { hay.get(a..b) })
+                            else {
                                 break;
                             };
                             if !hay.get(pos..).is_some_and(|rest| rest.starts_with(sub)) {
@@ -319,20 +325,55 @@ mod tests {
     #[test]
     fn backreferences() {
         let yes: &[(&str, &str)] = &[
-            ("(a)\\1", "aa"), ("(a)\\1", "baab"), ("(a+)-\\1", "aaa-aa"), ("^(a+)-\\1$", "aa-aa"),
-            ("(.)\\1", "xyzzy"), ("^(.*) \\1$", "foo bar foo bar"), ("(a|b)\\1", "ba bb"), ("()\\1", ""),
-            ("(a*)\\1", ""), ("(a*)*\\1", ""), ("(a*)*\\1", "b"), ("(a*)+\\1", "b"), ("(a|b)*\\1", "abb"),
-            ("((a)|b)*\\2", "aba"), ("(a)(b)\\2\\1", "abba"), ("(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9", "abcdefghii"),
-            ("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "abcdefghija0"), ("(a)\\1*", "a"), ("(a)\\1{2}", "aaa"),
-            ("(ab|a)(bc|c)\\2", "abcc"), ("(ab|a)(bc|c)\\2", "abcbc"), ("\\<(\\w+) \\1\\>", "the the end"),
-            ("(x)(y|\\1)", "xx"), ("^(a)\\1$|^b$", "b"), ("([[:digit:]]{2})-\\1", "12-12"), ("(\\w)\\1", "a__b"),
-            ("((a)\\2)+", "aa"), ("(a)(\\1)\\2", "aaa"), ("(^a)\\1", "aa"),
+            ("(a)\\1", "aa"),
+            ("(a)\\1", "baab"),
+            ("(a+)-\\1", "aaa-aa"),
+            ("^(a+)-\\1$", "aa-aa"),
+            ("(.)\\1", "xyzzy"),
+            ("^(.*) \\1$", "foo bar foo bar"),
+            ("(a|b)\\1", "ba bb"),
+            ("()\\1", ""),
+            ("(a*)\\1", ""),
+            ("(a*)*\\1", ""),
+            ("(a*)*\\1", "b"),
+            ("(a*)+\\1", "b"),
+            ("(a|b)*\\1", "abb"),
+            ("((a)|b)*\\2", "aba"),
+            ("(a)(b)\\2\\1", "abba"),
+            ("(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9", "abcdefghii"),
+            ("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "abcdefghija0"),
+            ("(a)\\1*", "a"),
+            ("(a)\\1{2}", "aaa"),
+            ("(ab|a)(bc|c)\\2", "abcc"),
+            ("(ab|a)(bc|c)\\2", "abcbc"),
+            ("\\<(\\w+) \\1\\>", "the the end"),
+            ("(x)(y|\\1)", "xx"),
+            ("^(a)\\1$|^b$", "b"),
+            ("([[:digit:]]{2})-\\1", "12-12"),
+            ("(\\w)\\1", "a__b"),
+            ("((a)\\2)+", "aa"),
+            ("(a)(\\1)\\2", "aaa"),
+            ("(^a)\\1", "aa"),
         ];
         let no: &[(&str, &str)] = &[
-            ("(a)\\1", "a"), ("(a)\\1", "aba"), ("^(a+)-\\1$", "aa-a"), ("^(a+)-\\1$", "a-aa"), ("(a|b)*\\1", "ab"),
-            ("(a|b)*\\1", "aba"), ("(a|b)*\\1", ""), ("((a)|b)*\\2", "ba"), ("((a)|b)*\\2", "bab"),
-            ("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "abcdefghij"), ("(a)\\1{2}", "aa"), ("(ab|a)(bc|c)\\2", "abc"),
-            ("\\<(\\w+) \\1\\>", "the then"), ("(x)(y|\\1)", "xz"), ("(\\w)\\1", "ab"), ("(^a)\\1", "baa"), ("(a$)?b\\1", "b"), ("(a)?b\\1", "b"),
+            ("(a)\\1", "a"),
+            ("(a)\\1", "aba"),
+            ("^(a+)-\\1$", "aa-a"),
+            ("^(a+)-\\1$", "a-aa"),
+            ("(a|b)*\\1", "ab"),
+            ("(a|b)*\\1", "aba"),
+            ("(a|b)*\\1", ""),
+            ("((a)|b)*\\2", "ba"),
+            ("((a)|b)*\\2", "bab"),
+            ("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "abcdefghij"),
+            ("(a)\\1{2}", "aa"),
+            ("(ab|a)(bc|c)\\2", "abc"),
+            ("\\<(\\w+) \\1\\>", "the then"),
+            ("(x)(y|\\1)", "xz"),
+            ("(\\w)\\1", "ab"),
+            ("(^a)\\1", "baa"),
+            ("(a$)?b\\1", "b"),
+            ("(a)?b\\1", "b"),
         ];
         for (p, s) in yes {
             assert!(m(p, s), "{p} should match {s:?}");
@@ -502,12 +543,18 @@ mod tests {
                 5 => "a".to_string(),
                 _ => {
                     let inner = gen(r, depth + 1, groups, refs);
-                    let alt = if r.below(3) == 0 { format!("|{}", gen(r, depth + 1, groups, refs)) } else { String::new() };
+                    let alt =
+                        if r.below(3) == 0 { format!("|{}", gen(r, depth + 1, groups, refs)) } else { String::new() };
                     *groups += 1;
                     format!("({inner}{alt})")
                 }
             };
-            let anchor = atom.starts_with('^') || atom.starts_with('$') || atom.starts_with("\\b") || atom.starts_with("\\B") || atom.starts_with("\\<") || atom.starts_with("\\>");
+            let anchor = atom.starts_with('^')
+                || atom.starts_with('$')
+                || atom.starts_with("\\b")
+                || atom.starts_with("\\B")
+                || atom.starts_with("\\<")
+                || atom.starts_with("\\>");
             s.push_str(&atom);
             if !anchor {
                 s.push_str(["", "", "", "*", "+", "?", "{2}", "{1,2}", "{0,}", "{,1}"][r.below(10) as usize]);
@@ -590,7 +637,12 @@ mod tests {
                 let Some(full) = b.search(h, 0, 100_000) else { continue };
                 match re.find(h) {
                     None => assert!(!full, "{p} / {} on {:?}", e.to_regex(), String::from_utf8_lossy(h)),
-                    Some(f) => assert_eq!(b.search(h, f.start(), 100_000), Some(full), "{p} on {:?}", String::from_utf8_lossy(h)),
+                    Some(f) => assert_eq!(
+                        b.search(h, f.start(), 100_000),
+                        Some(full),
+                        "{p} on {:?}",
+                        String::from_utf8_lossy(h)
+                    ),
                 }
             }
         }

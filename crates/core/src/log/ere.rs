@@ -173,13 +173,21 @@ pub enum Node {
     Lit(u8),
     /// `.`.
     Any,
-    Class { negated: bool, items: Vec<ClassItem> },
+    Class {
+        negated: bool,
+        items: Vec<ClassItem>,
+    },
     Look(Look),
     /// A parenthesized group with its number (1-based, in order of the `(`).
     Group(u32, Box<Node>),
     Concat(Vec<Node>),
     Alt(Vec<Node>),
-    Repeat { node: Box<Node>, min: u32, max: Option<u32>, token: RepToken },
+    Repeat {
+        node: Box<Node>,
+        min: u32,
+        max: Option<u32>,
+        token: RepToken,
+    },
     /// `\N`.
     Backref(u32),
 }
@@ -711,8 +719,19 @@ mod tests {
 
     #[test]
     fn backreferences_parse_as_glibc() {
-        for ok in ["(a)\\1", "(a)(b)\\2\\1", "((a)\\2)", "(a)(b|\\1)", "(a)|(b)\\2", "((a)|b)*\\2", "(a)\\1*", "()\\1",
-            "(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9", "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10", "(a|(b))\\1"] {
+        for ok in [
+            "(a)\\1",
+            "(a)(b)\\2\\1",
+            "((a)\\2)",
+            "(a)(b|\\1)",
+            "(a)|(b)\\2",
+            "((a)|b)*\\2",
+            "(a)\\1*",
+            "()\\1",
+            "(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9",
+            "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10",
+            "(a|(b))\\1",
+        ] {
             let e = parse(ok.as_bytes()).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
             assert!(e.backrefs, "{ok}");
         }

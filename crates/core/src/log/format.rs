@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(alert("s6-log", &a, &ST, b"0123456789abc", 10), b"s6-log: alert: 0123456789abc\n");
         assert_eq!(alert("s6-log", &a, &ST, b"0123456789abcd", 10), b"s6-log: alert: 0123456789...\n");
         assert_eq!(alert("s6-log", &a, &ST, b"0123456789abcdefghij", 0), b"s6-log: alert: 0123456789abcdefghij\n");
-        assert_eq!(alert("s6-log", &act(true, false, Some("X")), &ST, b"hello", 200), b"s6-log: alert: @400000006b0825141f731ebe X hello\n");
+        assert_eq!(
+            alert("s6-log", &act(true, false, Some("X")), &ST, b"hello", 200),
+            b"s6-log: alert: @400000006b0825141f731ebe X hello\n"
+        );
     }
 
     #[test]

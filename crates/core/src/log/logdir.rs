@@ -166,7 +166,13 @@ mod tests {
         assert_eq!(&n, b"@400000006b082616037c3b3e.s");
         assert!(is_archive_name(&n));
         assert!(is_archive_name(b"@400000006B082616037C3B3E.u"));
-        for bad in [&b"@xxxxxxxxxxxxxxxxxxxxxxxx.s"[..], b"@000000000000000000000000.z", b"@00000000000000000000000.s", b"A000000000000000000000000.s", b"current"] {
+        for bad in [
+            &b"@xxxxxxxxxxxxxxxxxxxxxxxx.s"[..],
+            b"@000000000000000000000000.z",
+            b"@00000000000000000000000.s",
+            b"A000000000000000000000000.s",
+            b"current",
+        ] {
             assert!(!is_archive_name(bad));
         }
     }

@@ -9,8 +9,7 @@
 //! gets the logdirs that precede a second-pass error (see [`ParseError::logdirs`]).
 
 /// Usage text (after `s6-log: usage: `).
-pub const USAGE: &[u8] =
-    b"s6-log [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimit ] [ -- ] logging_script";
+pub const USAGE: &[u8] = b"s6-log [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimit ] [ -- ] logging_script";
 
 /// Default line length limit.
 pub const DEFAULT_LINELIMIT: usize = 8192;
@@ -35,7 +34,8 @@ pub struct Options {
 /// Parses the options with getopt rules (clusters like `-bp`, `-l48` or `-l 48`, `--`).
 /// Returns the options and the index of the first script argument, or `None` for a usage error.
 pub fn parse_options(args: &[Vec<u8>]) -> Option<(Options, usize)> {
-    let mut o = Options { notif: None, verbosity: 1, blocking: false, ignore_term: false, linelimit: DEFAULT_LINELIMIT };
+    let mut o =
+        Options { notif: None, verbosity: 1, blocking: false, ignore_term: false, linelimit: DEFAULT_LINELIMIT };
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -251,9 +251,7 @@ impl ScriptError {
             ScriptError::Unrecognized(d) => [b"unrecognized directive: ".as_slice(), d].concat(),
             ScriptError::Syntax(d) => [b"syntax error at directive: ".as_slice(), d].concat(),
             ScriptError::NoAction => b"no action directive specified".to_vec(),
-            ScriptError::Conflict(d) => {
-                [b"directive ".as_slice(), d, b" conflicts with previous s directive"].concat()
-            }
+            ScriptError::Conflict(d) => [b"directive ".as_slice(), d, b" conflicts with previous s directive"].concat(),
         }
     }
 }
@@ -308,10 +306,7 @@ fn first_pass(args: &[Vec<u8>]) -> Result<bool, ScriptError> {
 
 /// Parses a script. `compile` turns a regex (the bytes after `+`/`-`) into the caller's
 /// matcher, or `None` if it is invalid.
-pub fn parse<R>(
-    args: &[Vec<u8>],
-    mut compile: impl FnMut(&[u8]) -> Option<R>,
-) -> Result<Script<R>, ParseError> {
+pub fn parse<R>(args: &[Vec<u8>], mut compile: impl FnMut(&[u8]) -> Option<R>) -> Result<Script<R>, ParseError> {
     let extraneous = match first_pass(args) {
         Ok(x) => x,
         Err(error) => return Err(ParseError { error, logdirs: Vec::new(), extraneous: false }),
@@ -326,7 +321,8 @@ pub fn parse<R>(
     let mut prefix: Option<Vec<u8>> = None;
     let mut processor: Option<Processor> = None;
     let (mut tai, mut local) = (false, false);
-    let mut script = Script { elements: Vec::new(), logdirs: Vec::new(), want_tai: false, want_local: false, extraneous };
+    let mut script =
+        Script { elements: Vec::new(), logdirs: Vec::new(), want_tai: false, want_local: false, extraneous };
     let mut cur = Element { selections: Vec::new(), actions: Vec::new() };
     for a in args {
         let rest = &a[1..];
@@ -339,10 +335,9 @@ pub fn parse<R>(
         match a[0] {
             b'f' | b'+' | b'-' => {
                 if !cur.actions.is_empty() {
-                    script.elements.push(std::mem::replace(
-                        &mut cur,
-                        Element { selections: Vec::new(), actions: Vec::new() },
-                    ));
+                    script
+                        .elements
+                        .push(std::mem::replace(&mut cur, Element { selections: Vec::new(), actions: Vec::new() }));
                 }
                 let sel = match a[0] {
                     b'f' => Selection::Default,
@@ -380,11 +375,8 @@ pub fn parse<R>(
             b'^' => status_size = parse_u32(rest).ok_or_else(|| bad(&mut script))?,
             b'p' => prefix = if rest.is_empty() { None } else { Some(rest.to_vec()) },
             b'!' | b'?' => {
-                processor = if rest.is_empty() {
-                    None
-                } else {
-                    Some(Processor { cmd: rest.to_vec(), shell: a[0] == b'?' })
-                }
+                processor =
+                    if rest.is_empty() { None } else { Some(Processor { cmd: rest.to_vec(), shell: a[0] == b'?' }) }
             }
             b't' => tai = true,
             b'T' => local = true,
@@ -519,8 +511,16 @@ mod tests {
         assert_eq!(err(&["nabc", "tt"]), b"syntax error at directive: tt");
         assert_eq!(err(&["r2147483648", "1"]), b"unrecognized directive: r2147483648");
         assert_eq!(err(&["n4294967296", "1"]), b"unrecognized directive: n4294967296");
-        for ok in [&["s100", "l2000", "1"][..], &["s4096", "l2048", "1"], &["1", "n5"], &["!", "1"], &["?", "1"],
-            &["s8192", "l4096", "s4096", "1"], &["S18446744073709551615", "1"], &["r2147483647", "1"]] {
+        for ok in [
+            &["s100", "l2000", "1"][..],
+            &["s4096", "l2048", "1"],
+            &["1", "n5"],
+            &["!", "1"],
+            &["?", "1"],
+            &["s8192", "l4096", "s4096", "1"],
+            &["S18446744073709551615", "1"],
+            &["r2147483647", "1"],
+        ] {
             assert!(parse(&v(ok), comp).is_ok(), "{ok:?}");
         }
     }
@@ -542,7 +542,13 @@ mod tests {
         assert_eq!(c(Some("")), defaults);
         assert_eq!(
             c(Some("/opt/x/bin:rel:/usr/bin/::.:/sbin/")),
-            ["/opt/x/bin/execlineb", "/usr/bin/execlineb", "/sbin/execlineb", "/bin/execlineb", "/usr/lib/execline/bin/execlineb"]
+            [
+                "/opt/x/bin/execlineb",
+                "/usr/bin/execlineb",
+                "/sbin/execlineb",
+                "/bin/execlineb",
+                "/usr/lib/execline/bin/execlineb"
+            ]
         );
         assert_eq!(c(Some("/"))[0], "/execlineb");
         let p = Processor { cmd: b"cat".to_vec(), shell: false };
@@ -561,12 +567,30 @@ mod tests {
 
     #[test]
     fn sticky_and_one_shot() {
-        let s = parse(&v(&["n3", "s100", "l7", "S9", "r5", "?cmd", "t", "./a", "pX", "E4", "^6", "T", "2", "=f", "!", "./b"]), comp).unwrap();
-        assert_eq!(s.logdirs[0], LogdirSpec { path: b"./a".to_vec(), count: 3, size: 4096, maxdirsize: 9, tolerance: 7, retry_ms: 5, processor: Some(Processor { cmd: b"cmd".to_vec(), shell: true }) });
+        let s = parse(
+            &v(&["n3", "s100", "l7", "S9", "r5", "?cmd", "t", "./a", "pX", "E4", "^6", "T", "2", "=f", "!", "./b"]),
+            comp,
+        )
+        .unwrap();
+        assert_eq!(
+            s.logdirs[0],
+            LogdirSpec {
+                path: b"./a".to_vec(),
+                count: 3,
+                size: 4096,
+                maxdirsize: 9,
+                tolerance: 7,
+                retry_ms: 5,
+                processor: Some(Processor { cmd: b"cmd".to_vec(), shell: true })
+            }
+        );
         assert_eq!(s.logdirs[1].processor, None);
         let acts = &s.elements[0].actions;
         assert!(acts[0].tai && !acts[0].local && acts[0].prefix.is_none());
-        assert_eq!(acts[1], Action { kind: ActionKind::Alert { size: 4 }, tai: false, local: true, prefix: Some(b"X".to_vec()) });
+        assert_eq!(
+            acts[1],
+            Action { kind: ActionKind::Alert { size: 4 }, tai: false, local: true, prefix: Some(b"X".to_vec()) }
+        );
         assert_eq!(acts[2].kind, ActionKind::Status { file: b"f".to_vec(), size: 6 });
         assert!(!acts[2].local);
         assert!(s.want_tai && s.want_local);
@@ -579,7 +603,11 @@ mod tests {
         let s = parse(&v(args), comp).unwrap();
         let mut out = Vec::new();
         select(&s.elements, line.as_bytes(), matches, |a| {
-            out.push(format!("{:?}{}", a.kind, a.prefix.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default()))
+            out.push(format!(
+                "{:?}{}",
+                a.kind,
+                a.prefix.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default()
+            ))
         });
         out
     }

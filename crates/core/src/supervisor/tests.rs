@@ -61,10 +61,8 @@ fn in_state(state: State) -> Supervisor {
 }
 
 fn all_inputs() -> Vec<Input> {
-    let mut v: Vec<Input> = b"abqhkti12pcyroduDUxOQ"
-        .iter()
-        .map(|&b| Input::Control(Control::from_byte(b).unwrap()))
-        .collect();
+    let mut v: Vec<Input> =
+        b"abqhkti12pcyroduDUxOQ".iter().map(|&b| Input::Control(Control::from_byte(b).unwrap())).collect();
     for g in [SupervisorSignal::Term, SupervisorSignal::Hup, SupervisorSignal::Quit, SupervisorSignal::Int] {
         v.push(Input::Signal(g));
     }
@@ -173,10 +171,7 @@ fn down_in_up_uses_down_signal_and_arms_timeout_kill() {
     s.step(Input::Control(Control::Pause), at(20), &mut cfg());
     let mut c = Cfg { down_signal: SIGHUP, timeout_kill: 250, timeout_finish: 5000 };
     let fx = s.step(Input::Control(Control::Down), at(20), &mut c);
-    assert_eq!(
-        fx.as_slice(),
-        &[E::Kill { pid: RUN, sig: SIGHUP }, E::Kill { pid: RUN, sig: SIGCONT }, E::WriteStatus]
-    );
+    assert_eq!(fx.as_slice(), &[E::Kill { pid: RUN, sig: SIGHUP }, E::Kill { pid: RUN, sig: SIGCONT }, E::WriteStatus]);
     assert!(!s.status().wantup && !s.status().paused);
     assert_eq!(s.deadline(), Some(20 * SECOND + 250 * MILLI));
     // escalation: SIGKILL, then every 5 s

@@ -9,6 +9,8 @@ use std::os::unix::ffi::OsStrExt;
 
 merit_programs::entry!(dispatch);
 
+// Unused only in a test build of this binary (test = false; `clippy --all-targets` builds one).
+#[cfg_attr(test, allow(dead_code))]
 fn dispatch() {
     let arg0 = merit_sys::startup::args_os().next().unwrap_or_default();
     let name = arg0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
@@ -16,7 +18,9 @@ fn dispatch() {
         merit_programs::exe::set_multicall();
         return main();
     }
-    let mut m = String::from("merit: usage: PROGRAM [ARGS...], through a link PROGRAM -> merit (argv[0] names the program); programs:\n");
+    let mut m = String::from(
+        "merit: usage: PROGRAM [ARGS...], through a link PROGRAM -> merit (argv[0] names the program); programs:\n",
+    );
     for (p, _) in merit_programs::cmd::PROGRAMS {
         let aliases: Vec<&str> = merit_programs::cmd::ALIASES.iter().filter(|(_, t)| t == p).map(|(a, _)| *a).collect();
         if aliases.is_empty() {

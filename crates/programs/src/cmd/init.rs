@@ -83,27 +83,30 @@ static SAY_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(
 /// EPIPE or a closed descriptor, nor block on a stopped terminal.
 fn say(msg: &str) {
     let line = format!("init: {msg}\n");
-    let fd = match (SAY_FD.load(std::sync::atomic::Ordering::Relaxed), CONSOLE.load(std::sync::atomic::Ordering::Relaxed)) {
-        (-1, -1) => 2,
-        (-1, c) => c,
-        (s, _) => {
-            // A terminal merely busy (a slow serial line) drains: wait a little for it.
-            let deadline = std::time::Instant::now() + Duration::from_millis(500);
-            let mut rest = line.as_bytes();
-            while !rest.is_empty() {
-                match merit_sys::fd::write(s, rest) {
-                    Ok(0) => break,
-                    Ok(n) => rest = rest.get(n..).unwrap_or_default(),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(10));
+    let fd =
+        match (SAY_FD.load(std::sync::atomic::Ordering::Relaxed), CONSOLE.load(std::sync::atomic::Ordering::Relaxed)) {
+            (-1, -1) => 2,
+            (-1, c) => c,
+            (s, _) => {
+                // A terminal merely busy (a slow serial line) drains: wait a little for it.
+                let deadline = std::time::Instant::now() + Duration::from_millis(500);
+                let mut rest = line.as_bytes();
+                while !rest.is_empty() {
+                    match merit_sys::fd::write(s, rest) {
+                        Ok(0) => break,
+                        Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
+                        {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
                 }
+                return;
             }
-            return;
-        }
-    };
+        };
     // Never blocking (a full catch-all FIFO, say): the one diagnostics path of every program.
     merit_sys::fd::write_diag(fd, line.as_bytes());
 }
@@ -251,7 +254,9 @@ fn telinit(arg: Option<&str>, _args: &[String]) -> i32 {
         return 111;
     }
     if let Err(e) = signal::kill(pid, sig) {
-        crate::msg::say(&[format!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e)).as_bytes()]);
+        crate::msg::say(&[
+            format!("telinit: unable to signal init (pid {pid}): {}", merit_sys::strerror(&e)).as_bytes()
+        ]);
         return 111;
     }
     0
@@ -411,8 +416,9 @@ impl Stage1 {
         if let Err(e) = made {
             say(&format!("unable to set up {}: {e}", uncaught.display()));
         }
-        match std::fs::read_to_string(l.p("/etc/hostname")) {
-            Ok(h) => {
+        // No /etc/hostname: keep the kernel's.
+        if let Ok(h) = std::fs::read_to_string(l.p("/etc/hostname")) {
+            {
                 let h = h.lines().next().unwrap_or("").trim();
                 // A container runtime sets the hostname itself (and writes it into
                 // /etc/hostname) but does not let us set it (no CAP_SYS_ADMIN): EPERM there is
@@ -420,12 +426,15 @@ impl Stage1 {
                 let current = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
                 if !h.is_empty() && current.trim_end() != h {
                     if let Err(e) = system::sethostname(h.as_bytes()) {
-                        let kind = if self.container && e.kind() == std::io::ErrorKind::PermissionDenied { "warning: " } else { "" };
+                        let kind = if self.container && e.kind() == std::io::ErrorKind::PermissionDenied {
+                            "warning: "
+                        } else {
+                            ""
+                        };
                         say(&format!("{kind}unable to set the hostname to {h}: {e}"));
                     }
                 }
             }
-            Err(_) => {} // no /etc/hostname: keep the kernel's
         }
         self.set_environment();
         // State of an earlier boot (a container's /run is not a fresh tmpfs): a stale
@@ -448,7 +457,9 @@ impl Stage1 {
                 format!("/proc/{}/fd/{}\n", merit_sys::getpid(), c.as_raw_fd()),
             );
         }
-        if let Ok(null) = merit_sys::fd::open(Path::new("/dev/null"), merit_sys::flags::O_RDONLY | merit_sys::flags::O_CLOEXEC, 0) {
+        if let Ok(null) =
+            merit_sys::fd::open(Path::new("/dev/null"), merit_sys::flags::O_RDONLY | merit_sys::flags::O_CLOEXEC, 0)
+        {
             let _ = merit_sys::fd::dup2(null.as_raw_fd(), 0);
         }
         // stdout/stderr into the catch-all logger's FIFO, opened without waiting for it: a
@@ -500,7 +511,8 @@ impl Stage1 {
         let Some(pid) = recorded.filter(|&p| p > 0 && p != me) else { return };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-        if matches!(comm.trim(), "init" | "s6-svscan" | "merit") && cwd.is_some() && cwd == l.scan().canonicalize().ok() {
+        if matches!(comm.trim(), "init" | "s6-svscan" | "merit") && cwd.is_some() && cwd == l.scan().canonicalize().ok()
+        {
             say(&format!("fatal: init is already running (pid {pid}, scanning {})", l.scan().display()));
             std::process::exit(100);
         }
@@ -513,7 +525,7 @@ impl Stage1 {
         if is_mount_point(&p) {
             return true;
         }
-        let flags = (system::MS_NOSUID | system::MS_NODEV) as u64;
+        let flags = system::MS_NOSUID | system::MS_NODEV;
         match system::mount("tmpfs", &p, "tmpfs", flags, Some("mode=0755")) {
             Ok(()) => true,
             Err(e) => {
@@ -966,7 +978,11 @@ fn shutdown(action: &str) -> i32 {
     match merit_sys::fd::open(&marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) {
         Ok(_) => {}
         Err(e) if e.raw_os_error() == Some(EEXIST) => return 0,
-        Err(e) => say(&format!("unable to create {}: {}: shutting down all the same", marker.display(), merit_sys::strerror(&e))),
+        Err(e) => say(&format!(
+            "unable to create {}: {}: shutting down all the same",
+            marker.display(),
+            merit_sys::strerror(&e)
+        )),
     }
     let scan = l.scan();
     let _ = std::fs::write(scan.join(".shutdown"), format!("{action}\n"));
@@ -1005,7 +1021,7 @@ fn shutdown(action: &str) -> i32 {
         let _ = svdir::send_control(&d, b"k");
     }
     // 3. Loggers drain their pipes (EOF once the service and the scanner closed them).
-    let deadline = std::time::Instant::now() + Duration::from_millis(grace.min(5000).max(1000));
+    let deadline = std::time::Instant::now() + Duration::from_millis(grace.clamp(1000, 5000));
     while !running(&loggers).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -1044,10 +1060,8 @@ fn finish() -> ! {
 /// it stays up, reaping.
 fn last_stage(l: &Layout, container: bool, action: String) -> ! {
     let pid1 = merit_sys::getpid() == 1;
-    let exit_code: i32 = std::fs::read_to_string(l.state().join("exit-code"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0);
+    let exit_code: i32 =
+        std::fs::read_to_string(l.state().join("exit-code")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     signal::unblock_all();
     // rc.shutdown, bounded by the grace period.
     let rc = l.p("/etc/s6/rc.shutdown");
@@ -1121,7 +1135,11 @@ fn last_stage(l: &Layout, container: bool, action: String) -> ! {
 /// Unmounts what lies under the root prefix (everything but `/` itself when there is none),
 /// newest first; what cannot be unmounted is remounted read-only.
 fn unmount_all(root: &Path) {
-    let base = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root.canonicalize().unwrap_or(root.to_path_buf()) };
+    let base = if root.as_os_str().is_empty() {
+        PathBuf::from("/")
+    } else {
+        root.canonicalize().unwrap_or(root.to_path_buf())
+    };
     let mut points: Vec<PathBuf> = mount_points().into_iter().filter(|m| m.starts_with(&base) && *m != base).collect();
     points.reverse();
     for m in points {

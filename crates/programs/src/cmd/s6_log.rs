@@ -118,7 +118,11 @@ impl Re {
                     Some(m) => m,
                     None => {
                         if !s.warned.replace(true) {
-                            env.warn(&[b"regex ", &s.pattern, b": backtracking budget exceeded on a line, taken as not matching (warned once)"]);
+                            env.warn(&[
+                                b"regex ",
+                                &s.pattern,
+                                b": backtracking budget exceeded on a line, taken as not matching (warned once)",
+                            ]);
                         }
                         false
                     }
@@ -341,7 +345,8 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
             logio::open_trunc(&dir.join("state")).map_err(|e| unable(&[b"open_trunc ", &dpath(d, "state")], &e))?;
         }
     }
-    let fd = logio::open_append(&dir.join("current")).map_err(|e| unable(&[b"open_append ", &dpath(d, "current")], &e))?;
+    let fd =
+        logio::open_append(&dir.join("current")).map_err(|e| unable(&[b"open_append ", &dpath(d, "current")], &e))?;
     logio::fchmod(fd.as_raw_fd(), mode_in_use).map_err(|e| unable(&[b"fd_chmod ", &dpath(d, "current")], &e))?;
     Ok(Logdir {
         spec: spec.clone(),
@@ -437,13 +442,15 @@ impl Logdir {
                 },
                 RotState::SyncProcessed => (|| {
                     let p = dpath(&d, "processed");
-                    let f = logio::open_append(&self.dir.join("processed")).map_err(|e| unable(&[b"open_append ", &p], &e))?;
+                    let f = logio::open_append(&self.dir.join("processed"))
+                        .map_err(|e| unable(&[b"open_append ", &p], &e))?;
                     logio::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))?;
                     logio::fchmod(f.as_raw_fd(), env.mode_final).map_err(|e| unable(&[b"fd_chmod ", &p], &e))
                 })(),
                 RotState::SyncNewstate => (|| {
                     let p = dpath(&d, "newstate");
-                    let f = logio::open_append(&self.dir.join("newstate")).map_err(|e| unable(&[b"open_append ", &p], &e))?;
+                    let f = logio::open_append(&self.dir.join("newstate"))
+                        .map_err(|e| unable(&[b"open_append ", &p], &e))?;
                     logio::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))
                 })()
                 .map(|()| self.stamp = env.clock.now()),
@@ -454,8 +461,10 @@ impl Logdir {
                 },
                 RotState::RenameState => std::fs::rename(self.dir.join("newstate"), self.dir.join("state"))
                     .map_err(|e| unable(&[b"rename ", &dpath(&d, "newstate"), b" to ", &dpath(&d, "state")], &e)),
-                RotState::FinishProcessed => finish(&self.dir, "processed", b's', self.stamp, &self.spec, env.verbosity)
-                    .map_err(|e| unable(&[b"finish processed .s to logdir ", &d], &e)),
+                RotState::FinishProcessed => {
+                    finish(&self.dir, "processed", b's', self.stamp, &self.spec, env.verbosity)
+                        .map_err(|e| unable(&[b"finish processed .s to logdir ", &d], &e))
+                }
             };
             match r {
                 Ok(()) => self.rstate = self.rstate.next(self.spec.processor.is_some()),
@@ -565,7 +574,11 @@ impl Logdir {
         logio::unlink_void(&self.dir.join("newstate"));
         self.stamp = env.clock.now();
         match finish(&self.dir, "previous", b'u', self.stamp, &self.spec, env.verbosity) {
-            Ok(()) => env.warn(&[b"input ended and the processor still fails in ", &d, b": previous archived unprocessed (.u)"]),
+            Ok(()) => env.warn(&[
+                b"input ended and the processor still fails in ",
+                &d,
+                b": previous archived unprocessed (.u)",
+            ]),
             Err(e) => {
                 env.warn(&[&unable(&[b"finish previous .u for logdir ", &d], &e)]);
                 self.keep_unfinal = true;
@@ -611,38 +624,51 @@ impl Outputs {
             if self.script.want_local {
                 if let Some((u, leap)) = display_second(t.secs, self.right_zone) {
                     if let Some(tm) = clock::broken_down(u, false) {
-                        local = format::local_stamp(tm.year, tm.month, tm.day, tm.hour, tm.minute, tm.second + leap as u32, t.nanos);
+                        local = format::local_stamp(
+                            tm.year,
+                            tm.month,
+                            tm.day,
+                            tm.hour,
+                            tm.minute,
+                            tm.second + leap as u32,
+                            t.nanos,
+                        );
                     }
                 }
             }
         }
         let stamps = Stamps { tai: &tai, local: local.as_bytes() };
         let Outputs { script, logdirs, stdout, stdout_closed, .. } = self;
-        script::select(&script.elements, line, |re: &Re, l: &[u8]| re.is_match(l, env), |a: &Action| match &a.kind {
-            ActionKind::Stdout => {
-                if !*stdout_closed {
-                    format::record(stdout, a, &stamps, line);
+        script::select(
+            &script.elements,
+            line,
+            |re: &Re, l: &[u8]| re.is_match(l, env),
+            |a: &Action| match &a.kind {
+                ActionKind::Stdout => {
+                    if !*stdout_closed {
+                        format::record(stdout, a, &stamps, line);
+                    }
                 }
-            }
-            ActionKind::Alert { size } => {
-                // Like every diagnostic, never blocking: a full stderr loses the alert, never
-                // stalls the logger (and with it the service writing to it).
-                fd::write_diag(2, &format::alert(PROG, a, &stamps, line, *size));
-            }
-            ActionKind::Status { file, size } => {
-                let data = format::status(a, &stamps, line, *size);
-                let mut new = file.clone();
-                new.extend_from_slice(b".new");
-                if let Err(e) = fd::write_replace(as_path(&new), as_path(file), &data) {
-                    env.warn(&[&unable(&[b"write status file ", file], &e)]);
+                ActionKind::Alert { size } => {
+                    // Like every diagnostic, never blocking: a full stderr loses the alert, never
+                    // stalls the logger (and with it the service writing to it).
+                    fd::write_diag(2, &format::alert(PROG, a, &stamps, line, *size));
                 }
-            }
-            ActionKind::Logdir(i) => {
-                if let Some(l) = logdirs.get_mut(*i) {
-                    format::record(&mut l.buf, a, &stamps, line);
+                ActionKind::Status { file, size } => {
+                    let data = format::status(a, &stamps, line, *size);
+                    let mut new = file.clone();
+                    new.extend_from_slice(b".new");
+                    if let Err(e) = fd::write_replace(as_path(&new), as_path(file), &data) {
+                        env.warn(&[&unable(&[b"write status file ", file], &e)]);
+                    }
                 }
-            }
-        });
+                ActionKind::Logdir(i) => {
+                    if let Some(l) = logdirs.get_mut(*i) {
+                        format::record(&mut l.buf, a, &stamps, line);
+                    }
+                }
+            },
+        );
     }
 
     /// Every record produced so far has been handed to the kernel.

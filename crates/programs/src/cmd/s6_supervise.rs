@@ -16,15 +16,14 @@
 //! * `notification-fd`: the pipe is read without blocking, so a partial line (no newline yet)
 //!   no longer freezes the supervisor.
 
+use crate::msg;
 use merit_core::config::{self, parse_down_signal, parse_fd_file, parse_uint_file};
 use merit_core::status::{tally_append, DeathRecord, DEATH_RECORD_SIZE, DEATH_TALLY_DEFAULT, DEATH_TALLY_MAX};
 use merit_core::supervisor::{
-    Effect, Effects, Input, Now, ServiceConfig, SpawnOutcome, Supervisor, SupervisorSignal,
-    SIGCONT, SIGKILL, SIGTERM,
+    Effect, Effects, Input, Now, ServiceConfig, SpawnOutcome, Supervisor, SupervisorSignal, SIGCONT, SIGKILL, SIGTERM,
 };
 use merit_core::tai::Tain;
 use merit_sys::process::{spawn, Spawn, SpawnError};
-use crate::msg;
 use merit_sys::{clock, fd, fifodir, lock, signal, strerror};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -219,11 +218,9 @@ impl Driver {
             }
             Effect::WriteStatus => {
                 let data = self.sup.status().encode();
-                if let Err(e) = fd::write_replace(
-                    Path::new("supervise/status.new"),
-                    Path::new("supervise/status"),
-                    &data,
-                ) {
+                if let Err(e) =
+                    fd::write_replace(Path::new("supervise/status.new"), Path::new("supervise/status"), &data)
+                {
                     self.diag.warn_err("unable to write status file", &e);
                 }
             }
@@ -233,9 +230,7 @@ impl Driver {
                 }
             }
             Effect::CreateDownFile => {
-                if let Err(e) =
-                    fd::open(Path::new("down"), libc_flags::CREATE_TRUNC, 0o666)
-                {
+                if let Err(e) = fd::open(Path::new("down"), libc_flags::CREATE_TRUNC, 0o666) {
                     self.diag.warn_err("unable to touch ./down", &e);
                 }
             }
@@ -280,17 +275,10 @@ impl Driver {
         // lock-fd first, as s6 does, then notification-fd.
         let mut lock_file: Option<(OwnedFd, i32)> = None;
         if let Some(l) = cfg.fd_number("lock-fd") {
-            let f = match fd::open(
-                Path::new("supervise/service-lock"),
-                libc_flags::LOCK_OPEN,
-                0o644,
-            ) {
+            let f = match fd::open(Path::new("supervise/service-lock"), libc_flags::LOCK_OPEN, 0o644) {
                 Ok(f) => f,
                 Err(e) => {
-                    self.diag.warn_err(
-                        "unable to open supervise/service-lock for writing (waiting 60 seconds)",
-                        &e,
-                    );
+                    self.diag.warn_err("unable to open supervise/service-lock for writing (waiting 60 seconds)", &e);
                     return Some(SpawnOutcome::ResourceFailed);
                 }
             };
@@ -318,21 +306,16 @@ impl Driver {
             }
         }
         // Sources must not collide with targets: move them above every target first.
-        let top = [lock_file.as_ref().map(|l| l.1), notif.as_ref().map(|n| n.2)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(0);
+        let top =
+            [lock_file.as_ref().map(|l| l.1), notif.as_ref().map(|n| n.2)].into_iter().flatten().max().unwrap_or(0);
         let min = (top + 1).max(16);
         let mut moves: [(i32, i32); 2] = [(-1, -1); 2];
         let mut nmoves = 0;
         let mut keep: Vec<OwnedFd> = Vec::new();
-        for (src, target) in [
-            notif.as_ref().map(|n| (n.1.as_raw_fd(), n.2)),
-            lock_file.as_ref().map(|l| (l.0.as_raw_fd(), l.1)),
-        ]
-        .into_iter()
-        .flatten()
+        for (src, target) in
+            [notif.as_ref().map(|n| (n.1.as_raw_fd(), n.2)), lock_file.as_ref().map(|l| (l.0.as_raw_fd(), l.1))]
+                .into_iter()
+                .flatten()
         {
             match fd::dup_above(src, min) {
                 Ok(high) => {
@@ -390,9 +373,8 @@ impl Driver {
 
     /// Keeps the read end of the notification pipe of a started `run`, non-blocking.
     fn keep_notification(&mut self, read_end: Option<OwnedFd>) {
-        self.notification = read_end.map(|r| {
+        self.notification = read_end.inspect(|r| {
             let _ = fd::set_nonblock(r.as_raw_fd(), true);
-            r
         });
     }
 
@@ -410,13 +392,7 @@ impl Driver {
             CString::new(sig.to_string()).unwrap_or_default(),
             self.dir_arg.clone(),
         ];
-        let result = spawn(&Spawn {
-            path: c"./finish",
-            argv: &argv,
-            fd_moves: &[],
-            lock_wait: None,
-            setsid: true,
-        });
+        let result = spawn(&Spawn { path: c"./finish", argv: &argv, fd_moves: &[], lock_wait: None, setsid: true });
         match result {
             Ok(pid) => self.feed(Input::FinishSpawned(Some(pid as u64))),
             // No (executable) finish: s6's child exits 127 at once; the finishing phase still
@@ -439,17 +415,18 @@ impl Driver {
             return;
         }
         // The whole file (a larger max-death-tally may have filled it): the newest are kept.
-        let old = match merit_sys::fs::read_small(c"supervise/death_tally", DEATH_RECORD_SIZE * (DEATH_TALLY_MAX as usize + 1)) {
+        let old = match merit_sys::fs::read_small(
+            c"supervise/death_tally",
+            DEATH_RECORD_SIZE * (DEATH_TALLY_MAX as usize + 1),
+        ) {
             Ok(merit_sys::fs::Small::Data(b)) => b,
             _ => Vec::new(),
         };
         let old = if old.len() % DEATH_RECORD_SIZE == 0 { old } else { Vec::new() };
         let new = tally_append(&old, rec, max);
-        if let Err(e) = fd::write_replace(
-            Path::new("supervise/death_tally.new"),
-            Path::new("supervise/death_tally"),
-            &new,
-        ) {
+        if let Err(e) =
+            fd::write_replace(Path::new("supervise/death_tally.new"), Path::new("supervise/death_tally"), &new)
+        {
             self.diag.warn_err("unable to write death tally", &e);
         }
     }
@@ -618,16 +595,11 @@ pub fn main() {
         Err(e) => diag.fatal_err(111, "unable to write supervise/control", &e),
     };
 
-    let sigfd = match signal::signalfd(&[
-        signal::SIGCHLD,
-        signal::SIGTERM,
-        signal::SIGHUP,
-        signal::SIGQUIT,
-        signal::SIGINT,
-    ]) {
-        Ok(f) => f,
-        Err(e) => diag.fatal_err(111, "unable to create signalfd", &e),
-    };
+    let sigfd =
+        match signal::signalfd(&[signal::SIGCHLD, signal::SIGTERM, signal::SIGHUP, signal::SIGQUIT, signal::SIGINT]) {
+            Ok(f) => f,
+            Err(e) => diag.fatal_err(111, "unable to create signalfd", &e),
+        };
 
     if let Err(e) = fd::open(Path::new("supervise/death_tally"), libc_flags::CREATE_TRUNC, 0o666) {
         diag.fatal_err(111, "unable to truncate supervise/death_tally", &e);

@@ -62,7 +62,10 @@ pub fn main() {
             Ok(true) => {}
             Ok(false) => {
                 goal = goal.without_readiness();
-                msg::warn(PROG, &[dir_bytes, b"/notification-fd not present - ignoring request for readiness notification"]);
+                msg::warn(
+                    PROG,
+                    &[dir_bytes, b"/notification-fd not present - ignoring request for readiness notification"],
+                );
             }
             Err(e) => msg::Fatal::sys(111, &[b"unable to access ", dir_bytes, b"/notification-fd"], &e).die(PROG),
         }
@@ -87,7 +90,9 @@ pub fn main() {
     match outcome {
         Ok(0) => {}
         Ok(n) => match flavor {
-            Flavor::Svlisten1 => msg::die(flavor.prog(), 1, &[dir_bytes, b" failed permanently or its supervisor died"]),
+            Flavor::Svlisten1 => {
+                msg::die(flavor.prog(), 1, &[dir_bytes, b" failed permanently or its supervisor died"])
+            }
             Flavor::Svwait => msg::die(
                 flavor.prog(),
                 n as i32,

@@ -184,10 +184,7 @@ impl Scanner {
                 None => {
                     // Whether a service is logged is decided once, when it is first seen.
                     if self.services.len() >= self.max {
-                        warn(&format!(
-                            "unable to start supervisor for {}: too many services",
-                            name.to_string_lossy()
-                        ));
+                        warn(&format!("unable to start supervisor for {}: too many services", name.to_string_lossy()));
                         continue;
                     }
                     let catch_all = name.to_bytes() == CATCH_ALL;
@@ -538,8 +535,7 @@ pub fn main() {
     }
 
     let supervise = find_supervise();
-    let exec_fail =
-        format!("{PROG} (child): fatal: unable to exec {}: ", supervise.to_string_lossy()).into_bytes();
+    let exec_fail = format!("{PROG} (child): fatal: unable to exec {}: ", supervise.to_string_lossy()).into_bytes();
     let mut sc = Scanner {
         supervise,
         exec_fail,
@@ -601,7 +597,9 @@ pub fn main() {
                     libc_sig::SIGALRM => sc.scan_flag = true,
                     libc_sig::SIGABRT => leave = Some(Ending::NoWait),
                     _ => {
-                        let Some(&(_, name)) = SCRIPTED.iter().chain([&SIGRTMIN_3]).find(|s| s.0 == sig) else { continue };
+                        let Some(&(_, name)) = SCRIPTED.iter().chain([&SIGRTMIN_3]).find(|s| s.0 == sig) else {
+                            continue;
+                        };
                         if run_signal_script(name) {
                             continue;
                         }

@@ -4,14 +4,14 @@
 //! It reads status files and writes control FIFOs itself (through `crate::svdir`),
 //! so it works the same over merit's supervisors and over real s6.
 
+use crate::svdir::{self, ControlError, Deadline, State, Waiter};
+use crate::tree::{self, Present, Tree};
 use merit_core::service::{
     doc, parse_words, render_list, verdict, Colour, Command, Invocation, JsonStatus, ListRow, RunState, UsageError,
 };
 use merit_core::status::StatusFile;
 use merit_core::svstat::View;
 use merit_core::tai::Tain;
-use crate::svdir::{self, ControlError, Deadline, State, Waiter};
-use crate::tree::{self, Present, Tree};
 use std::io::{IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -112,9 +112,9 @@ fn parse_settings() -> (Settings, Vec<String>) {
     let mut no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut special = None;
     let mut words = Vec::new();
-    let mut args = merit_sys::startup::args_os().skip(1).map(|a| {
-        a.into_string().unwrap_or_else(|a| usage_exit(Some(&format!("invalid argument {a:?}: not UTF-8"))))
-    });
+    let mut args = merit_sys::startup::args_os()
+        .skip(1)
+        .map(|a| a.into_string().unwrap_or_else(|a| usage_exit(Some(&format!("invalid argument {a:?}: not UTF-8")))));
     while let Some(a) = args.next() {
         if a == "--" {
             words.extend(args.by_ref());
@@ -444,7 +444,8 @@ fn bring_up(s: &Settings, dir: &Path, who: &str, restart: bool, fresh: bool, tim
         }
     }
     let what = if ready { format!("{who} did not become ready") } else { format!("{who} did not come up") };
-    let permanent = || Failure::new(format!("{what}: it failed permanently (finish exited 125) or its supervisor exited"));
+    let permanent =
+        || Failure::new(format!("{what}: it failed permanently (finish exited 125) or its supervisor exited"));
     let timed_out = || {
         let state = svdir::read_status(dir)
             .map(|st| {
@@ -740,7 +741,14 @@ fn localise(line: &str) -> String {
     match merit_sys::clock::broken_down(t.to_unix(), false) {
         Some(bd) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09}{}",
-            bd.year, bd.month, bd.day, bd.hour, bd.minute, bd.second, t.nanos, &line[25..]
+            bd.year,
+            bd.month,
+            bd.day,
+            bd.hour,
+            bd.minute,
+            bd.second,
+            t.nanos,
+            &line[25..]
         ),
         None => line.to_string(),
     }
@@ -807,7 +815,9 @@ fn logs(s: &Settings, name: &str, extra: &[String]) -> i32 {
         }
     }
     let Some(dir) = log_dir(s, name) else {
-        say(&format!("service: no log directory found for {name} (a directory with a current file named in its log/run)"));
+        say(&format!(
+            "service: no log directory found for {name} (a directory with a current file named in its log/run)"
+        ));
         return EXIT_FAILED;
     };
     let mut out = std::io::stdout().lock();

@@ -91,10 +91,8 @@ fn raw_environment(cmd: &mut std::process::Command, raw: &[&str]) {
         .find(|p| p.is_file())
         .expect("program not found on PATH");
     let path = CString::new(prog.as_os_str().as_bytes()).unwrap();
-    let argv: Vec<CString> = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| CString::new(a.as_bytes()).unwrap())
-        .collect();
+    let argv: Vec<CString> =
+        std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| CString::new(a.as_bytes()).unwrap()).collect();
     let mut vars: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
         std::env::vars_os().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect();
     for (k, v) in cmd.get_envs() {
@@ -134,7 +132,8 @@ fn start(cmd: std::process::Command, root: &Path, console: PathBuf) -> Booted {
     let mut pid1 = 0;
     assert!(
         wait_until(PROMPT, || {
-            let kids = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.pid())).unwrap_or_default();
+            let kids =
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.pid())).unwrap_or_default();
             pid1 = kids.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
             pid1 != 0
         }),
@@ -146,7 +145,9 @@ fn start(cmd: std::process::Command, root: &Path, console: PathBuf) -> Booted {
 /// Whether a chroot boot can be made: busybox-static and execline (as installed by `.ci/run`);
 /// under CI=true their absence is a failure.
 pub fn can_chroot() -> bool {
-    let ok = Path::new("/bin/busybox").is_file() && Path::new("/usr/bin/execlineb").is_file() && Path::new("/usr/lib/execline/bin").is_dir();
+    let ok = Path::new("/bin/busybox").is_file()
+        && Path::new("/usr/bin/execlineb").is_file()
+        && Path::new("/usr/lib/execline/bin").is_dir();
     if !ok {
         assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but busybox-static or execline is missing");
         eprintln!("SKIP: needs busybox-static and execline for a chroot boot");
@@ -187,7 +188,18 @@ pub fn chroot_system(root: &Path) {
     for l in ldd(&ours("merit")) {
         copy_in(root, &l);
     }
-    let names = ["init", "s6-svscan", "s6-supervise", "s6-svscanctl", "s6-svc", "s6-svok", "s6-svstat", "s6-svwait", "s6-log", "s6-applyuidgid"];
+    let names = [
+        "init",
+        "s6-svscan",
+        "s6-supervise",
+        "s6-svscanctl",
+        "s6-svc",
+        "s6-svok",
+        "s6-svstat",
+        "s6-svwait",
+        "s6-log",
+        "s6-applyuidgid",
+    ];
     for n in names {
         std::os::unix::fs::symlink("merit", sbin.join(n)).unwrap();
     }
@@ -351,9 +363,9 @@ impl Drop for Booted {
     fn drop(&mut self) {
         // Killing the namespace's PID 1 ends every process in it. Checked first: its parent
         // must still be our unshare (a reused pid is someone else's).
-        let ppid = std::fs::read_to_string(format!("/proc/{}/stat", self.pid1))
-            .ok()
-            .and_then(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok())));
+        let ppid = std::fs::read_to_string(format!("/proc/{}/stat", self.pid1)).ok().and_then(|s| {
+            s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()))
+        });
         if ppid == Some(self.unshare.pid()) {
             unsafe { libc::kill(self.pid1, libc::SIGKILL) };
         }
@@ -407,7 +419,8 @@ pub fn finished(root: &Path, name: &str) -> Vec<(i64, i64, u128)> {
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 4 && f[0] == name).then(|| (f[1].parse().unwrap_or(-1), f[2].parse().unwrap_or(-1), f[3].parse().unwrap_or(0)))
+            (f.len() == 4 && f[0] == name)
+                .then(|| (f[1].parse().unwrap_or(-1), f[2].parse().unwrap_or(-1), f[3].parse().unwrap_or(0)))
         })
         .collect()
 }

@@ -178,13 +178,23 @@ impl Tree {
 
     pub fn service_cmd(&self, args: &[&str]) -> std::process::Command {
         let mut c = command(ours("service"));
-        c.arg("--root").arg(self.root()).args(args).env_remove("MERIT_ROOT").env_remove("NO_COLOR").stdin(Stdio::null());
+        c.arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env_remove("MERIT_ROOT")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null());
         c
     }
 
     /// `s6-svstat ARGS SCAN/NAME` (the real one when installed): stdout and exit code.
     pub fn svstat(&self, args: &[&str], name: &str) -> (String, i32) {
-        let o = std::process::Command::new(svstat_bin()).args(args).arg(self.svc(name)).stdin(Stdio::null()).output().unwrap();
+        let o = std::process::Command::new(svstat_bin())
+            .args(args)
+            .arg(self.svc(name))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         (String::from_utf8_lossy(&o.stdout).into_owned(), o.status.code().unwrap_or(-1))
     }
 

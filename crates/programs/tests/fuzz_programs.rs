@@ -34,33 +34,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------------------------------
-// The generator
+// The generator: common::Rng, seeded per (seed, program, index) so that one case replays alone.
 
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, name: &str, index: u64) -> Rng {
-        let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-        let mut r = Rng(seed ^ h.rotate_left(17) ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
-        r.next();
-        r
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
+fn keyed_rng(seed: u64, name: &str, index: u64) -> Rng {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let mut r = Rng(seed ^ h.rotate_left(17) ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
+    r.next();
+    r
 }
 
 const INTERESTING: &[u8] = b"\n\r\t -+,./:;=@[]()^$*?{}|\\!0123456789aAfFzZ\x01\x7f\x80\xff";
@@ -86,26 +66,26 @@ const NUMBERS: &[&str] = &[
 const ARG_MAX: usize = 131072;
 
 fn mutate_bytes(r: &mut Rng, a: &mut Vec<u8>) {
-    match r.below(6) {
+    match r.index(6) {
         0 if !a.is_empty() => {
-            let i = r.below(a.len());
-            a[i] ^= 1 << r.below(8);
+            let i = r.index(a.len());
+            a[i] ^= 1 << r.index(8);
         }
         1 => {
-            let at = r.below(a.len() + 1);
+            let at = r.index(a.len() + 1);
             let b = if r.one_in(2) { *r.pick(INTERESTING) } else { r.next() as u8 };
             a.insert(at, b);
         }
         2 => {
-            let n = r.below(a.len() + 1);
+            let n = r.index(a.len() + 1);
             a.truncate(n);
         }
         3 if !a.is_empty() => {
             // A chunk repeated: a few times, or up to the size of one argument.
-            let s = r.below(a.len());
-            let n = 1 + r.below((a.len() - s).min(8));
+            let s = r.index(a.len());
+            let n = 1 + r.index((a.len() - s).min(8));
             let chunk = a[s..s + n].to_vec();
-            let times = if r.one_in(6) { (ARG_MAX.saturating_sub(a.len()) / n).max(1) } else { 1 + r.below(32) };
+            let times = if r.one_in(6) { (ARG_MAX.saturating_sub(a.len()) / n).max(1) } else { 1 + r.index(32) };
             let mut rep = Vec::new();
             for _ in 0..times {
                 rep.extend_from_slice(&chunk);
@@ -113,11 +93,11 @@ fn mutate_bytes(r: &mut Rng, a: &mut Vec<u8>) {
             a.splice(s..s, rep);
         }
         4 => {
-            let at = r.below(a.len() + 1);
+            let at = r.index(a.len() + 1);
             a.splice(at..at, r.pick(NUMBERS).bytes());
         }
         _ => {
-            let at = r.below(a.len() + 1);
+            let at = r.index(a.len() + 1);
             a.insert(at, r.next() as u8);
         }
     }
@@ -127,40 +107,40 @@ fn mutate_bytes(r: &mut Rng, a: &mut Vec<u8>) {
 /// A command line: a seed, then 0–6 mutations.
 fn gen_args(r: &mut Rng, p: &Prog) -> Vec<Vec<u8>> {
     let mut args: Vec<Vec<u8>> = r.pick(p.seeds).iter().map(|s| s.as_bytes().to_vec()).collect();
-    let n = r.below(7);
+    let n = r.index(7);
     for _ in 0..n {
-        match r.below(8) {
+        match r.index(8) {
             0 if !args.is_empty() => {
-                let i = r.below(args.len());
+                let i = r.index(args.len());
                 args[i] = r.pick(p.dict).as_bytes().to_vec();
             }
             1 => {
-                let at = r.below(args.len() + 1);
+                let at = r.index(args.len() + 1);
                 args.insert(at, r.pick(p.dict).as_bytes().to_vec());
             }
             2 if !args.is_empty() => {
-                let i = r.below(args.len());
+                let i = r.index(args.len());
                 args.remove(i);
             }
             3 if !args.is_empty() => {
-                let i = r.below(args.len());
+                let i = r.index(args.len());
                 let a = args[i].clone();
                 args.insert(i, a);
             }
             4 => {
                 // Splice with another seed.
                 let other = r.pick(p.seeds);
-                let cut = r.below(args.len() + 1);
-                let from = r.below(other.len() + 1);
+                let cut = r.index(args.len() + 1);
+                let from = r.index(other.len() + 1);
                 args.truncate(cut);
                 args.extend(other[from..].iter().map(|s| s.as_bytes().to_vec()));
             }
             5 => {
-                let at = r.below(args.len() + 1);
+                let at = r.index(args.len() + 1);
                 args.insert(at, r.pick(NUMBERS).as_bytes().to_vec());
             }
             _ if !args.is_empty() => {
-                let i = r.below(args.len());
+                let i = r.index(args.len());
                 mutate_bytes(r, &mut args[i]);
             }
             _ => args.push(r.pick(p.dict).as_bytes().to_vec()),
@@ -192,11 +172,11 @@ fn gen_stdin(r: &mut Rng) -> Vec<u8> {
         b"foo bar baz\n",
     ];
     let mut d = Vec::new();
-    for _ in 0..r.below(12) {
+    for _ in 0..r.index(12) {
         let l: &[u8] = r.pick::<&[u8]>(LINES);
         d.extend_from_slice(l);
     }
-    for _ in 0..r.below(6) {
+    for _ in 0..r.index(6) {
         mutate_bytes(r, &mut d);
     }
     // At most ~2000 lines: s6-log rewrites a `=` status file for every line (0.6 ms a line for
@@ -204,7 +184,7 @@ fn gen_stdin(r: &mut Rng) -> Vec<u8> {
     d.truncate(4096);
     if r.one_in(10) {
         // A long line, over s6-log's default limit of 8192.
-        let n = 1 + r.below(40000);
+        let n = 1 + r.index(40000);
         d.extend(std::iter::repeat(b'x').take(n));
     }
     d
@@ -647,7 +627,7 @@ fn fuzz_programs() {
                 };
                 let (mut n, mut bad, mut max) = (0u64, 0u64, Duration::ZERO);
                 for index in range {
-                    let r = &mut Rng::new(seed, p.name, index);
+                    let r = &mut keyed_rng(seed, p.name, index);
                     let args = sanitize(p, tree.path(), gen_args(r, p));
                     let input = if p.stdin { gen_stdin(r) } else { Vec::new() };
                     if only_index.is_some() {
@@ -695,10 +675,10 @@ fn fuzz_getopt() {
     let t0 = Instant::now();
     let mut max = Duration::ZERO;
     for index in 0..iters {
-        let r = &mut Rng::new(seed, "getopt", index);
+        let r = &mut keyed_rng(seed, "getopt", index);
         let args = gen_args(r, &prog);
         let spec: Vec<u8> = if r.one_in(8) {
-            (0..r.below(12)).map(|_| *r.pick(b"abT:w:-:\x00\xff")).collect()
+            (0..r.index(12)).map(|_| *r.pick(b"abT:w:-:\x00\xff")).collect()
         } else {
             r.pick(SPECS).to_vec()
         };

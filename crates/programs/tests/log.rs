@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{command, have_real_s6, ours, real, wait_until, TempDir, PROMPT};
+use common::{command, have_real_s6, ours, real, wait_until, Rng, TempDir, PROMPT};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
@@ -298,20 +298,6 @@ fn regex_dialect_vs_real() {
     for p in pats {
         same_as_real(&["--", "-.*", &format!("+{p}"), "1"], input);
         same_as_real(&["--", &format!("-{p}"), "1"], input);
-    }
-}
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 

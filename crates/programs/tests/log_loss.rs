@@ -402,17 +402,6 @@ impl Setup {
     }
 }
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// Scenario 1 (a)+(b): 50 service restarts and 50 logger stops (SIGTERM), alternately, each
 /// in the middle of a 2000-line chunk.
 #[test]

@@ -16,17 +16,6 @@ both!(twenty_concurrent_invocations);
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 const COMMANDS: [&str; 4] = ["enable", "disable", "start", "stop"];
 
-/// A small deterministic generator (xorshift), so that a failing round can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 16) as usize
-    }
-}
-
 fn twenty_concurrent_invocations(imp: Impl) {
     let mut t = Tree::new(&format!("svc-race-{imp:?}"));
     for n in NAMES {
@@ -69,8 +58,8 @@ fn twenty_concurrent_invocations(imp: Impl) {
         let mut plan = Vec::new();
         for i in 0..20 {
             // Half of them on "a" (the same service), the rest spread over all four.
-            let name = if i % 2 == 0 { "a" } else { NAMES[rng.next() % NAMES.len()] };
-            let cmd = COMMANDS[rng.next() % COMMANDS.len()];
+            let name = if i % 2 == 0 { "a" } else { NAMES[rng.index(NAMES.len())] };
+            let cmd = COMMANDS[rng.index(COMMANDS.len())];
             plan.push((cmd, name));
         }
         let children: Vec<_> = plan

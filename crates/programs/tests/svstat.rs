@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{have_real_s6, ours, real, TempDir};
+use common::{have_real_s6, ours, real, Rng, TempDir};
 use merit_core::tai::Tain;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -486,25 +486,6 @@ fn error_paths_match_real() {
 // ---------------------------------------------------------------------------------------------
 // Property tests: random status files, ours vs real
 // ---------------------------------------------------------------------------------------------
-
-/// splitmix64: deterministic, seeded per case so results do not depend on thread scheduling.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 const SEED: u64 = 0x5356_5354_4154_2d31; // "SVSTAT-1"
 const RANDOM_FILES: u64 = 2000;

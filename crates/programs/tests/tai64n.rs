@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{command, have_real_s6, ours, real};
+use common::{command, have_real_s6, ours, real, Rng};
 use merit_core::tai::Tain;
 use std::io::Write;
 use std::path::Path;
@@ -170,20 +170,6 @@ fn tai64nlocal_fixtures() {
             let r = run(&real("s6-tai64nlocal"), args, Some(tz), LOCAL_INPUT.as_bytes());
             assert_eq!(r.stdout, o.stdout, "real, TZ={tz} {args:?}");
         }
-    }
-}
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 

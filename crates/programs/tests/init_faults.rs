@@ -144,6 +144,27 @@ fn crash_script(root: &std::path::Path) -> std::path::PathBuf {
     marker
 }
 
+/// Whether prlimit(1) is there (util-linux); under CI=true its absence is a failure.
+fn have_prlimit() -> bool {
+    if std::process::Command::new("prlimit").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but prlimit (util-linux) is missing");
+    eprintln!("SKIP: prlimit(1) not installed");
+    false
+}
+
+/// Lowers the scanner's (PID 1's) descriptor limit to 1 and wakes it up with a rescan
+/// request: its next poll(2) fails with EINVAL. (Best effort for the wake-up: anything else
+/// that wakes the scanner, such as a child's death, may have made it fail already, and then
+/// nobody listens.)
+fn make_scanner_fail(b: &Booted) {
+    let st =
+        std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
+    assert!(st.success());
+    let _ = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
+}
+
 /// The scanner fails internally: its descriptor limit is lowered from outside (prlimit) to 1,
 /// below the 2 descriptors it polls, so its next poll(2) fails with EINVAL; it then execs
 /// `.s6-svscan/crash` (with the soft limit raised back so that the script can run).
@@ -152,9 +173,7 @@ fn scanner_failing_runs_the_crash_script() {
     if !can_unshare() {
         return;
     }
-    if std::process::Command::new("prlimit").arg("--version").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but prlimit (util-linux) is missing");
-        eprintln!("SKIP: prlimit(1) not installed");
+    if !have_prlimit() {
         return;
     }
     let t = TempDir::new("init-crash");
@@ -165,13 +184,7 @@ fn scanner_failing_runs_the_crash_script() {
     // --log-stdout: the scanner's warnings reach our console file, not the catch-all logger.
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);
-    let st =
-        std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
-    assert!(st.success());
-    // Wake the scanner up (a rescan request): it comes back to poll(2) with the low limit.
-    // (Best effort: anything else that wakes the scanner up, such as a child's death, may
-    // have made it fail already, and then nobody listens.)
-    let _ = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
+    make_scanner_fail(&b);
     let st = b.wait_end(Duration::from_secs(20)).expect("the namespace did not end after the crash script");
     assert_eq!(st.code(), Some(7), "the crash script's exit status\n{}", b.console_text());
     let text = std::fs::read_to_string(&marker).unwrap_or_default();
@@ -316,9 +329,7 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
     if !can_unshare() {
         return;
     }
-    if std::process::Command::new("prlimit").arg("--version").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but prlimit (util-linux) is missing");
-        eprintln!("SKIP: prlimit(1) not installed");
+    if !have_prlimit() {
         return;
     }
     let t = TempDir::new("init-crash3");
@@ -327,12 +338,7 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
     service(&root, "a", "exec sleep 100000");
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);
-    let st =
-        std::process::Command::new("prlimit").args(["--pid", &b.pid1.to_string(), "--nofile=1:"]).status().unwrap();
-    assert!(st.success());
-    // (Best effort: anything else that wakes the scanner up, such as a child's death, may
-    // have made it fail already, and then nobody listens.)
-    let _ = b.nsenter(&[ours("s6-svscanctl").to_str().unwrap(), "-a", b.root.join("s6/run").to_str().unwrap()]);
+    make_scanner_fail(&b);
     assert!(wait_until(PROMPT, || b.console_text().contains("s6-svscan crashed: no scanner")), "{}", b.console_text());
     stays_up_reaps_and_halts(&mut b, "scanner crashed", false);
     assert!(b.console_text().contains("init: shutdown requested (halt)"), "{}", b.console_text());

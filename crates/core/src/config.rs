@@ -46,11 +46,13 @@ pub fn parse_fd_file(content: &[u8]) -> Result<i32, ConfigError> {
     Ok(v as i32)
 }
 
-/// `down-signal`: at most 15 bytes, cut at `\n`, a number or a signal name.
-pub fn parse_down_signal(content: &[u8]) -> Result<u32, ConfigError> {
+/// `down-signal`: at most 15 bytes, cut at `\n`, a number or a signal name. A number is taken
+/// as written, as s6 takes it: one `kill(2)` does not know is refused there (EINVAL), not here.
+pub fn parse_down_signal(content: &[u8]) -> Result<crate::signals::Signal, ConfigError> {
     let b = first_line(&content[..content.len().min(DOWN_SIGNAL_MAX)]);
     let s = std::str::from_utf8(b).map_err(|_| ConfigError::Invalid)?;
-    crate::signals::parse(s).ok_or(ConfigError::Invalid)
+    // Wrapping on purpose: a number above i32::MAX reaches kill(2) as the C int it would be.
+    crate::signals::parse(s).map(|n| n as crate::signals::Signal).ok_or(ConfigError::Invalid)
 }
 
 #[cfg(test)]

@@ -1,4 +1,55 @@
-//! Signal names as skalibs 2.13 prints and parses them (Linux numbering).
+//! Signals: Linux numbers by name, the scanner's signal list, and the names skalibs 2.13
+//! prints and parses.
+//!
+//! This is the one signal vocabulary of merit: `merit_sys::signal` re-exports these numbers
+//! (and checks at compile time that they are the C library's), so core and programs name a
+//! signal the same way and never by its number.
+
+/// A signal number, as `kill(2)` takes it.
+pub type Signal = i32;
+
+pub const SIGHUP: Signal = 1;
+pub const SIGINT: Signal = 2;
+pub const SIGQUIT: Signal = 3;
+pub const SIGABRT: Signal = 6;
+pub const SIGKILL: Signal = 9;
+pub const SIGUSR1: Signal = 10;
+pub const SIGUSR2: Signal = 12;
+pub const SIGPIPE: Signal = 13;
+pub const SIGALRM: Signal = 14;
+pub const SIGTERM: Signal = 15;
+pub const SIGCHLD: Signal = 17;
+pub const SIGCONT: Signal = 18;
+pub const SIGSTOP: Signal = 19;
+pub const SIGWINCH: Signal = 28;
+pub const SIGPWR: Signal = 30;
+/// SIGRTMIN+3 as the kernel numbers it (glibc's SIGRTMIN is 34, the kernel's 32 plus the two
+/// glibc reserves): systemd's "halt", what podman's `stop` sends to a container whose command
+/// is `/sbin/init`.
+pub const SIGRTMIN_3: Signal = 37;
+
+/// The signals s6-svscan diverts to `.s6-svscan/SIGNAME` scripts (s6-svscan(8)), with the
+/// script's name.
+pub const SCANNER_SCRIPTED: [(Signal, &str); 8] = [
+    (SIGHUP, "SIGHUP"),
+    (SIGINT, "SIGINT"),
+    (SIGTERM, "SIGTERM"),
+    (SIGQUIT, "SIGQUIT"),
+    (SIGUSR1, "SIGUSR1"),
+    (SIGUSR2, "SIGUSR2"),
+    (SIGPWR, "SIGPWR"),
+    (SIGWINCH, "SIGWINCH"),
+];
+
+/// The signals s6-svscan handles itself: reaping, rescanning, and `SIGABRT` (leave at once).
+pub const SCANNER_OWN: [Signal; 3] = [SIGCHLD, SIGALRM, SIGABRT];
+
+/// Every signal the scanner reads from its signalfd when it runs as PID 1: [`SCANNER_OWN`],
+/// [`SCANNER_SCRIPTED`] and [`SIGRTMIN_3`]. init's stage 1 blocks exactly these from its first
+/// instruction, so that a request sent before the scanner listens waits for it instead of being
+/// lost (or killing PID 1).
+pub const SCANNER_PID1: [Signal; 12] =
+    [SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGWINCH, SIGRTMIN_3];
 
 /// Names of signals 1..=31 as skalibs prints them (29 is `POLL`, not `IO`).
 const NAMES: [&str; 31] = [
@@ -46,6 +97,27 @@ pub fn parse(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn scanner_lists_agree() {
+        let mut pid1 = SCANNER_PID1.to_vec();
+        let mut parts: Vec<Signal> = SCANNER_OWN.to_vec();
+        parts.extend(SCANNER_SCRIPTED.iter().map(|&(s, _)| s));
+        parts.push(SIGRTMIN_3);
+        pid1.sort_unstable();
+        parts.sort_unstable();
+        assert_eq!(pid1, parts);
+        for (sig, script) in SCANNER_SCRIPTED {
+            assert_eq!(Some(&script[3..]), name(sig as u32));
+        }
+    }
+
+    #[test]
+    fn numbers_match_names() {
+        for (sig, n) in [(SIGHUP, "HUP"), (SIGPIPE, "PIPE"), (SIGCHLD, "CHLD"), (SIGPWR, "PWR"), (SIGWINCH, "WINCH")] {
+            assert_eq!(parse(n), Some(sig as u32));
+        }
+    }
+
     #[test]
     fn names() {
         assert_eq!(sig_name(15), "SIGTERM");

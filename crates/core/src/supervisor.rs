@@ -30,7 +30,7 @@ pub enum State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
     /// `a b q h k t i 1 2 y`: send a signal to `run`.
-    Signal(u32),
+    Signal(Signal),
     /// `p`: SIGSTOP, paused.
     Pause,
     /// `c`: SIGCONT, not paused.
@@ -86,19 +86,9 @@ impl Control {
     }
 }
 
-// Linux signal numbers (this crate does no I/O and does not link libc).
-pub const SIGHUP: u32 = 1;
-pub const SIGINT: u32 = 2;
-pub const SIGQUIT: u32 = 3;
-pub const SIGABRT: u32 = 6;
-pub const SIGKILL: u32 = 9;
-pub const SIGUSR1: u32 = 10;
-pub const SIGUSR2: u32 = 12;
-pub const SIGALRM: u32 = 14;
-pub const SIGTERM: u32 = 15;
-pub const SIGCONT: u32 = 18;
-pub const SIGSTOP: u32 = 19;
-pub const SIGWINCH: u32 = 28;
+pub use crate::signals::{
+    Signal, SIGABRT, SIGALRM, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
+};
 
 /// Signals s6-supervise itself reacts to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,9 +136,9 @@ pub enum Input {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// `kill(pid, sig)`.
-    Kill { pid: u64, sig: u32 },
+    Kill { pid: u64, sig: Signal },
     /// `killpg(getpgid(pid), sig)`.
-    KillGroup { pid: u64, sig: u32 },
+    KillGroup { pid: u64, sig: Signal },
     /// Rewrite `supervise/status` from [`Supervisor::status`].
     WriteStatus,
     /// Broadcast these bytes to the `event/` fifodir.
@@ -206,7 +196,7 @@ pub struct Now {
 /// The configuration files s6-supervise re-reads at the moment it needs them.
 pub trait ServiceConfig {
     /// `down-signal` (default SIGTERM).
-    fn down_signal(&mut self) -> u32;
+    fn down_signal(&mut self) -> Signal;
     /// `timeout-kill` in ms (0 = never escalate).
     fn timeout_kill(&mut self) -> u32;
     /// `timeout-finish` in ms (default 5000, 0 = unlimited).

@@ -821,12 +821,12 @@ impl FuzzCfg {
 }
 
 impl ServiceConfig for FuzzCfg {
-    fn down_signal(&mut self) -> u32 {
+    fn down_signal(&mut self) -> merit_core::signals::Signal {
         match self.next() % 4 {
             0 => 15,
             1 => 1,
-            2 => self.next() % 65,
-            _ => self.next(),
+            2 => (self.next() % 65) as i32,
+            _ => self.next() as i32,
         }
     }
     fn timeout_kill(&mut self) -> u32 {
@@ -1180,7 +1180,7 @@ fn fuzz_config(data: &[u8]) {
     }
     if let Ok(sig) = parse_down_signal(data) {
         let s = std::str::from_utf8(first(15)).unwrap();
-        assert_eq!(signals::parse(s), Some(sig));
+        assert_eq!(signals::parse(s), Some(sig as u32));
     }
 }
 

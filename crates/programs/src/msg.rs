@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn fatal_text() {
-        let e = std::io::Error::from_raw_os_error(merit_sys::flags::ENOENT);
+        let e = std::io::Error::from_raw_os_error(merit_sys::errno::ENOENT);
         let f = Fatal::sys(111, &[b"unable to control ", b"x"], &e);
         assert_eq!(f.text, b"unable to control x: No such file or directory");
     }

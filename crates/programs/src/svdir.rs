@@ -19,7 +19,7 @@ use merit_core::status::{StatusFile, STATUS_SIZE};
 use merit_core::tai::Tain;
 use merit_sys::fd::PollFd;
 use merit_sys::fifodir::Subscription;
-use merit_sys::flags;
+use merit_sys::{errno, flags};
 use std::io::{Error, Result};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
@@ -111,8 +111,8 @@ pub fn write_control(dir: &Path, subdir: &str, letters: &[u8]) -> std::result::R
         Ok(f) => f,
         Err(e) => {
             return Err(match errno(&e) {
-                flags::ENXIO => ControlError::NotListening,
-                flags::ENOENT | flags::ENOTDIR | flags::EISDIR => investigate(dir, subdir, e),
+                errno::ENXIO => ControlError::NotListening,
+                errno::ENOENT | errno::ENOTDIR | errno::EISDIR => investigate(dir, subdir, e),
                 _ => ControlError::Sys(e),
             })
         }
@@ -133,7 +133,7 @@ pub fn investigate(dir: &Path, subdir: &str, fifo_err: Error) -> ControlError {
     }
     match merit_sys::fd::open(&sub(dir, subdir), dflags, 0) {
         Ok(_) => ControlError::BadSubdir(fifo_err),
-        Err(e) if errno(&e) == flags::ENOENT => ControlError::NotListening,
+        Err(e) if errno(&e) == errno::ENOENT => ControlError::NotListening,
         Err(e) => ControlError::BadSubdir(e),
     }
 }
@@ -149,7 +149,7 @@ pub fn supervisor_running(dir: &Path) -> Result<bool> {
     let lock = sub(dir, "supervise/lock");
     match merit_sys::fd::open(&lock, flags::O_RDONLY | flags::O_NONBLOCK | flags::O_CLOEXEC, 0) {
         Ok(f) => merit_sys::lock::is_write_locked_by_other(f.as_raw_fd()),
-        Err(e) if errno(&e) == flags::ENOENT => Ok(false),
+        Err(e) if errno(&e) == errno::ENOENT => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -165,14 +165,14 @@ pub fn read_status(dir: &Path) -> Result<StatusFile> {
             n => got += n,
         }
     }
-    StatusFile::decode(&buf[..got]).ok_or_else(|| Error::from_raw_os_error(flags::EPIPE))
+    StatusFile::decode(&buf[..got]).ok_or_else(|| Error::from_raw_os_error(errno::EPIPE))
 }
 
 /// Whether `DIR/notification-fd` exists (`access(F_OK)`): `Ok(false)` on ENOENT.
 pub fn notification_fd_present(dir: &Path) -> Result<bool> {
     match std::fs::metadata(sub(dir, "notification-fd")) {
         Ok(_) => Ok(true),
-        Err(e) if errno(&e) == flags::ENOENT => Ok(false),
+        Err(e) if errno(&e) == errno::ENOENT => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -620,7 +620,7 @@ mod tests {
     fn control_messages() {
         let f = ControlError::NotListening.to_fatal(b"a", SUPERVISE, Wording::Svc);
         assert_eq!((f.code, f.text.as_slice()), (100, &b": unable to control a: supervisor not listening"[..]));
-        let e = || Error::from_raw_os_error(flags::ENOENT);
+        let e = || Error::from_raw_os_error(errno::ENOENT);
         let f = ControlError::BadSubdir(e()).to_fatal(b"b", SUPERVISE, Wording::Svc);
         assert_eq!(f.text, b"something is wrong with the b/supervise directory: No such file or directory");
         let f = ControlError::BadSubdir(e()).to_fatal(b"b", SVSCAN, Wording::Svscanctl);

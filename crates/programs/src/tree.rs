@@ -189,6 +189,7 @@ impl Tree {
         if !self.scan.is_dir() {
             return Ok(None);
         }
+        use merit_sys::errno::*;
         use merit_sys::flags::*;
         // Not through a symbolic link, and never anything but a regular file (a FIFO would
         // block, a device would be opened): the scan directory may belong to someone else.

@@ -93,13 +93,27 @@ pub fn rename(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     std::fs::rename(from, to)
 }
 
-/// `open(2)` flags and errno values, re-exported so programs need not link `libc` themselves.
+/// `open(2)` flags, re-exported so programs need not link `libc` themselves.
 pub mod flags {
     pub use libc::{
-        EAGAIN, EEXIST, ENOENT, ENOTDIR, ENXIO, EPIPE, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC,
-        O_WRONLY,
+        O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
     };
-    pub use libc::{EISDIR, O_DIRECTORY};
-    pub use libc::{ELOOP, O_NOFOLLOW};
-    pub use libc::{O_EXCL, O_NOCTTY};
+}
+
+/// errno values by name, so that programs never compare with a raw number.
+pub mod errno {
+    pub use libc::{
+        EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENXIO, EPERM, EPIPE,
+        EROFS, ESRCH,
+    };
+
+    /// Whether `e` is this errno.
+    pub fn is(e: &std::io::Error, errno: i32) -> bool {
+        e.raw_os_error() == Some(errno)
+    }
+
+    /// An `io::Error` for this errno.
+    pub fn error(errno: i32) -> std::io::Error {
+        std::io::Error::from_raw_os_error(errno)
+    }
 }

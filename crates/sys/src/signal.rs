@@ -103,8 +103,15 @@ pub fn kill_group_of(pid: i32, sig: i32) -> Result<()> {
     cvt(unsafe { libc::killpg(pg, sig) }).map(drop)
 }
 
-pub use libc::{
-    SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2,
+pub use merit_core::signals::*;
+
+// merit_core names signals by their Linux numbers without linking libc: check them here.
+const _: () = {
+    assert!(SIGHUP == libc::SIGHUP && SIGINT == libc::SIGINT && SIGQUIT == libc::SIGQUIT);
+    assert!(SIGABRT == libc::SIGABRT && SIGKILL == libc::SIGKILL && SIGUSR1 == libc::SIGUSR1);
+    assert!(SIGUSR2 == libc::SIGUSR2 && SIGPIPE == libc::SIGPIPE && SIGALRM == libc::SIGALRM);
+    assert!(SIGTERM == libc::SIGTERM && SIGCHLD == libc::SIGCHLD && SIGCONT == libc::SIGCONT);
+    assert!(SIGSTOP == libc::SIGSTOP && SIGWINCH == libc::SIGWINCH && SIGPWR == libc::SIGPWR);
 };
 
 /// Empties the signal mask (before exec'ing a successor such as `.s6-svscan/finish`).

@@ -2,13 +2,13 @@ use super::*;
 use Effect as E;
 
 struct Cfg {
-    down_signal: u32,
+    down_signal: Signal,
     timeout_kill: u32,
     timeout_finish: u32,
 }
 
 impl ServiceConfig for Cfg {
-    fn down_signal(&mut self) -> u32 {
+    fn down_signal(&mut self) -> Signal {
         self.down_signal
     }
     fn timeout_kill(&mut self) -> u32 {

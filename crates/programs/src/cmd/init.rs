@@ -717,7 +717,7 @@ fn wait_for_logger(fifo: &Path) {
                 let _ = merit_sys::fd::dup2(w.as_raw_fd(), 2);
                 return;
             }
-            Err(e) if e.raw_os_error() == Some(ENXIO) && std::time::Instant::now() < deadline => {
+            Err(e) if e.raw_os_error() == Some(merit_sys::errno::ENXIO) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(e) => {
@@ -880,7 +880,7 @@ fn copy_enabled() -> i32 {
         Err(svdir::ControlError::NotListening) => {}
         // At boot rc.init runs beside the scanner's start: `.s6-svscan` (copied from
         // init-services) exists but the scanner has not made its control FIFO yet. Same case.
-        Err(svdir::ControlError::BadSubdir(e)) if e.raw_os_error() == Some(merit_sys::flags::ENOENT) => {}
+        Err(svdir::ControlError::BadSubdir(e)) if e.raw_os_error() == Some(merit_sys::errno::ENOENT) => {}
         Err(e) => {
             say(&format!("unable to ask the scanner to rescan {}: {e:?}", t.scan.display()));
             return 111;
@@ -977,7 +977,7 @@ fn shutdown(action: &str) -> i32 {
     let marker = l.state().join("shutting-down");
     match merit_sys::fd::open(&marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) {
         Ok(_) => {}
-        Err(e) if e.raw_os_error() == Some(EEXIST) => return 0,
+        Err(e) if e.raw_os_error() == Some(merit_sys::errno::EEXIST) => return 0,
         Err(e) => say(&format!(
             "unable to create {}: {}: shutting down all the same",
             marker.display(),

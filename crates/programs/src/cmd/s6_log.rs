@@ -291,7 +291,7 @@ fn trim(dir: &Path, spec: &LogdirSpec, verbosity: u32) -> std::io::Result<()> {
     for n in ld::to_trim(&archives, spec.count, spec.maxdirsize) {
         match logio::unlink(&dir.join(OsStr::from_bytes(&n))) {
             Ok(()) => {}
-            Err(e) if is_errno(&e, merit_sys::flags::ENOENT) => {}
+            Err(e) if is_errno(&e, merit_sys::errno::ENOENT) => {}
             Err(e) => return Err(e),
         }
     }
@@ -304,13 +304,15 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
     let dir = as_path(d).to_path_buf();
     match logio::mkdir(&dir, 0o2700) {
         Ok(()) => {}
-        Err(e) if is_errno(&e, merit_sys::flags::EEXIST) => {}
+        Err(e) if is_errno(&e, merit_sys::errno::EEXIST) => {}
         Err(e) => return Err(unable(&[b"mkdir ", d], &e)),
     }
     let lock = logio::open_create(&dir.join("lock")).map_err(|e| unable(&[b"open ", &dpath(d, "lock")], &e))?;
     match merit_sys::lock::try_write_lock(lock.as_raw_fd()) {
         Ok(true) => {}
-        Ok(false) => return Err(unable(&[b"lock ", &dpath(d, "lock")], &Error::from_raw_os_error(16))),
+        Ok(false) => {
+            return Err(unable(&[b"lock ", &dpath(d, "lock")], &merit_sys::errno::error(merit_sys::errno::EBUSY)))
+        }
         Err(e) => return Err(unable(&[b"lock ", &dpath(d, "lock")], &e)),
     }
     let cur = logio::stat(&dir.join("current")).map_err(|e| unable(&[b"stat ", &dpath(d, "current")], &e))?;
@@ -430,7 +432,7 @@ impl Logdir {
                 RotState::RunProcessor => match self.spec.processor.as_ref().map(processor_argv) {
                     None | Some(None) => Err(unable(
                         &[b"find execlineb (searched PATH, /bin, /usr/bin, /usr/lib/execline/bin) for logdir ", &d],
-                        &Error::from_raw_os_error(merit_sys::flags::ENOENT),
+                        &Error::from_raw_os_error(merit_sys::errno::ENOENT),
                     )),
                     Some(Some(argv)) => match logio::spawn_processor(PROG, &self.dir, &argv) {
                         Ok(pid) => {
@@ -456,7 +458,7 @@ impl Logdir {
                 .map(|()| self.stamp = env.clock.now()),
                 RotState::UnlinkPrevious => match logio::unlink(&self.dir.join("previous")) {
                     Ok(()) => Ok(()),
-                    Err(e) if is_errno(&e, merit_sys::flags::ENOENT) => Ok(()),
+                    Err(e) if is_errno(&e, merit_sys::errno::ENOENT) => Ok(()),
                     Err(e) => Err(unable(&[b"unlink ", &dpath(&d, "previous")], &e)),
                 },
                 RotState::RenameState => std::fs::rename(self.dir.join("newstate"), self.dir.join("state"))
@@ -535,7 +537,7 @@ impl Logdir {
                         return;
                     }
                 }
-                Err(e) if is_errno(&e, merit_sys::flags::EAGAIN) => return,
+                Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => return,
                 Err(e) => {
                     env.warn(&[&unable(&[b"write to ", &dpath(self.d(), "current")], &e)]);
                     self.fail();
@@ -703,7 +705,7 @@ impl Outputs {
             Ok(n) => {
                 self.stdout.drain(..n);
             }
-            Err(e) if is_errno(&e, merit_sys::flags::EAGAIN) => {}
+            Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
             Err(e) => {
                 env.warn(&[&unable(&[b"write to stdout, closing the stream - error was"], &e)]);
                 self.stdout_closed = true;
@@ -863,14 +865,14 @@ impl Input {
                 let in_pipe = self.partial.saturating_sub(self.held.len());
                 let len = if self.big { cap } else { (in_pipe + INPUT_WINDOW).min(cap) };
                 match logio::tee(0, pw, len) {
-                    Err(e) if is_errno(&e, 22) => {
+                    Err(e) if is_errno(&e, merit_sys::errno::EINVAL) => {
                         // EINVAL: stdin is not a pipe. Fall back to plain reads.
                         self.mode = Mode::Read;
                         self.read_plain(out, env);
                     }
-                    Err(e) if is_errno(&e, merit_sys::flags::EAGAIN) => {}
+                    Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
                     Err(e) => {
-                        if !is_errno(&e, merit_sys::flags::EPIPE) {
+                        if !is_errno(&e, merit_sys::errno::EPIPE) {
                             env.warn(&[&unable(&[b"read from stdin"], &e)]);
                         }
                         let held = std::mem::take(&mut self.held);
@@ -1027,9 +1029,9 @@ impl Input {
                     self.buf.clear();
                 }
             }
-            Err(e) if is_errno(&e, merit_sys::flags::EAGAIN) => {}
+            Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
             Err(e) => {
-                if !is_errno(&e, merit_sys::flags::EPIPE) {
+                if !is_errno(&e, merit_sys::errno::EPIPE) {
                     env.warn(&[&unable(&[b"read from stdin"], &e)]);
                 }
                 self.finished = true;
@@ -1051,7 +1053,7 @@ impl Input {
         while self.pending_consume > 0 {
             let r = match &self.sink {
                 Sink::Splice(null) => match logio::splice(0, null.as_raw_fd(), self.pending_consume) {
-                    Err(e) if is_errno(&e, 22) => {
+                    Err(e) if is_errno(&e, merit_sys::errno::EINVAL) => {
                         // This stdin cannot splice: read from now on.
                         self.sink = Sink::Read;
                         continue;
@@ -1121,7 +1123,7 @@ pub fn main() {
             die(100, &[b"notification fd must be 3 or more"]);
         }
         if n > i32::MAX as u32 || !fd::is_open(n as RawFd) {
-            die(100, &[b"invalid notification fd: ", &errtext(&Error::from_raw_os_error(9))]);
+            die(100, &[b"invalid notification fd: ", &errtext(&merit_sys::errno::error(merit_sys::errno::EBADF))]);
         }
     }
     fd::ensure_stdio();

@@ -108,7 +108,7 @@ impl DirConfig<'_> {
 }
 
 impl ServiceConfig for DirConfig<'_> {
-    fn down_signal(&mut self) -> u32 {
+    fn down_signal(&mut self) -> merit_core::signals::Signal {
         match read_small(self.diag, "down-signal", config::DOWN_SIGNAL_MAX) {
             Some(b) => parse_down_signal(&b).unwrap_or_else(|_| {
                 self.diag.warn("invalid down-signal");
@@ -170,7 +170,7 @@ impl Driver {
         }
         if let Some(p) = self.pending.as_mut().filter(|p| !p.cancelled) {
             p.cancelled = true;
-            let _ = signal::kill(p.pid, SIGKILL as i32);
+            let _ = signal::kill(p.pid, SIGKILL);
         }
     }
 
@@ -211,10 +211,10 @@ impl Driver {
     fn effect(&mut self, e: Effect) {
         match e {
             Effect::Kill { pid, sig } => {
-                let _ = signal::kill(pid as i32, sig as i32);
+                let _ = signal::kill(pid as i32, sig);
             }
             Effect::KillGroup { pid, sig } => {
-                let _ = signal::kill_group_of(pid as i32, sig as i32);
+                let _ = signal::kill_group_of(pid as i32, sig);
             }
             Effect::WriteStatus => {
                 let data = self.sup.status().encode();
@@ -257,12 +257,12 @@ impl Driver {
             Effect::RecordDeath(rec) => self.record_death(&rec),
             Effect::KillFinish { pid } => {
                 self.diag.warn("finish script lifetime reached maximum value - sending it a SIGKILL");
-                let _ = signal::kill(pid as i32, SIGCONT as i32);
-                let _ = signal::kill(pid as i32, SIGKILL as i32);
+                let _ = signal::kill(pid as i32, SIGCONT);
+                let _ = signal::kill(pid as i32, SIGKILL);
             }
             Effect::Exit => {
                 if let Some(p) = &self.pending {
-                    let _ = signal::kill(p.pid, SIGKILL as i32);
+                    let _ = signal::kill(p.pid, SIGKILL);
                 }
                 msg::exit(0)
             }
@@ -473,7 +473,7 @@ impl Driver {
                         return;
                     }
                 }
-                Err(e) if e.raw_os_error() == Some(libc_flags::EAGAIN) => return,
+                Err(e) if e.raw_os_error() == Some(merit_sys::errno::EAGAIN) => return,
                 Err(_) => {
                     self.notification = None;
                     return;
@@ -671,7 +671,7 @@ pub fn main() {
                             break;
                         }
                     }
-                    Err(e) if e.raw_os_error() == Some(libc_flags::EAGAIN) => break,
+                    Err(e) if e.raw_os_error() == Some(merit_sys::errno::EAGAIN) => break,
                     Err(e) => drv.diag.fatal_err(111, "unable to read supervise/control", &e),
                 }
             }

@@ -360,7 +360,7 @@ fn crash(msg: &str) -> ! {
 
 /// EBADF, what `fcntl(F_GETFD)` reports for a descriptor that is not open.
 fn ebadf() -> std::io::Error {
-    std::io::Error::from_raw_os_error(9)
+    merit_sys::errno::error(merit_sys::errno::EBADF)
 }
 
 fn parse_uint(s: &str) -> Option<u64> {
@@ -402,7 +402,7 @@ fn run_signal_script(name: &str) -> bool {
     match spawn(&Spawn { path: &c, argv: std::slice::from_ref(&c), fd_moves: &[], lock_wait: None, setsid: false }) {
         Ok(_) => true,
         Err(SpawnError::Exec(_, e)) => {
-            if e.raw_os_error() != Some(merit_sys::flags::ENOENT) {
+            if e.raw_os_error() != Some(merit_sys::errno::ENOENT) {
                 warn(&format!("unable to spawn {path}: {}", strerror(&e)));
             }
             false
@@ -628,7 +628,7 @@ pub fn main() {
                 let n = match fd::read(control.as_raw_fd(), &mut buf) {
                     Ok(0) => break,
                     Ok(n) => n,
-                    Err(e) if e.raw_os_error() == Some(EAGAIN) => break,
+                    Err(e) if e.raw_os_error() == Some(merit_sys::errno::EAGAIN) => break,
                     Err(e) => crash(&format!("unable to read control FIFO: {}", strerror(&e))),
                 };
                 for &b in &buf[..n] {
@@ -705,7 +705,7 @@ pub fn main() {
     drop(sigfd);
     signal::unblock_all();
     let e = merit_sys::process::execv(c".s6-svscan/finish", &[c".s6-svscan/finish".into()]);
-    if e.raw_os_error() == Some(ENOENT) {
+    if e.raw_os_error() == Some(merit_sys::errno::ENOENT) {
         msg::exit(0);
     }
     crash(&format!("unable to exec finish script .s6-svscan/finish: {}", strerror(&e)));

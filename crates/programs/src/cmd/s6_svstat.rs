@@ -33,7 +33,7 @@ fn read_status(p: &Path) -> std::io::Result<StatusFile> {
             Err(e) => return Err(e),
         }
     }
-    StatusFile::decode(&buf[..n]).ok_or_else(|| std::io::Error::from_raw_os_error(merit_sys::flags::EPIPE))
+    StatusFile::decode(&buf[..n]).ok_or_else(|| std::io::Error::from_raw_os_error(merit_sys::errno::EPIPE))
 }
 
 fn run(args: &[Vec<u8>]) -> Result<(), Fatal> {

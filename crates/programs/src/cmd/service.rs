@@ -95,7 +95,7 @@ impl Failure {
 
 fn io_code(e: &std::io::Error) -> i32 {
     match e.raw_os_error() {
-        Some(1) | Some(13) => EXIT_PERMISSION, // EPERM, EACCES
+        Some(merit_sys::errno::EPERM) | Some(merit_sys::errno::EACCES) => EXIT_PERMISSION,
         _ => EXIT_FAILED,
     }
 }
@@ -502,6 +502,7 @@ fn bring_down(dir: &Path, who: &str, timeout_ms: u64) -> Outcome {
 /// and anything but a FIFO is refused (the tree may belong to someone else than the caller,
 /// root above all). The write does not block.
 fn write_fifo(dir: &Path, subdir: &str, letters: &[u8]) -> Result<(), ControlError> {
+    use merit_sys::errno::*;
     use merit_sys::flags::*;
     let fifo = svdir::sub(dir, &format!("{subdir}/control"));
     let f = match merit_sys::fd::open(&fifo, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0) {
@@ -862,9 +863,6 @@ fn logs(s: &Settings, name: &str, extra: &[String]) -> i32 {
     }
 }
 
-/// Linux's EROFS.
-const EROFS: i32 = 30;
-
 /// Would `c` on `name` have to write in the scan directory (copy, hide or remove a copy)?
 fn writes_scan_dir(s: &Settings, c: Command, name: &str) -> bool {
     let has_copy = std::fs::symlink_metadata(s.tree.supervised_dir(name)).is_ok();
@@ -928,7 +926,7 @@ pub fn main() {
     let _lock = if modifies(inv.command) {
         match s.tree.lock(&name) {
             Ok(l) => l,
-            Err(e) if e.raw_os_error() == Some(EROFS) => {
+            Err(e) if e.raw_os_error() == Some(merit_sys::errno::EROFS) => {
                 scan_read_only = Some(e);
                 None
             }

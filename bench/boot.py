@@ -23,7 +23,7 @@ qemu       A Debian cloud kernel under QEMU (TCG) boots an initramfs with N serv
            Reported from the guest's clock: /sbin/init started (the kernel's "Run /sbin/init"
            line), all N services up, shutdown requested, power down; medians over R runs.
            The kernel comes from `apt-get download` (cached in target/qemu, as by
-           tests/init_qemu.rs); needs qemu-system-x86, busybox-static, s6 and execline.
+           tests/it/init_qemu.rs); needs qemu-system-x86, busybox-static, s6 and execline.
 
 Everything runs as root. Each namespace's PID 1 is killed by its host pid (after checking that
 its parent is our unshare) and the temp folders are removed, also on Ctrl-C.

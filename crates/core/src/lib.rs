@@ -1,10 +1,19 @@
-//! merit-core: the pure logic of merit.
+//! merit-core: the pure logic of merit, deterministic and free of I/O (and of `unsafe`: it is
+//! forbidden here). What a program decides lives here, unit-tested; what it does to the system
+//! lives in `merit-sys`; the programs in `merit-programs` join the two.
 //!
-//! Everything here is deterministic and free of I/O: the s6 2.11.3.2 on-disk formats
-//! ([`tai`], [`status`]), the parsing of service-directory configuration files ([`config`]),
-//! signal names ([`signals`]), users and groups in
-//! passwd/group files ([`accounts`]), mount points in `mountinfo` ([`mountinfo`]), `s6-svstat`'s rendering ([`svstat`]), and the supervisor's state
-//! machine ([`supervisor`]). The syscalls live in `merit-sys`; the programs in `merit-programs`.
+//! - s6 2.11.3.2's on-disk formats: TAI64N labels ([`tai`]), `supervise/status` and
+//!   `death_tally` ([`status`]).
+//! - A service directory: its small configuration files ([`config`]) and the supervisor's
+//!   state machine, a table of states by inputs ([`supervisor`]).
+//! - Signals by name and the scanner's signal lists ([`signals`]).
+//! - `s6-svstat`'s command line and output ([`svstat`]).
+//! - s6-log: its script language, POSIX EREs, framing and logdir rules ([`log`]).
+//! - The `service` front end: command line, names, `service list` and `--json` ([`service`]),
+//!   and the one table its usage text, man page and completions are generated from.
+//! - init's inputs from the booted system: users and groups ([`accounts`]), mount points
+//!   ([`mountinfo`]).
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod config;

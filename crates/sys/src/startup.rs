@@ -6,7 +6,7 @@
 //! few page faults per process). A C program (the real s6 tools) does none of that: writing to
 //! a closed stdout fails with EBADF, and writing to a pipe without reader kills it with SIGPIPE
 //! unless its parent ignored the signal. Our executables are `#![no_main]` and define the C
-//! `main` with [`crate::startup::enter`] (through `merit_programs::entry!`), so every program
+//! `main` with [`crate::startup::enter`] (through [`crate::entry!`]), so every program
 //! starts in the state `execve` left, as s6's do, and a supervisor starts with fewer syscalls.
 //!
 //! Without the runtime's start-up, `std::env::args` is empty on musl (glibc hands argv to
@@ -50,4 +50,25 @@ pub fn args_os() -> std::vec::IntoIter<OsString> {
         })
         .collect::<Vec<_>>()
         .into_iter()
+}
+
+/// Defines the C `main` of an executable (which must be `#![no_main]`) that runs `program`
+/// without the Rust runtime's start-up (see [`enter`]). The one `unsafe` every executable
+/// needs lives here, so that the program crates can `forbid(unsafe_code)`.
+#[macro_export]
+macro_rules! entry {
+    ($program:path) => {
+        // Not in a test build: a test harness has its own `main`.
+        #[cfg(not(test))]
+        #[no_mangle]
+        // Called by the C runtime alone, with its own argc and argv.
+        #[allow(clippy::not_unsafe_ptr_arg_deref)]
+        pub extern "C" fn main(
+            argc: ::std::os::raw::c_int,
+            argv: *const *const ::std::os::raw::c_char,
+        ) -> ::std::os::raw::c_int {
+            // SAFETY: the C runtime calls `main` with its own argc and argv.
+            unsafe { $crate::startup::enter(argc, argv, $program) }
+        }
+    };
 }

@@ -5,7 +5,7 @@
 //! assertion, save, split, jump, loop guard, back-reference) and run from each start position
 //! in turn, exploring every way of matching until one reaches the end of the program. The
 //! answer is "does some way of matching exist", with these rules (glibc's answers, checked on
-//! the parity table of `tests/log.rs`):
+//! the parity table of `crates/programs/tests/it/log.rs`):
 //! * `\N` matches the text group N matched in its **last** iteration that took part (a group
 //!   keeps its text when a later iteration of an enclosing repetition skips it); a group that
 //!   never took part makes `\N` fail;

@@ -41,7 +41,7 @@
 //! make no difference. With back-references, a line matches when some way of matching the
 //! pattern makes every `\N` equal to the text of group N's last iteration (a group inside a
 //! repetition keeps the text of the last iteration in which it took part; a group that took no
-//! part makes `\N` fail); this is what glibc answers on the parity table of `tests/log.rs`.
+//! part makes `\N` fail); this is what glibc answers on the parity table of `crates/programs/tests/it/log.rs`.
 
 /// Why a pattern was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,5 @@
 //! `init`: see [`merit_programs::cmd::init`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::init::main);
+merit_sys::entry!(merit_programs::cmd::init::main);

@@ -4,10 +4,11 @@
 //! supervision tree maps the same executable and shares its pages.
 
 #![no_main]
+#![forbid(unsafe_code)]
 
 use std::os::unix::ffi::OsStrExt;
 
-merit_programs::entry!(dispatch);
+merit_sys::entry!(dispatch);
 
 // Unused only in a test build of this binary (test = false; `clippy --all-targets` builds one).
 #[cfg_attr(test, allow(dead_code))]

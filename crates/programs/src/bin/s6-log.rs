@@ -1,4 +1,5 @@
 //! `s6-log`: see [`merit_programs::cmd::s6_log`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_log::main);
+merit_sys::entry!(merit_programs::cmd::s6_log::main);

@@ -1,4 +1,5 @@
 //! `s6-svc`: see [`merit_programs::cmd::s6_svc`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_svc::main);
+merit_sys::entry!(merit_programs::cmd::s6_svc::main);

@@ -1,4 +1,5 @@
 //! `s6-svscan`: see [`merit_programs::cmd::s6_svscan`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_svscan::main);
+merit_sys::entry!(merit_programs::cmd::s6_svscan::main);

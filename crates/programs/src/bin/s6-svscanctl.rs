@@ -1,4 +1,5 @@
 //! `s6-svscanctl`: see [`merit_programs::cmd::s6_svscanctl`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_svscanctl::main);
+merit_sys::entry!(merit_programs::cmd::s6_svscanctl::main);

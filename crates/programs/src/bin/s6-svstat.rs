@@ -1,4 +1,5 @@
 //! `s6-svstat`: see [`merit_programs::cmd::s6_svstat`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_svstat::main);
+merit_sys::entry!(merit_programs::cmd::s6_svstat::main);

@@ -1,4 +1,5 @@
 //! `s6-svwait`: see [`merit_programs::cmd::s6_svwait`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::s6_svwait::main);
+merit_sys::entry!(merit_programs::cmd::s6_svwait::main);

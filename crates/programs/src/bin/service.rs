@@ -1,4 +1,5 @@
 //! `service`: see [`merit_programs::cmd::service`].
 #![no_main]
+#![forbid(unsafe_code)]
 
-merit_programs::entry!(merit_programs::cmd::service::main);
+merit_sys::entry!(merit_programs::cmd::service::main);

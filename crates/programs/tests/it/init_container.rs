@@ -1,0 +1,139 @@
+//! Container mode: our `init --container` (or MERIT_CONTAINER=1) as PID 1 of
+//! `unshare --fork --pid --mount --mount-proc`. The main service (a `merit-main` file in its
+//! directory) decides the exit status; SIGTERM to PID 1 stops everything within the grace
+//! period and exits 0; `--log-stdout` sends service output to init's stdout; orphans are
+//! reaped (no zombie survives).
+
+use crate::common::*;
+use crate::initns::*;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+fn main_service(root: &std::path::Path, body: &str) {
+    let d = service(root, "main", body);
+    std::fs::write(d.join("merit-main"), "").unwrap();
+    finish_recorder(root, "main");
+}
+
+/// The main service exits 3 after a moment: the others are stopped (the logged one's last
+/// line reaches its log) and the namespace's PID 1 exits 3, which unshare passes on.
+/// Container mode comes from the root's `/.dockerenv` here (the flag and MERIT_CONTAINER=1
+/// are used by the other tests).
+#[test]
+fn main_service_exit_code_becomes_the_containers() {
+    if !can_unshare("booting init in a PID namespace") {
+        return;
+    }
+    let t = TempDir::new("ctr-main");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    main_service(&root, "sleep 1\nexit 3");
+    service(&root, "web", &chatty("web"));
+    logger(&root, "web");
+    service(&root, "worker", "exec sleep 100000");
+    finish_recorder(&root, "worker");
+    // No flag: detected as a container by the root's /.dockerenv, as Docker makes it.
+    std::fs::write(root.join(".dockerenv"), "").unwrap();
+    let mut b = boot(&root, Boot::default());
+    let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end");
+    let console = b.console_text();
+    assert_eq!(st.code(), Some(3), "{st:?}\n{console}");
+    assert_eq!(
+        finished(&root, "main").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        vec![(3, 0)],
+        "main ran once, its own finish too"
+    );
+    assert_eq!(
+        finished(&root, "worker").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        vec![(256, 15)],
+        "worker stopped by SIGTERM"
+    );
+    let log = std::fs::read_to_string(root.join("var/log/web")).unwrap();
+    assert!(
+        log.contains("web line 3\n") && log.ends_with("web last line\n"),
+        "web log ends {:?}",
+        &log[log.len().saturating_sub(80)..]
+    );
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}
+
+/// SIGTERM to the namespace's PID 1 (from the host): every service stops, the one ignoring
+/// SIGTERM is killed when the grace period (MERIT_GRACE=3) ends; exit status 0, although the
+/// main service died of a signal.
+#[test]
+fn sigterm_stops_everything_within_the_grace_period() {
+    if !can_unshare("booting init in a PID namespace") {
+        return;
+    }
+    let t = TempDir::new("ctr-term");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    main_service(&root, "exec sleep 100000");
+    service(&root, "stubborn", STUBBORN);
+    finish_recorder(&root, "stubborn");
+    service(&root, "polite", &chatty("polite"));
+    logger(&root, "polite");
+    let mut b = boot(&root, Boot { env: &[("MERIT_CONTAINER", "1"), ("MERIT_GRACE", "3")], ..Boot::default() });
+    b.wait_up(&["main", "stubborn", "polite"]);
+    let started = Instant::now();
+    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end after SIGTERM");
+    let took = started.elapsed();
+    let console = b.console_text();
+    assert_eq!(st.code(), Some(0), "{st:?}\n{console}");
+    assert!(took >= Duration::from_millis(2800), "ended after {took:?}, before the grace period");
+    assert!(took < Duration::from_secs(8), "SIGTERM took {took:?} (grace 3 s)");
+    assert_eq!(finished(&root, "stubborn").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(256, 9)]);
+    assert_eq!(finished(&root, "main").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(256, 15)]);
+    assert!(std::fs::read_to_string(root.join("var/log/polite")).unwrap().ends_with("polite last line\n"));
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}
+
+/// `--log-stdout`: no catch-all logger, the output of a service without a logger appears on
+/// init's stdout. Services that leave orphans behind (double-forked `sleep`s, some exiting
+/// and restarted every second) leave no zombie: none is seen twice, 100 ms apart, over 4 s.
+#[test]
+fn log_stdout_and_no_zombies() {
+    if !can_unshare("booting init in a PID namespace") {
+        return;
+    }
+    let t = TempDir::new("ctr-zomb");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    service(&root, "talker", "i=0\nwhile :; do i=$((i+1)); echo \"talker says hello $i\"; sleep 0.1; done");
+    service(&root, "orphaner", "while :; do (sleep 0.1 &); (sleep 0.05 &); (exec sleep 0.02 &); sleep 0.05; done");
+    service(&root, "quitter", "(sleep 0.2 &); (sleep 0.3 &); sleep 0.1; exit 0");
+    let mut b = boot(&root, Boot { args: &["--container", "--log-stdout"], ..Boot::default() });
+    b.wait_up(&["talker", "orphaner"]);
+    assert!(!root.join("s6/run/s6-svscan-log").exists(), "--log-stdout: no catch-all logger");
+
+    let mut previous: HashSet<i32> = HashSet::new();
+    let mut seen = 0usize;
+    let mut samples = 0;
+    let end = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < end {
+        let now: HashSet<i32> = b.zombies().into_iter().map(|z| z.0).collect();
+        let stuck: Vec<&i32> = now.intersection(&previous).collect();
+        assert!(stuck.is_empty(), "zombies not reaped within 100 ms: {stuck:?} (zombies now: {:?})", b.zombies());
+        seen += now.len();
+        samples += 1;
+        previous = now;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let names: Vec<String> = b
+        .processes()
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
+        .map(|c| c.trim().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "sleep"), "the orphaners are running: {names:?}");
+    assert!(!names.iter().any(|n| n == "s6-log"), "no logger: {names:?}");
+    eprintln!("zombie samples: {samples}, transient zombies seen: {seen}");
+
+    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end after SIGTERM");
+    let console = b.console_text();
+    assert_eq!(st.code(), Some(0), "{st:?}\n{console}");
+    assert!(console.contains("talker says hello 3\n"), "service output on init's stdout:\n{console}");
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}

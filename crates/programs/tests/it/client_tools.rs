@@ -737,7 +737,7 @@ fn svok_cases(imp: Impl) {
     for which in [Impl::Ours, Impl::Real] {
         assert_eq!(on(&tool(which, "s6-svok"), &[], &svc).code, Some(0), "{which:?} s6-svok on a running supervisor");
     }
-    sup.signal(libc::SIGKILL);
+    sup.signal(merit_sys::signal::SIGKILL);
     assert!(sup.wait_timeout(PROMPT).is_some());
     for which in [Impl::Ours, Impl::Real] {
         let r = on(&tool(which, "s6-svok"), &[], &svc);

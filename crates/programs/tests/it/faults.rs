@@ -108,7 +108,7 @@ impl Tree {
     /// of the tree to end.
     fn stop(&mut self) -> bool {
         let Some(mut d) = self.scanner.take() else { return true };
-        d.signal(libc::SIGTERM);
+        d.signal(merit_sys::signal::SIGTERM);
         let exited = d.wait_timeout(Duration::from_secs(30)).is_some();
         let gone = wait_until(Duration::from_secs(10), || processes_under(self.tmp.path()).is_empty());
         exited && gone
@@ -368,12 +368,12 @@ fn logger_stopped_under_load() {
     let next = t.tmp.join("next");
     let count = || std::fs::read_to_string(&next).ok().and_then(|s| s.trim().parse::<usize>().ok()).unwrap_or(0);
     wait_until(PROMPT, || count() > 100);
-    unsafe { libc::kill(logger, libc::SIGSTOP) };
+    let _ = merit_sys::signal::kill(logger, merit_sys::signal::SIGSTOP);
     std::thread::sleep(Duration::from_secs(pause));
     let at_stop = count();
     std::thread::sleep(Duration::from_millis(500));
     let stalled = count() == at_stop && at_stop < total; // the pipe is full: the writer waits
-    unsafe { libc::kill(logger, libc::SIGCONT) };
+    let _ = merit_sys::signal::kill(logger, merit_sys::signal::SIGCONT);
     let nums = wait_all_logged(&t.tmp.join("logs/p"), total, Duration::from_secs(60));
     let (missing, dups) = count_loss(&nums, total);
     let same_logger = status(&t.scan.join("p/log")).map(|s| s.pid as i32) == Some(logger);
@@ -400,7 +400,7 @@ fn supervise_dir_deleted() {
     let sup = supervisor_of(&dir);
     std::fs::remove_dir_all(dir.join("supervise")).unwrap();
     // The service dies: the supervisor restarts it and warns that it cannot write its status.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
     let warned = wait_until(PROMPT, || {
         std::fs::read_to_string(&err).unwrap_or_default().contains("unable to write status file")
     });
@@ -476,9 +476,9 @@ fn sigkill_each_component() {
             "logger supervisor" => status(&dir.join("log")).map(|s| s.pid as i32),
             _ => None,
         };
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
         if let Some(o) = orphan.filter(|&o| o > 0) {
-            unsafe { libc::kill(o, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(o, merit_sys::signal::SIGKILL);
         }
         if *what == "scanner" {
             // Its own supervisor (init, or the scanner's crash path) would start it again.

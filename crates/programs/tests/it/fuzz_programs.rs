@@ -515,14 +515,14 @@ fn run_case(p: &Prog, dir: &Path, args: &[Vec<u8>], input: &[u8]) -> Case {
         if t0.elapsed() > LIMIT {
             timed_out = true;
             // Its own session (command() calls setsid): the group is ours to kill.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(-pid, merit_sys::signal::SIGKILL);
             break child.wait().expect("wait");
         }
         std::thread::sleep(Duration::from_millis(2));
     };
     let elapsed = t0.elapsed();
     // Whatever it left behind in its session (s6-log's processors) goes too.
-    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    let _ = merit_sys::signal::kill(-pid, merit_sys::signal::SIGKILL);
     if let Some(f) = feeder {
         let _ = f.join();
     }

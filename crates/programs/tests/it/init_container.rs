@@ -76,7 +76,7 @@ fn sigterm_stops_everything_within_the_grace_period() {
     let mut b = boot(&root, Boot { env: &[("MERIT_CONTAINER", "1"), ("MERIT_GRACE", "3")], ..Boot::default() });
     b.wait_up(&["main", "stubborn", "polite"]);
     let started = Instant::now();
-    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let _ = merit_sys::signal::kill(b.pid1, merit_sys::signal::SIGTERM);
     let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end after SIGTERM");
     let took = started.elapsed();
     let console = b.console_text();
@@ -130,7 +130,7 @@ fn log_stdout_and_no_zombies() {
     assert!(!names.iter().any(|n| n == "s6-log"), "no logger: {names:?}");
     eprintln!("zombie samples: {samples}, transient zombies seen: {seen}");
 
-    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let _ = merit_sys::signal::kill(b.pid1, merit_sys::signal::SIGTERM);
     let st = b.wait_end(Duration::from_secs(30)).expect("the container did not end after SIGTERM");
     let console = b.console_text();
     assert_eq!(st.code(), Some(0), "{st:?}\n{console}");

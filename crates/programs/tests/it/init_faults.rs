@@ -242,7 +242,7 @@ fn stays_up_reaps_and_halts(b: &mut Booted, what: &str, poweroff: bool) {
         s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()))
     });
     assert_eq!(ppid, Some(b.unshare.pid()), "{what}: PID 1 is not our unshare's child");
-    unsafe { libc::kill(b.pid1, libc::SIGTERM) };
+    let _ = merit_sys::signal::kill(b.pid1, merit_sys::signal::SIGTERM);
     let st = b.wait_end(Duration::from_secs(30)).unwrap_or_else(|| panic!("{what}: no poweroff on SIGTERM"));
     assert_halted(&st, &b.console_text());
     assert!(b.console_text().contains("init: shutdown requested (poweroff)"), "{}", b.console_text());
@@ -484,10 +484,10 @@ struct PtyBoot {
 impl Drop for PtyBoot {
     fn drop(&mut self) {
         if let Some(p) = ns_init_running(&self.exe) {
-            unsafe { libc::kill(p, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(p, merit_sys::signal::SIGKILL);
         }
         if self.script.try_wait().ok().flatten().is_none() {
-            unsafe { libc::kill(-(self.script.id() as i32), libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(-(self.script.id() as i32), merit_sys::signal::SIGKILL);
         }
         let _ = self.script.wait();
     }

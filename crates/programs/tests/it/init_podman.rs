@@ -85,7 +85,7 @@ impl Podman {
             Ok(out) => out.expect("podman output"),
             Err(_) => {
                 // Still our child (not yet reaped by wait_with_output): the pid is ours.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
                 let out = rx.recv().expect("podman output").expect("podman output");
                 panic!("podman {args:?} took more than {timeout:?}: {}", text(&out));
             }

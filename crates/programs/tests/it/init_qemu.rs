@@ -506,7 +506,7 @@ fn qemu_boot_service_list_stop_start_poweroff() {
     }
     if status.is_none() {
         // Our own child, not reaped yet: its pid is still ours.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
         let _ = child.wait();
     }
     let _ = reader.join();

@@ -60,7 +60,7 @@ fn wait_output(mut child: Child, timeout: Duration) -> Output {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
         true
     });
     let mut stdout = child.stdout.take();
@@ -518,9 +518,9 @@ fn big_writes_and_sigalrm() {
         // SIGALRM rotates a non-empty current; an empty one is left alone.
         let mut f = Feeder::start(&bin, &[&format!("./{who}-alrm")], w.path());
         f.send(b"before alarm\n");
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGALRM) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGALRM);
         assert!(wait_until(PROMPT, || listing(&w.join(format!("{who}-alrm"))).1.iter().any(|r| r.2 == "@ARCHIVE.s")));
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGALRM) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGALRM);
         std::thread::sleep(Duration::from_millis(100));
         f.send(b"after alarm\n");
         assert!(f.finish().status.success());
@@ -689,7 +689,7 @@ fn unclean_restart() {
         f.send(b"first instance line 1\nfirst instance line 2\n");
         assert!(wait_until(PROMPT, || std::fs::metadata(w.join(who).join("current")).map(|m| m.len()).ok() == Some(44)));
         assert_eq!(std::fs::metadata(w.join(who).join("current")).unwrap().permissions().mode() & 0o7777, 0o644);
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGKILL);
         let _ = f.finish();
         let o = run_in(&bin, &["n10", &d], w.path(), b"second instance line\n");
         assert!(o.status.success());
@@ -832,7 +832,7 @@ fn signals() {
         let mut f = Feeder::start(&bin, &["1"], w.path());
         f.send_partial(b"one\ntwo-part");
         std::thread::sleep(Duration::from_millis(100));
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGTERM) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGTERM);
         std::thread::sleep(Duration::from_millis(100));
         let stdin = f.child.stdin.as_mut().unwrap();
         stdin.write_all(b"ial\nthree\n").unwrap();
@@ -841,18 +841,18 @@ fn signals() {
         // SIGTERM without a partial line: exit at once.
         let mut f = Feeder::start(&bin, &["1"], w.path());
         f.send(b"one\n");
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGTERM) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGTERM);
         assert!(wait_until(PROMPT, || matches!(f.child.try_wait(), Ok(Some(_)))), "{who}");
         let o = f.finish();
         assert_eq!((o.status.code(), o.stdout.as_slice()), (Some(0), &b"one\n"[..]), "{who}");
         // -p: SIGTERM ignored, SIGHUP works.
         let mut f = Feeder::start(&bin, &["-p", "1"], w.path());
         f.send(b"one\n");
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGTERM) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGTERM);
         std::thread::sleep(Duration::from_millis(200));
         assert!(matches!(f.child.try_wait(), Ok(None)), "{who}: -p must ignore SIGTERM");
         f.send(b"two\n");
-        unsafe { libc::kill(f.child.id() as i32, libc::SIGHUP) };
+        let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGHUP);
         assert!(wait_until(PROMPT, || matches!(f.child.try_wait(), Ok(Some(_)))), "{who}");
         let o = f.finish();
         assert_eq!((o.status.code(), o.stdout.as_slice()), (Some(0), &b"one\ntwo\n"[..]), "{who}");
@@ -965,7 +965,7 @@ fn kill_run(bin: &Path, who: &str) -> (usize, usize, usize, usize) {
     for _ in 0..20 {
         let mut c = start(&r);
         std::thread::sleep(Duration::from_millis(10 + rng.below(60)));
-        unsafe { libc::kill(c.id() as i32, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(c.id() as i32, merit_sys::signal::SIGKILL);
         c.wait().unwrap();
     }
     writer.join().unwrap();
@@ -1207,12 +1207,12 @@ fn failing_processor_does_not_wedge_the_logger() {
         let t0 = std::time::Instant::now();
         match case {
             "eof" => drop(stdin),
-            "term" => unsafe {
-                libc::kill(f.child.id() as i32, libc::SIGTERM);
-            },
-            _ => unsafe {
-                libc::kill(f.child.id() as i32, libc::SIGHUP);
-            },
+            "term" => {
+                let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGTERM);
+            }
+            _ => {
+                let _ = merit_sys::signal::kill(f.child.id() as i32, merit_sys::signal::SIGHUP);
+            }
         }
         assert!(wait_until(PROMPT, || matches!(f.child.try_wait(), Ok(Some(_)))), "{case}: s6-log did not exit");
         assert!(t0.elapsed() < Duration::from_secs(8), "{case}: exit took {:?}", t0.elapsed());

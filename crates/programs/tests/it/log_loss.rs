@@ -570,7 +570,7 @@ exec sleep 600"#
 impl Drop for NsLogger {
     fn drop(&mut self) {
         if let Some(p) = self.logger_pid() {
-            unsafe { libc::kill(p, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(p, merit_sys::signal::SIGKILL);
         }
         let _ = self.holder.kill();
         let _ = self.holder.wait();

@@ -57,7 +57,7 @@ fn wait_up(dir: &Path) -> u64 {
 }
 
 fn stop(mut d: Daemon, tmp: &TempDir) -> bool {
-    d.signal(libc::SIGTERM);
+    d.signal(merit_sys::signal::SIGTERM);
     let exited = d.wait_timeout(Duration::from_secs(20)).is_some();
     exited && wait_until(Duration::from_secs(10), || processes_under(tmp.path()).is_empty())
 }
@@ -257,7 +257,7 @@ fn probe_under(imp: Impl, tmp: &TempDir) -> String {
     let pid = wait_up(&svc) as i32;
     let ok = wait_until(PROMPT, || std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n"));
     let text = inherited(pid);
-    d.signal(libc::SIGTERM);
+    d.signal(merit_sys::signal::SIGTERM);
     d.wait_timeout(Duration::from_secs(20));
     assert!(ok, "{imp:?}: run never exec'd sleep");
     text

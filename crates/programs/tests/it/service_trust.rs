@@ -100,7 +100,7 @@ fn failed_restart_leaves_it_wanted_up(imp: Impl) {
     assert_eq!(t.svstat(&["-o", "up,wantedup"], "stubborn").0, "true true\n");
     // When the old process finally dies, the service comes back (as after s6-svc -r).
     assert_eq!(t.pid("stubborn"), Some(pid), "still the process the supervisor started");
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
     let new = t.wait_up("stubborn", false, Some(pid));
     assert_ne!(new, pid);
     t.shutdown();

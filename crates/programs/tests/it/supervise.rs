@@ -248,7 +248,7 @@ fn alive(pid: i32) -> bool {
 
 fn sigkill(pid: i32) {
     if pid > 0 {
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
     }
 }
 
@@ -871,7 +871,7 @@ fn sup_sigterm(imp: Impl) {
     sv.subscribe();
     sv.start();
     let pid = sv.wait_up().pid as i32;
-    sv.sup().signal(libc::SIGTERM);
+    sv.sup().signal(merit_sys::signal::SIGTERM);
     assert_eq!(sv.sup_exit(), 0, "{imp:?}");
     assert_eq!(
         std::fs::read_to_string(sv.p("data/finished")).unwrap_or_default(),
@@ -894,12 +894,12 @@ fn sup_sighup(imp: Impl) {
     sv.subscribe();
     sv.start();
     let pid = sv.wait_up().pid as i32;
-    sv.sup().signal(libc::SIGHUP);
+    sv.sup().signal(merit_sys::signal::SIGHUP);
     std::thread::sleep(Duration::from_millis(500));
     assert!(sv.sup_alive(), "{imp:?}: SIGHUP while up must wait for the service");
     assert!(alive(pid), "{imp:?}: SIGHUP touched the service");
     assert_eq!(sv.events(), b"su");
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGTERM);
     assert_eq!(sv.sup_exit(), 0, "{imp:?}");
     sv.wait_events("sudDx");
     assert_eq!(sv.events(), b"sudDx", "{imp:?}: events after the exit");
@@ -935,7 +935,7 @@ fn sup_sigquit(imp: Impl) {
     sv.start();
     let pid = sv.wait_up().pid as i32;
     let raw = sv.raw_status();
-    sv.sup().signal(libc::SIGQUIT);
+    sv.sup().signal(merit_sys::signal::SIGQUIT);
     assert_eq!(sv.sup_exit(), 0, "{imp:?}");
     sv.wait_events("sux");
     assert_eq!(sv.events(), b"sux", "{imp:?}: events after the exit");
@@ -958,7 +958,7 @@ fn sup_sigint(imp: Impl) {
     sv.subscribe();
     sv.start();
     let pid = sv.wait_armed();
-    sv.sup().signal(libc::SIGINT);
+    sv.sup().signal(merit_sys::signal::SIGINT);
     assert_eq!(sv.sup_exit(), 0, "{imp:?}");
     sv.wait_events("sux");
     assert_eq!(sv.events(), b"sux", "{imp:?}: events after the exit");

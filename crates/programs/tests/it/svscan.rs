@@ -101,7 +101,7 @@ fn supervisors(scanner: i32) -> BTreeMap<String, i32> {
 
 fn kill(pid: i32, sig: i32) {
     assert!(pid > 0);
-    unsafe { libc::kill(pid, sig) };
+    let _ = merit_sys::signal::kill(pid, sig);
 }
 
 fn sleep_ms(ms: u64) {
@@ -569,7 +569,7 @@ fn letters_logged_inactive(combo: Combo) {
     assert!(wait_until(PROMPT, || log_lines(&sc.root, "S") > before), "{combo:?}: S still logs");
     // The service dies: its supervisor exits, the scanner closes the pipe, the logger sees EOF
     // and its supervisor (which got SIGHUP) exits.
-    kill(s_run, libc::SIGKILL);
+    kill(s_run, merit_sys::signal::SIGKILL);
     sc.wait_sups(&["T", "T/log"]);
     assert!(wait_until(PROMPT, || !alive(s_cat)), "{combo:?}: S logger exited on EOF");
 
@@ -615,9 +615,9 @@ fn shutdown_case(combo: Combo, how: &str) {
     let pdir = scan.join("P").canonicalize().unwrap();
     assert!(wait_until(PROMPT, || procs_in(&pdir, &["sleep", "1000"]).len() == 1), "{combo:?}: background sleep");
     match how {
-        "SIGTERM" => sc.signal(libc::SIGTERM),
-        "SIGINT" => sc.signal(libc::SIGINT),
-        "SIGQUIT" => sc.signal(libc::SIGQUIT),
+        "SIGTERM" => sc.signal(merit_sys::signal::SIGTERM),
+        "SIGINT" => sc.signal(merit_sys::signal::SIGINT),
+        "SIGQUIT" => sc.signal(merit_sys::signal::SIGQUIT),
         letters => sc.ctl(letters),
     }
     match how {
@@ -629,7 +629,7 @@ fn shutdown_case(combo: Combo, how: &str) {
             assert!(alive(cat), "{combo:?} {how}: the logger got SIGHUP, not SIGTERM");
             assert_eq!(finish_out(&sc.root), "", "{combo:?} {how}: finish not yet");
             for p in procs_in(&pdir, &["sleep", "1000"]) {
-                kill(p, libc::SIGKILL);
+                kill(p, merit_sys::signal::SIGKILL);
             }
             let st = sc.wait_exit(PROMPT).unwrap_or_else(|| panic!("{combo:?} {how}: no exit after EOF"));
             assert!(st.success());
@@ -689,9 +689,9 @@ fn letters_last_wins(combo: Combo, letters: &str) {
     assert_eq!(wantup, letters == "tn", "{combo:?} -{letters}: A's supervisor signalled?");
     assert_eq!(finish_out(&sc.root), "");
     // Stop A by hand: the supervisor exits, the scanner then finishes.
-    kill(sups["A"], libc::SIGTERM);
+    kill(sups["A"], merit_sys::signal::SIGTERM);
     sleep_ms(200);
-    kill(a, libc::SIGKILL);
+    kill(a, merit_sys::signal::SIGKILL);
     assert!(sc.wait_exit(PROMPT).is_some_and(|s| s.success()), "{combo:?} -{letters}");
     assert_finish_ran(&sc);
     cleanup(&tmp);
@@ -766,16 +766,18 @@ fn signal_defaults(combo: Combo) {
 
     std::fs::rename(scan.join("B"), tmp.join("B")).unwrap();
     make_service(&scan.join("C"), "exec sleep 1000");
-    sc.signal(libc::SIGHUP);
+    sc.signal(merit_sys::signal::SIGHUP);
     sc.wait_sups(&["A", "C"]);
     assert!(wait_until(PROMPT, || !alive(b)), "{combo:?}: SIGHUP killed inactive B");
 
     make_service(&scan.join("D"), "exec sleep 1000");
-    sc.signal(libc::SIGALRM);
+    sc.signal(merit_sys::signal::SIGALRM);
     let sups2 = sc.wait_sups(&["A", "C", "D"]);
     assert_eq!(sups2["A"], sups["A"]);
 
-    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGPWR, libc::SIGWINCH] {
+    for sig in
+        [merit_sys::signal::SIGUSR1, merit_sys::signal::SIGUSR2, merit_sys::signal::SIGPWR, merit_sys::signal::SIGWINCH]
+    {
         sc.signal(sig);
     }
     sleep_ms(700);
@@ -827,11 +829,11 @@ fn signal_scripts(combo: Combo) {
     let sig_out = || std::fs::read_to_string(tmp.join("sig.out")).unwrap_or_default();
     let d = scan.display();
 
-    sc.signal(libc::SIGUSR1);
+    sc.signal(merit_sys::signal::SIGUSR1);
     let want = format!(".s6-svscan/SIGUSR1 0 {d}\n");
     assert!(wait_until(PROMPT, || sig_out() == want), "{combo:?}: {:?}", sig_out());
 
-    sc.signal(libc::SIGTERM);
+    sc.signal(merit_sys::signal::SIGTERM);
     let want = format!("{want}.s6-svscan/SIGTERM 0 {d}\n");
     assert!(wait_until(PROMPT, || sig_out() == want), "{combo:?}: {:?}", sig_out());
     sleep_ms(1000);
@@ -841,7 +843,7 @@ fn signal_scripts(combo: Combo) {
 
     let a = wait_up(&scan.join("A"));
     std::fs::rename(scan.join("A"), tmp.join("A")).unwrap();
-    sc.signal(libc::SIGHUP);
+    sc.signal(merit_sys::signal::SIGHUP);
     sc.wait_sups(&[]);
     assert!(wait_until(PROMPT, || !alive(a)));
     assert_eq!(sig_out(), want, "{combo:?}: SIGHUP script not run");
@@ -873,8 +875,8 @@ fn respawn(combo: Combo) {
     let cat = wait_up(&scan.join("L/log"));
     let pipe = fd_link(l, 1);
 
-    kill(sups["A"], libc::SIGKILL);
-    kill(sups["L/log"], libc::SIGKILL);
+    kill(sups["A"], merit_sys::signal::SIGKILL);
+    kill(sups["L/log"], merit_sys::signal::SIGKILL);
     let t0 = Instant::now();
     let mut new = BTreeMap::new();
     assert!(wait_until(PROMPT, || {
@@ -1245,11 +1247,11 @@ fn rename_and_late_log(combo: Combo) {
     sc.ctl("a");
     sleep_ms(500);
     assert_eq!(sc.sups(), sups, "{combo:?}: same service under a new name; no logger added");
-    kill(sups["A"], libc::SIGKILL);
+    kill(sups["A"], merit_sys::signal::SIGKILL);
     let new = sc.wait_sups(&["A2", "U"]);
     assert_ne!(new["A2"], sups["A"]);
     assert!(alive(a));
-    kill(a, libc::SIGKILL);
+    kill(a, merit_sys::signal::SIGKILL);
     sc.ctl("q");
     assert!(sc.wait_exit(PROMPT).is_some_and(|s| s.success()));
     assert!(sc.own_lines().is_empty(), "{combo:?}: {}", sc.stderr());
@@ -1296,7 +1298,7 @@ fn inactive_counts_and_reactivation(combo: Combo) {
     sleep_ms(1500);
     assert_eq!(sc.sups().keys().cloned().collect::<Vec<_>>(), ["A/log", "C"], "{combo:?}: not reactivated yet");
     let t0 = Instant::now();
-    kill(logger, libc::SIGKILL);
+    kill(logger, merit_sys::signal::SIGKILL);
     sc.wait_sups(&["A", "A/log", "C"]);
     let dt = t0.elapsed();
     assert!(dt < Duration::from_millis(900), "{combo:?}: reactivated {dt:?} after the last supervisor died");
@@ -1366,7 +1368,7 @@ fn pid1_reaps_orphans() {
     assert!(max_zombies <= 3, "zombies accumulate: {max_zombies}");
     assert!(zombie_children(pid1) <= 3);
 
-    kill(pid1, libc::SIGKILL);
+    kill(pid1, merit_sys::signal::SIGKILL);
     assert!(d.wait_timeout(PROMPT).is_some(), "unshare exits with its namespace");
     cleanup(&tmp);
 }
@@ -1435,7 +1437,7 @@ fn catch_all(combo: Combo, letter: &str) {
         sleep_ms(1000);
         assert!(sc.running() && alive(run), "{combo:?}: s6-svscan-log got SIGHUP");
         assert_eq!(sc.sups()["s6-svscan-log"], sups["s6-svscan-log"]);
-        kill(run, libc::SIGKILL);
+        kill(run, merit_sys::signal::SIGKILL);
     }
     assert!(sc.wait_exit(PROMPT).is_some_and(|s| s.success()), "{combo:?} -{letter}");
     assert_finish_ran(&sc);

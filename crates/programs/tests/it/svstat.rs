@@ -463,13 +463,13 @@ fn error_paths_match_real() {
             if ignore {
                 unsafe {
                     c.pre_exec(|| {
-                        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                        libc::signal(merit_sys::signal::SIGPIPE, libc::SIG_IGN);
                         Ok(())
                     });
                 }
             }
         });
-        assert_eq!(r.rc, if ignore { 111 } else { -libc::SIGPIPE }, "SIGPIPE ignored: {ignore}");
+        assert_eq!(r.rc, if ignore { 111 } else { -merit_sys::signal::SIGPIPE }, "SIGPIPE ignored: {ignore}");
     }
     // stderr closed: the error is lost, the exit code stays.
     let r = same("stderr closed", &["-o", ",", &d], |c| unsafe {

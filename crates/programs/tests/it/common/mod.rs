@@ -64,7 +64,7 @@ pub fn kill_processes_under(dir: &Path) {
         let mut found = false;
         for pid in processes_under(&dir) {
             found = true;
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
         }
         if !found {
             return;
@@ -155,15 +155,15 @@ pub fn real(name: &str) -> PathBuf {
 /// default dispositions and an empty signal mask (whatever the test runner inherited).
 pub fn command(prog: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut c = Command::new(prog);
+    // SAFETY: the closure runs between fork and exec; it only makes system calls.
     unsafe {
         c.pre_exec(|| {
-            for s in [libc::SIGINT, libc::SIGQUIT, libc::SIGPIPE, libc::SIGTERM, libc::SIGHUP, libc::SIGCHLD] {
-                libc::signal(s, libc::SIG_DFL);
+            use merit_sys::signal::*;
+            for s in [SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGHUP, SIGCHLD] {
+                let _ = set_default(s);
             }
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-            libc::setsid();
+            unblock_all();
+            let _ = merit_sys::process::setsid();
             Ok(())
         });
     }
@@ -191,7 +191,7 @@ impl Daemon {
     /// Sends a signal, if the child has not been reaped yet.
     pub fn signal(&mut self, sig: i32) {
         if self.child.try_wait().ok().flatten().is_none() {
-            unsafe { libc::kill(self.pid(), sig) };
+            let _ = merit_sys::signal::kill(self.pid(), sig);
         }
     }
     /// Waits for exit up to `timeout`.
@@ -211,7 +211,7 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        self.signal(libc::SIGKILL);
+        self.signal(merit_sys::signal::SIGKILL);
         let _ = self.child.wait();
     }
 }

@@ -263,7 +263,7 @@ impl Booted {
         use std::os::unix::process::ExitStatusExt;
         let init = if self.chroot { PathBuf::from("/sbin/init") } else { ours("init") };
         let out = self.nsenter(&[init.to_str().unwrap(), "telinit", level]);
-        let killed = matches!(out.status.signal(), Some(libc::SIGKILL | libc::SIGTERM));
+        let killed = matches!(out.status.signal(), Some(merit_sys::signal::SIGKILL | merit_sys::signal::SIGTERM));
         let ended = killed && self.wait_end(Duration::from_secs(30)).is_some();
         assert!(out.status.success() || ended, "telinit {level}: {out:?}\nconsole:\n{}", self.console_text());
     }
@@ -337,7 +337,7 @@ impl Booted {
 /// kernel end the namespace's PID 1 with SIGINT, which unshare passes on.
 pub fn assert_halted(st: &std::process::ExitStatus, console: &str) {
     use std::os::unix::process::ExitStatusExt;
-    assert_eq!(st.signal(), Some(libc::SIGINT), "{st:?}: not ended by reboot(2)\n{console}");
+    assert_eq!(st.signal(), Some(merit_sys::signal::SIGINT), "{st:?}: not ended by reboot(2)\n{console}");
 }
 
 impl Drop for Booted {
@@ -348,7 +348,7 @@ impl Drop for Booted {
             s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()))
         });
         if ppid == Some(self.unshare.pid()) {
-            unsafe { libc::kill(self.pid1, libc::SIGKILL) };
+            let _ = merit_sys::signal::kill(self.pid1, merit_sys::signal::SIGKILL);
         }
     }
 }

@@ -8,6 +8,12 @@
 //! ([`Effect::SpawnRun`], [`Effect::SpawnFinish`]) have it queued in an [`InputQueue`] and fed
 //! after the effects of the current step.
 //!
+//! To add an input (say, a notify socket's `READY=1`, or a back-off timer): add its [`Input`]
+//! variant, and the compiler points at each place to decide: its handler in
+//! [`Supervisor::step`] (a `match` naming every state), its row in the tests (`row`,
+//! `all_inputs`), and the driver's `effect` if it comes with a new [`Effect`]. A new [`State`]
+//! likewise fails to compile in every handler until each of its cells is written.
+//!
 //! Configuration files that s6 re-reads at a given moment (`down-signal` at each stop,
 //! `timeout-kill`, `timeout-finish`, …) are read through [`ServiceConfig`] at exactly that moment.
 

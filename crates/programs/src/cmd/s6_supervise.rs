@@ -1,11 +1,11 @@
 //! `s6-supervise DIR`: supervises one service directory, wire-compatible with s6 2.11.3.2.
 //!
 //! The decisions live in `merit_core::supervisor::Supervisor`; this module is the driver that
-//! sets up `supervise/` and `event/` ([`setup`]), waits on a signalfd, the control FIFO and the
+//! sets up `supervise/` and `event/` (module `setup`), waits on a signalfd, the control FIFO and the
 //! notification pipe, and carries out the effects the state machine returns. An effect that
-//! answers with an input (starting `run` or `finish`, [`spawn`]) queues it; the queue is
+//! answers with an input (starting `run` or `finish`, module `spawn`) queues it; the queue is
 //! drained after the effects of each step, so one step never runs inside another:
-//! [`Driver::feed`] → step → effects → answers queued → fed in order, each the same way.
+//! `Driver::feed` → step → effects → answers queued → fed in order, each the same way.
 //!
 //! Differences from s6 2.11.3.2, all bug fixes (README, "Where merit differs"):
 //! * `lock-fd`: `supervise/service-lock` is created when missing (s6 opens it without

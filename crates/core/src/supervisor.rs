@@ -2,8 +2,17 @@
 //!
 //! The driver (the `s6-supervise` binary) feeds [`Input`]s — control letters, signals, child
 //! deaths, timer expiry, readiness — into [`Supervisor::step`], and carries out the returned
-//! [`Effect`]s in order. Every (state, input) pair is one arm of the `match` in `step`, so the
-//! compiler checks that no cell of the table in control.md §2 is forgotten.
+//! [`Effect`]s in order. Every (state, input) pair is one cell of the table in
+//! [`Supervisor::step`], decided in a `match` without wildcard, so the compiler checks that no
+//! cell of the table in control.md §2 is forgotten. Effects that answer with an input
+//! ([`Effect::SpawnRun`], [`Effect::SpawnFinish`]) have it queued in an [`InputQueue`] and fed
+//! after the effects of the current step.
+//!
+//! To add an input (say, a notify socket's `READY=1`, or a back-off timer): add its [`Input`]
+//! variant, and the compiler points at each place to decide: its handler in
+//! [`Supervisor::step`] (a `match` naming every state), its row in the tests (`row`,
+//! `all_inputs`), and the driver's `effect` if it comes with a new [`Effect`]. A new [`State`]
+//! likewise fails to compile in every handler until each of its cells is written.
 //!
 //! Configuration files that s6 re-reads at a given moment (`down-signal` at each stop,
 //! `timeout-kill`, `timeout-finish`, …) are read through [`ServiceConfig`] at exactly that moment.
@@ -167,21 +176,85 @@ pub enum Effect {
 /// supervisor's hot path allocates nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Effects {
-    items: [Effect; 8],
+    items: [Effect; Effects::CAPACITY],
     len: usize,
 }
 
 impl Effects {
+    /// More than any cell of the table pushes: the test `every_cell_of_the_table_runs` checks
+    /// that no cell comes within one of it.
+    pub const CAPACITY: usize = 8;
+
     fn new() -> Effects {
-        Effects { items: [Effect::Exit; 8], len: 0 }
+        Effects { items: [Effect::Exit; Effects::CAPACITY], len: 0 }
     }
     fn push(&mut self, e: Effect) {
-        // Capacity is a property of this module's code, checked by the tests of every arm.
-        self.items[self.len] = e;
-        self.len += 1;
+        // Never full (see CAPACITY): no index can panic in the supervisor.
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = e;
+            self.len += 1;
+        }
     }
     pub fn as_slice(&self) -> &[Effect] {
-        &self.items[..self.len]
+        self.items.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// The inputs that effects answer with ([`Effect::SpawnRun`] with [`Input::RunSpawned`],
+/// [`Effect::SpawnFinish`] with [`Input::FinishSpawned`], perhaps then [`Input::FinishDied`]),
+/// waiting for their turn: the driver queues them while it carries out the effects of one
+/// step, and feeds them afterwards, first in first out. So every effect of a step happens
+/// before the next step begins, whatever its place in the list, and no step runs inside
+/// another.
+///
+/// Fixed capacity, nothing allocated per event: the queue is drained after every step, one
+/// step has at most one spawn effect, and one spawn answers with at most two inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct InputQueue {
+    items: [Input; InputQueue::CAPACITY],
+    /// Index of the oldest input.
+    head: usize,
+    len: usize,
+}
+
+impl Default for InputQueue {
+    fn default() -> InputQueue {
+        InputQueue { items: [Input::Timeout; InputQueue::CAPACITY], head: 0, len: 0 }
+    }
+}
+
+impl InputQueue {
+    pub const CAPACITY: usize = 4;
+
+    /// Queues `input` last; `false` (and `input` dropped) when the queue is full.
+    pub fn push(&mut self, input: Input) -> bool {
+        match self.items.get_mut((self.head + self.len) % InputQueue::CAPACITY) {
+            Some(slot) if self.len < InputQueue::CAPACITY => {
+                *slot = input;
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the oldest input.
+    pub fn pop(&mut self) -> Option<Input> {
+        if self.len == 0 {
+            return None;
+        }
+        let input = self.items.get(self.head).copied();
+        self.head = (self.head + 1) % InputQueue::CAPACITY;
+        self.len -= 1;
+        input
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -267,114 +340,153 @@ impl Supervisor {
     }
 
     /// Applies one input and returns what to do.
+    ///
+    /// This is the table of s6-supervise.c (actions indexed by state and event), as
+    /// control.md §2 draws it: one handler per row (kind of input), each a `match` on the
+    /// state that names every state (the columns) and has no wildcard arm. A new [`State`]
+    /// or a new [`Input`] does not compile until each of its cells is decided here.
     pub fn step(&mut self, input: Input, now: Now, cfg: &mut dyn ServiceConfig) -> Effects {
+        let mut fx = Effects::new();
+        match input {
+            Input::Control(c) => self.on_control(c, now, cfg, &mut fx),
+            Input::Signal(g) => self.on_signal(g, now, cfg, &mut fx),
+            Input::Timeout => self.on_timeout(now, &mut fx),
+            Input::Ready => self.on_ready(now, &mut fx),
+            Input::RunSpawned(outcome) => self.on_run_spawned(outcome, now, &mut fx),
+            Input::FinishSpawned(child) => self.on_finish_spawned(child, now, cfg, &mut fx),
+            Input::RunDied(wstat) => self.on_run_died(wstat, now, &mut fx),
+            Input::FinishDied(wstat) => self.on_finish_died(wstat, now, &mut fx),
+        }
+        fx
+    }
+
+    /// A control letter: one row of control.md §2 per [`Control`].
+    fn on_control(&mut self, c: Control, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
         use Control as C;
-        use Input as I;
+        use State as S;
+        let pid = self.status.pid;
+        match c {
+            C::Signal(sig) => match self.state {
+                S::Up | S::LastUp => fx.push(Effect::Kill { pid, sig }),
+                S::Down | S::Finish | S::LastFinish => {}
+            },
+            C::Pause | C::Continue => match self.state {
+                S::Up | S::LastUp => {
+                    let pause = c == C::Pause;
+                    fx.push(Effect::Kill { pid, sig: if pause { SIGSTOP } else { SIGCONT } });
+                    self.status.paused = pause;
+                    fx.push(Effect::WriteStatus);
+                }
+                S::Down | S::Finish | S::LastFinish => {}
+            },
+            C::Restart => match self.state {
+                S::Up | S::LastUp => fx.push(Effect::Kill { pid, sig: cfg.down_signal() }),
+                S::Down | S::Finish | S::LastFinish => {}
+            },
+            C::Once => match self.state {
+                S::Down => {
+                    self.want(false, fx);
+                    self.spawn(fx);
+                }
+                S::Up | S::LastUp | S::Finish | S::LastFinish => self.want(false, fx),
+            },
+            C::Up => match self.state {
+                S::Down => {
+                    self.want(true, fx);
+                    self.spawn(fx);
+                }
+                S::Up | S::LastUp | S::Finish | S::LastFinish => self.want(true, fx),
+            },
+            C::UpPermanent => {
+                fx.push(Effect::RemoveDownFile);
+                self.on_control(C::Up, now, cfg, fx);
+            }
+            C::Down => match self.state {
+                S::Up | S::LastUp => self.stop(now, cfg, fx),
+                S::Down | S::Finish | S::LastFinish => self.want(false, fx),
+            },
+            C::DownPermanent => {
+                fx.push(Effect::CreateDownFile);
+                self.on_control(C::Down, now, cfg, fx);
+            }
+            C::Exit => match self.state {
+                S::Down => self.exit(fx),
+                S::Up => self.become_last(S::LastUp, fx),
+                S::Finish => self.become_last(S::LastFinish, fx),
+                S::LastUp | S::LastFinish => fx.push(Effect::StdioToNull),
+            },
+            C::OnceAndKeep => match self.state {
+                S::Down | S::Up | S::LastUp | S::Finish | S::LastFinish => self.want(false, fx),
+            },
+            C::QuitKeep => match self.state {
+                S::Down | S::Up | S::LastUp | S::Finish | S::LastFinish => {
+                    fx.push(Effect::CreateDownFile);
+                    self.want(false, fx);
+                }
+            },
+        }
+    }
+
+    /// A signal to the supervisor itself (control.md §2, "Signals received by s6-supervise").
+    fn on_signal(&mut self, g: SupervisorSignal, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
         use State as S;
         use SupervisorSignal as G;
-        let mut fx = Effects::new();
+        match g {
+            G::Term => match self.state {
+                S::Down => self.exit(fx),
+                S::Up | S::LastUp => {
+                    self.state = S::LastUp;
+                    self.stop(now, cfg, fx);
+                }
+                S::Finish => self.become_last(S::LastFinish, fx),
+                S::LastFinish => {}
+            },
+            G::Hup => match self.state {
+                S::Down => self.exit(fx),
+                S::Up => self.become_last(S::LastUp, fx),
+                S::Finish => self.become_last(S::LastFinish, fx),
+                S::LastUp | S::LastFinish => fx.push(Effect::StdioToNull),
+            },
+            G::Quit => match self.state {
+                S::Down | S::Up | S::LastUp | S::Finish | S::LastFinish => self.exit(fx),
+            },
+            G::Int => match self.state {
+                S::Down => self.exit(fx),
+                S::Up | S::LastUp | S::Finish | S::LastFinish => {
+                    fx.push(Effect::KillGroup { pid: self.status.pid, sig: SIGINT });
+                    self.exit(fx);
+                }
+            },
+        }
+    }
+
+    /// The one timer: restart (Down), SIGKILL escalation (Up), `finish` timeout (Finish).
+    fn on_timeout(&mut self, now: Now, fx: &mut Effects) {
+        use State as S;
         let pid = self.status.pid;
-        match (self.state, input) {
-            // ---- control letters ----
-            (S::Up | S::LastUp, I::Control(C::Signal(sig))) => fx.push(Effect::Kill { pid, sig }),
-            (S::Down | S::Finish | S::LastFinish, I::Control(C::Signal(_))) => {}
-            (S::Up | S::LastUp, I::Control(C::Pause)) => {
-                fx.push(Effect::Kill { pid, sig: SIGSTOP });
-                self.status.paused = true;
-                fx.push(Effect::WriteStatus);
-            }
-            (S::Up | S::LastUp, I::Control(C::Continue)) => {
-                fx.push(Effect::Kill { pid, sig: SIGCONT });
-                self.status.paused = false;
-                fx.push(Effect::WriteStatus);
-            }
-            (S::Down | S::Finish | S::LastFinish, I::Control(C::Pause | C::Continue)) => {}
-            (S::Up | S::LastUp, I::Control(C::Restart)) => fx.push(Effect::Kill { pid, sig: cfg.down_signal() }),
-            (S::Down | S::Finish | S::LastFinish, I::Control(C::Restart)) => {}
-            (S::Down, I::Control(C::Once)) => {
-                self.want(false, &mut fx);
-                self.spawn(&mut fx);
-            }
-            (S::Down, I::Control(C::Up)) => {
-                self.want(true, &mut fx);
-                self.spawn(&mut fx);
-            }
-            (S::Down, I::Control(C::UpPermanent)) => {
-                fx.push(Effect::RemoveDownFile);
-                self.want(true, &mut fx);
-                self.spawn(&mut fx);
-            }
-            (_, I::Control(C::Up)) => self.want(true, &mut fx),
-            (_, I::Control(C::UpPermanent)) => {
-                fx.push(Effect::RemoveDownFile);
-                self.want(true, &mut fx);
-            }
-            (S::Up | S::LastUp, I::Control(C::Down)) => self.stop(now, cfg, &mut fx),
-            (S::Up | S::LastUp, I::Control(C::DownPermanent)) => {
-                fx.push(Effect::CreateDownFile);
-                self.stop(now, cfg, &mut fx);
-            }
-            (S::Down | S::Finish | S::LastFinish, I::Control(C::DownPermanent)) => {
-                fx.push(Effect::CreateDownFile);
-                self.want(false, &mut fx);
-            }
-            (_, I::Control(C::QuitKeep)) => {
-                fx.push(Effect::CreateDownFile);
-                self.want(false, &mut fx);
-            }
-            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::Control(C::Once | C::Down | C::OnceAndKeep))
-            | (S::Down, I::Control(C::Down | C::OnceAndKeep)) => self.want(false, &mut fx),
-            (S::Down, I::Control(C::Exit)) => self.exit(&mut fx),
-            (S::Up, I::Control(C::Exit)) => {
-                self.state = S::LastUp;
-                fx.push(Effect::StdioToNull);
-            }
-            (S::Finish, I::Control(C::Exit)) => {
-                self.state = S::LastFinish;
-                fx.push(Effect::StdioToNull);
-            }
-            (S::LastUp | S::LastFinish, I::Control(C::Exit)) => fx.push(Effect::StdioToNull),
-
-            // ---- signals to the supervisor ----
-            (S::Down, I::Signal(G::Term | G::Hup | G::Quit | G::Int)) => self.exit(&mut fx),
-            (_, I::Signal(G::Quit)) => self.exit(&mut fx),
-            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::Signal(G::Int)) => {
-                fx.push(Effect::KillGroup { pid, sig: SIGINT });
-                self.exit(&mut fx);
-            }
-            (S::Up | S::LastUp, I::Signal(G::Term)) => {
-                self.state = S::LastUp;
-                self.stop(now, cfg, &mut fx);
-            }
-            (S::Finish, I::Signal(G::Term | G::Hup)) => {
-                self.state = S::LastFinish;
-                fx.push(Effect::StdioToNull);
-            }
-            (S::LastFinish, I::Signal(G::Term)) => {}
-            (S::Up, I::Signal(G::Hup)) => {
-                self.state = S::LastUp;
-                fx.push(Effect::StdioToNull);
-            }
-            (S::LastUp | S::LastFinish, I::Signal(G::Hup)) => fx.push(Effect::StdioToNull),
-
-            // ---- the timer ----
-            (S::Down, I::Timeout) => {
+        match self.state {
+            S::Down => {
                 self.deadline = None;
                 if self.status.wantup {
-                    self.spawn(&mut fx);
+                    self.spawn(fx);
                 }
             }
-            (S::Up | S::LastUp, I::Timeout) => {
+            S::Up | S::LastUp => {
                 fx.push(Effect::Kill { pid, sig: SIGKILL });
                 self.deadline = Some(now.mono + KILL_REPEAT);
             }
-            (S::Finish | S::LastFinish, I::Timeout) => {
+            S::Finish | S::LastFinish => {
                 fx.push(Effect::KillFinish { pid });
                 self.deadline = Some(now.mono + KILL_REPEAT);
             }
+        }
+    }
 
-            // ---- readiness ----
-            (S::Up | S::LastUp, I::Ready) => {
+    /// A newline on the notification pipe.
+    fn on_ready(&mut self, now: Now, fx: &mut Effects) {
+        use State as S;
+        match self.state {
+            S::Up | S::LastUp => {
                 self.status.readystamp = now.wall;
                 self.status.ready = true;
                 self.ready_restart_at = Some(now.mono + RESTART_DELAY);
@@ -382,10 +494,15 @@ impl Supervisor {
                 fx.push(Effect::Event(b"U"));
                 fx.push(Effect::CloseNotification);
             }
-            (S::Down | S::Finish | S::LastFinish, I::Ready) => fx.push(Effect::CloseNotification),
+            S::Down | S::Finish | S::LastFinish => fx.push(Effect::CloseNotification),
+        }
+    }
 
-            // ---- spawn results ----
-            (S::Down, I::RunSpawned(outcome)) => match outcome {
+    /// The answer to [`Effect::SpawnRun`].
+    fn on_run_spawned(&mut self, outcome: SpawnOutcome, now: Now, fx: &mut Effects) {
+        use State as S;
+        match self.state {
+            S::Down => match outcome {
                 SpawnOutcome::Spawned(child) => {
                     self.state = S::Up;
                     self.status.pid = child;
@@ -401,10 +518,15 @@ impl Supervisor {
                 SpawnOutcome::FdConflict => self.deadline = None,
             },
             // A spawn is only ever requested in Down; anything else is a driver bug, ignored.
-            (S::Up | S::LastUp | S::Finish | S::LastFinish, I::RunSpawned(_)) => {}
+            S::Up | S::LastUp | S::Finish | S::LastFinish => {}
+        }
+    }
 
-            // ---- death of run ----
-            (S::Up | S::LastUp, I::RunDied(wstat)) => {
+    /// `run` was reaped: record the death, then spawn `finish` (whose answer moves the state).
+    fn on_run_died(&mut self, wstat: u16, now: Now, fx: &mut Effects) {
+        use State as S;
+        match self.state {
+            S::Up | S::LastUp => {
                 self.status.wstat = wstat;
                 self.status.paused = false;
                 self.status.ready = false;
@@ -414,37 +536,58 @@ impl Supervisor {
                 fx.push(Effect::RecordDeath(DeathRecord::from_wstat(now.wall, wstat)));
                 let w = crate::status::WaitStatus(wstat);
                 let (code, sig) = if w.signaled() { (256, w.termsig()) } else { (w.exitstatus(), 0) };
+                // The status is written by the answer, FinishSpawned.
                 fx.push(Effect::SpawnFinish { code, sig });
             }
-            (S::Down | S::Finish | S::LastFinish, I::RunDied(_)) => {}
-            (S::Up | S::LastUp, I::FinishSpawned(Some(child))) => {
-                self.state = if self.state == S::Up { S::Finish } else { S::LastFinish };
-                self.status.pid = child;
-                self.status.finishing = true;
-                let t = cfg.timeout_finish();
-                self.deadline = (t > 0).then(|| now.mono + t as u64 * MILLI);
-                fx.push(Effect::WriteStatus);
-                fx.push(Effect::Event(b"d"));
-            }
-            (S::Up | S::LastUp, I::FinishSpawned(None)) => {
-                let last = self.state == S::LastUp;
-                self.set_down_and_ready(now, b"dD", last, &mut fx);
-            }
-            (S::Down | S::Finish | S::LastFinish, I::FinishSpawned(_)) => {}
-
-            // ---- death of finish ----
-            (S::Finish | S::LastFinish, I::FinishDied(wstat)) => {
-                let w = crate::status::WaitStatus(wstat);
-                let permanent = w.exited() && w.exitstatus() == 125;
-                if permanent {
-                    self.status.wantup = false;
-                }
-                let last = self.state == S::LastFinish;
-                self.set_down_and_ready(now, if permanent { b"OD" } else { b"D" }, last, &mut fx);
-            }
-            (S::Down | S::Up | S::LastUp, I::FinishDied(_)) => {}
+            S::Down | S::Finish | S::LastFinish => {}
         }
-        fx
+    }
+
+    /// The answer to [`Effect::SpawnFinish`].
+    fn on_finish_spawned(&mut self, child: Option<u64>, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
+        use State as S;
+        match (self.state, child) {
+            (S::Up, Some(child)) => self.finishing(S::Finish, child, now, cfg, fx),
+            (S::LastUp, Some(child)) => self.finishing(S::LastFinish, child, now, cfg, fx),
+            (S::Up, None) => self.set_down_and_ready(now, b"dD", false, fx),
+            (S::LastUp, None) => self.set_down_and_ready(now, b"dD", true, fx),
+            (S::Down | S::Finish | S::LastFinish, Some(_) | None) => {}
+        }
+    }
+
+    /// `finish` was reaped: down and ready; exit code 125 means "do not restart".
+    fn on_finish_died(&mut self, wstat: u16, now: Now, fx: &mut Effects) {
+        use State as S;
+        let last = match self.state {
+            S::Finish => false,
+            S::LastFinish => true,
+            S::Down | S::Up | S::LastUp => return,
+        };
+        let w = crate::status::WaitStatus(wstat);
+        let permanent = w.exited() && w.exitstatus() == 125;
+        if permanent {
+            self.status.wantup = false;
+        }
+        self.set_down_and_ready(now, if permanent { b"OD" } else { b"D" }, last, fx);
+    }
+
+    /// `x` (or SIGHUP, or SIGTERM in Finish): exit once the service is down, and let go of
+    /// the terminal now.
+    fn become_last(&mut self, last: State, fx: &mut Effects) {
+        self.state = last;
+        fx.push(Effect::StdioToNull);
+    }
+
+    /// `finish` runs (`state` is Finish or LastFinish): its pid is published, `timeout-finish`
+    /// armed, event `d`.
+    fn finishing(&mut self, state: State, child: u64, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
+        self.state = state;
+        self.status.pid = child;
+        self.status.finishing = true;
+        let t = cfg.timeout_finish();
+        self.deadline = (t > 0).then(|| now.mono + t as u64 * MILLI);
+        fx.push(Effect::WriteStatus);
+        fx.push(Effect::Event(b"d"));
     }
 
     fn want(&mut self, up: bool, fx: &mut Effects) {

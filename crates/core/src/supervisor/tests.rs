@@ -85,20 +85,250 @@ fn all_inputs() -> Vec<Input> {
 
 const STATES: [State; 5] = [State::Down, State::Up, State::Finish, State::LastUp, State::LastFinish];
 
+/// The row of the table an input belongs to (a kind of input, payload aside). Written
+/// without wildcard: a new kind of input does not compile here, and then
+/// `the_tests_cover_every_cell` fails until [`all_inputs`] has one of it.
+fn row(input: &Input) -> usize {
+    use Control as C;
+    use SupervisorSignal as G;
+    match input {
+        Input::Control(C::Signal(_)) => 0,
+        Input::Control(C::Pause) => 1,
+        Input::Control(C::Continue) => 2,
+        Input::Control(C::Restart) => 3,
+        Input::Control(C::Once) => 4,
+        Input::Control(C::Down) => 5,
+        Input::Control(C::Up) => 6,
+        Input::Control(C::DownPermanent) => 7,
+        Input::Control(C::UpPermanent) => 8,
+        Input::Control(C::Exit) => 9,
+        Input::Control(C::OnceAndKeep) => 10,
+        Input::Control(C::QuitKeep) => 11,
+        Input::Signal(G::Term) => 12,
+        Input::Signal(G::Hup) => 13,
+        Input::Signal(G::Quit) => 14,
+        Input::Signal(G::Int) => 15,
+        Input::Timeout => 16,
+        Input::Ready => 17,
+        Input::RunSpawned(SpawnOutcome::Spawned(_)) => 18,
+        Input::RunSpawned(SpawnOutcome::ExecFailed) => 19,
+        Input::RunSpawned(SpawnOutcome::ResourceFailed) => 20,
+        Input::RunSpawned(SpawnOutcome::FdConflict) => 21,
+        Input::FinishSpawned(Some(_)) => 22,
+        Input::FinishSpawned(None) => 23,
+        Input::RunDied(_) => 24,
+        Input::FinishDied(_) => 25,
+    }
+}
+const ROWS: usize = 26;
+
+/// The column of a state, also without wildcard: a new state does not compile here.
+fn column(state: State) -> usize {
+    match state {
+        State::Down => 0,
+        State::Up => 1,
+        State::Finish => 2,
+        State::LastUp => 3,
+        State::LastFinish => 4,
+    }
+}
+const COLUMNS: usize = 5;
+
+#[test]
+fn the_tests_cover_every_cell() {
+    let mut rows = [false; ROWS];
+    for input in all_inputs() {
+        rows[row(&input)] = true;
+    }
+    assert_eq!(rows, [true; ROWS], "all_inputs() lacks a kind of input");
+    let mut columns = [false; COLUMNS];
+    for st in STATES {
+        columns[column(st)] = true;
+        assert_eq!(in_state(st).state(), st);
+    }
+    assert_eq!(columns, [true; COLUMNS], "STATES lacks a state");
+}
+
+/// What holds after every step, whatever the cell: `before` is the supervisor before `input`.
+fn check_step(before: &Supervisor, input: Input, now: Now, after: &Supervisor, fx: &Effects) {
+    let f = fx.as_slice();
+    let cell = format!("{:?} × {input:?}: {f:?}", before.state());
+    // Room to spare in the fixed-capacity list: nothing was dropped.
+    assert!(f.len() < Effects::CAPACITY, "{cell}");
+    // An exit is always the event `x`, then Exit, last.
+    if let Some(i) = f.iter().position(|e| *e == E::Exit) {
+        assert_eq!(i, f.len() - 1, "{cell}");
+        assert_eq!(f[i - 1], E::Event(b"x"), "{cell}");
+        return;
+    }
+    let st = after.status();
+    // What each state publishes.
+    match after.state() {
+        State::Down => assert!(st.pid == 0 && !st.finishing && st.ready && !st.paused, "{cell}: {st:?}"),
+        State::Up | State::LastUp => assert!(st.pid != 0 && !st.finishing, "{cell}: {st:?}"),
+        State::Finish | State::LastFinish => assert!(st.pid != 0 && st.finishing, "{cell}: {st:?}"),
+    }
+    // Once the supervisor is to exit, it stays so.
+    let last = |s: State| matches!(s, State::LastUp | State::LastFinish);
+    if last(before.state()) {
+        assert!(last(after.state()), "{cell}");
+    }
+    for e in f {
+        match e {
+            // Effects answered by an input are asked for only where that input is handled.
+            E::SpawnRun => assert_eq!(after.state(), State::Down, "{cell}"),
+            E::SpawnFinish { .. } => assert!(matches!(after.state(), State::Up | State::LastUp), "{cell}"),
+            // Letting go of the terminal means exiting once down.
+            E::StdioToNull => assert!(last(after.state()), "{cell}"),
+            _ => {}
+        }
+    }
+    // A changed status is written, by this step or by the answer to its SpawnFinish.
+    if after.status() != before.status() {
+        assert!(f.iter().any(|e| matches!(e, E::WriteStatus | E::SpawnFinish { .. })), "{cell}");
+    }
+    // A timer armed by this step is not in the past.
+    if after.deadline() != before.deadline() {
+        assert!(after.deadline().map_or(true, |d| d >= now.mono), "{cell}");
+    }
+}
+
 #[test]
 fn every_cell_of_the_table_runs() {
-    // 5 states × every input: no panic (effect capacity), and an exit is always `x` then Exit.
+    // Every state × every input: no panic, room left in the effect list, and the invariants
+    // of check_step.
     for st in STATES {
         for input in all_inputs() {
             let mut s = in_state(st);
+            let before = s.clone();
             let fx = s.step(input, at(20), &mut cfg());
-            let f = fx.as_slice();
-            if let Some(i) = f.iter().position(|e| *e == E::Exit) {
-                assert_eq!(i, f.len() - 1, "{st:?} {input:?}");
-                assert_eq!(f[i - 1], E::Event(b"x"), "{st:?} {input:?}");
-            }
+            check_step(&before, input, at(20), &s, &fx);
         }
     }
+}
+
+/// A walk through the table the way the driver takes it: external inputs only where the
+/// driver feeds them (a death only of the child the state names), spawn effects answered
+/// through an [`InputQueue`] drained after each step, a fresh supervisor after each exit.
+#[test]
+fn random_walks_through_the_driver_protocol() {
+    let inputs = all_inputs();
+    let mut rng = 0x5eed_u64;
+    let mut next = move |n: usize| {
+        // splitmix64
+        rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    };
+    let mut t = 0u64;
+    let mut s = Supervisor::start(true, at(t)).0;
+    let mut pids = 1000u64;
+    let mut cells = [[false; ROWS]; COLUMNS];
+    for _ in 0..20_000 {
+        t += next(3) as u64;
+        let external = match (s.state(), next(6)) {
+            // The timer, when it is due.
+            (_, 0) if s.deadline().is_some() => {
+                t = t.max(s.deadline().unwrap_or(0).div_ceil(SECOND));
+                Input::Timeout
+            }
+            (State::Up | State::LastUp, 1) => Input::RunDied([0, 9, 15, 0x0300][next(4)]),
+            (State::Finish | State::LastFinish, 1) => Input::FinishDied([0, 125 << 8, 9][next(3)]),
+            (_, 2) => Input::Ready,
+            // Supervisor signals exit too often to draw them as often as letters.
+            _ => loop {
+                let i = inputs[next(inputs.len())];
+                let answer = matches!(i, Input::RunSpawned(_) | Input::FinishSpawned(_));
+                let death = matches!(i, Input::RunDied(_) | Input::FinishDied(_));
+                let signal = matches!(i, Input::Signal(_)) && next(4) != 0;
+                if !answer && !death && !signal && i != Input::Timeout {
+                    break i;
+                }
+            },
+        };
+        // Configuration as read at that moment: escalation and finish timeouts on or off.
+        let c = &mut Cfg { down_signal: SIGTERM, timeout_kill: [0, 250][next(2)], timeout_finish: [0, 5000][next(2)] };
+        let mut queue = InputQueue::default();
+        assert!(queue.push(external));
+        while let Some(input) = queue.pop() {
+            let before = s.clone();
+            let fx = s.step(input, at(t), c);
+            cells[column(before.state())][row(&input)] = true;
+            check_step(&before, input, at(t), &s, &fx);
+            for e in fx.as_slice() {
+                match e {
+                    E::SpawnRun => {
+                        pids += 1;
+                        let outcome = [
+                            SpawnOutcome::Spawned(pids),
+                            SpawnOutcome::Spawned(pids),
+                            SpawnOutcome::ExecFailed,
+                            SpawnOutcome::ResourceFailed,
+                            SpawnOutcome::FdConflict,
+                        ][next(5)];
+                        assert!(queue.push(Input::RunSpawned(outcome)));
+                    }
+                    E::SpawnFinish { .. } => {
+                        pids += 1;
+                        match next(4) {
+                            0 => assert!(queue.push(Input::FinishSpawned(None))),
+                            1 => {
+                                // No executable finish: spawned, and already reaped.
+                                assert!(queue.push(Input::FinishSpawned(Some(pids))));
+                                assert!(queue.push(Input::FinishDied(127 << 8)));
+                            }
+                            _ => assert!(queue.push(Input::FinishSpawned(Some(pids)))),
+                        }
+                    }
+                    E::Exit => {
+                        assert!(queue.is_empty(), "nothing answers an exit");
+                        s = Supervisor::start(next(2) == 0, at(t)).0;
+                    }
+                    _ => {}
+                }
+            }
+            assert!(queue.len() <= 2);
+        }
+    }
+    // The walk went through every cell the driver can reach, and through no other: answers
+    // and deaths come only in the states that expect them (the other cells, inputs ignored,
+    // are covered by every_cell_of_the_table_runs).
+    for st in STATES {
+        for (r, &visited) in cells[column(st)].iter().enumerate() {
+            let reachable = match r {
+                18..=21 => st == State::Down,
+                22..=24 => matches!(st, State::Up | State::LastUp),
+                25 => matches!(st, State::Finish | State::LastFinish),
+                _ => true,
+            };
+            assert_eq!(visited, reachable, "{st:?} × row {r}");
+        }
+    }
+}
+
+#[test]
+fn input_queue_is_first_in_first_out_and_bounded() {
+    let mut q = InputQueue::default();
+    assert!(q.is_empty() && q.pop().is_none());
+    // Round and round, past the end of the array.
+    for round in 0..10u16 {
+        assert!(q.push(Input::RunDied(round)));
+        assert!(q.push(Input::FinishDied(round)));
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop(), Some(Input::RunDied(round)));
+        assert_eq!(q.pop(), Some(Input::FinishDied(round)));
+        assert_eq!(q.pop(), None);
+    }
+    for i in 0..InputQueue::CAPACITY as u16 {
+        assert!(q.push(Input::RunDied(i)));
+    }
+    assert!(!q.push(Input::Ready), "full: refused, not overwritten");
+    for i in 0..InputQueue::CAPACITY as u16 {
+        assert_eq!(q.pop(), Some(Input::RunDied(i)));
+    }
+    assert!(q.is_empty());
 }
 
 #[test]

@@ -87,12 +87,13 @@ impl Driver {
     /// carried out (queuing their answers) before the next step.
     fn drain(&mut self) {
         while let Some(input) = self.queue.pop() {
+            let wanted = self.sup.status().wantup;
             let mut cfg = DirConfig { diag: &self.diag };
             let fx = self.sup.step(input, now(), &mut cfg);
             for &e in fx.as_slice() {
                 self.effect(e);
             }
-            self.cancel_pending_if_unwanted();
+            self.cancel_pending_if_unwanted(input, wanted);
         }
     }
 

@@ -1233,7 +1233,33 @@ fn lock_fd_precreated(imp: Impl) {
     }
 }
 
-both!(run_environment, run_argv0, lock_fd, lock_fd_precreated);
+/// `o` (once) on a down service with `lock-fd` starts it once: up, not wanted up, and not
+/// restarted after it dies. (merit used to give up the child waiting for its lock because
+/// "once" leaves the service not wanted up.)
+fn lock_fd_once(imp: Impl) {
+    let mut sv = Sv::new(imp, "lockonce", Some("exec sleep 1000"));
+    sv.file("lock-fd", "5");
+    sv.file("down", "");
+    std::fs::DirBuilder::new().mode(0o700).create(sv.p("supervise")).unwrap();
+    std::fs::write(sv.p("supervise/service-lock"), "").unwrap(); // for the real s6 (see lock_fd)
+    sv.subscribe();
+    sv.start();
+    sv.wait_events("s");
+    sv.ctl("o");
+    let st = sv.wait_status("up once", |s| s.pid != 0);
+    assert!(!st.wantup, "{imp:?}: once is not wanted up: {st:?}");
+    let pid = st.pid as i32;
+    assert!(wait_until(PROMPT, || std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")));
+    let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGTERM);
+    sv.wait_status("down after its one run", |s| s.pid == 0 && !s.wantup);
+    sv.wait_events("sudD");
+    std::thread::sleep(Duration::from_millis(1200)); // not restarted
+    assert_eq!(sv.status().pid, 0, "{imp:?}: restarted after a once");
+    sv.ctl("x");
+    assert_eq!(sv.sup_exit(), 0, "{imp:?}");
+}
+
+both!(run_environment, run_argv0, lock_fd, lock_fd_precreated, lock_fd_once);
 
 // ---------------------------------------------------------------------------------------------
 // 10. Faults: an unwritable stderr, a held lock, FIFOs in place of the service's files

@@ -6,7 +6,7 @@
 
 use super::config::DirConfig;
 use super::{open_flags, Driver};
-use merit_core::supervisor::{Effect, Input, SpawnOutcome, SIGKILL};
+use merit_core::supervisor::{Control, Effect, Input, SpawnOutcome, SIGKILL};
 use merit_sys::process::{spawn, Spawn, SpawnError};
 use merit_sys::{fd, lock, signal};
 use std::ffi::CString;
@@ -199,10 +199,15 @@ impl Driver {
         }
     }
 
-    /// A child still waiting for its lock while the service is no longer wanted up has
-    /// nothing to stop gracefully: it has not run anything yet.
-    pub(super) fn cancel_pending_if_unwanted(&mut self) {
-        if self.sup.status().wantup {
+    /// A child still waiting for its lock when the service is ordered down (`d`, `D`, or any
+    /// input that turns "wanted up" off, such as the supervisor's own exit) has nothing to stop
+    /// gracefully: it has not run anything yet, so it is given up. `o` and `O` are no such
+    /// order: "once" turns "wanted up" off yet asks for this very start.
+    pub(super) fn cancel_pending_if_unwanted(&mut self, input: Input, wanted_before: bool) {
+        let down = matches!(input, Input::Control(Control::Down | Control::DownPermanent));
+        let once = matches!(input, Input::Control(Control::Once | Control::OnceAndKeep));
+        let turned_off = wanted_before && !once;
+        if self.sup.status().wantup || !(down || turned_off) {
             return;
         }
         if let Some(p) = self.pending.as_mut().filter(|p| !p.cancelled) {

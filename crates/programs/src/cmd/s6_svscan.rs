@@ -363,13 +363,6 @@ fn ebadf() -> std::io::Error {
     merit_sys::errno::error(merit_sys::errno::EBADF)
 }
 
-fn parse_uint(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 /// The signals we handle and the script each may be diverted to.
 const SCRIPTED: [(i32, &str); 8] = [
     (libc_sig::SIGHUP, "SIGHUP"),
@@ -418,7 +411,7 @@ fn run_signal_script(name: &str) -> bool {
 pub fn main() {
     let args: Vec<String> = merit_sys::startup::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let raw: Vec<OsString> = merit_sys::startup::args_os().collect();
-    let (mut max, mut rescan, mut notif, mut console) = (500u64, 0u64, None::<i32>, None::<i32>);
+    let (mut max, mut rescan, mut notif, mut console) = (500u32, 0u32, None::<i32>, None::<i32>);
     let mut i = 1;
     let usage = || -> ! { msg::die_usage(PROG, USAGE) };
     while i < args.len() {
@@ -445,12 +438,15 @@ pub fn main() {
                 None => usage(),
             }
         };
-        let Some(n) = parse_uint(&val) else { usage() };
+        // An `unsigned int`, as s6 takes it (uint0_scan): anything else is a usage error.
+        let Some(n) = msg::parse_uint(val.as_bytes()) else { usage() };
+        // s6 stores a descriptor in an `int`: one that does not fit is negative, i.e. unset.
+        let fd = i32::try_from(n).ok();
         match c {
             b'c' => max = n,
             b't' => rescan = n,
-            b'd' => notif = Some(n.min(i32::MAX as u64) as i32),
-            _ => console = Some(n.min(i32::MAX as u64) as i32),
+            b'd' => notif = fd,
+            _ => console = fd,
         }
         i += 1;
     }
@@ -544,7 +540,7 @@ pub fn main() {
         scan_flag: true,
         reap_flag: true,
         next_scan: None,
-        rescan_every: (rescan > 0).then_some(rescan * 1_000_000),
+        rescan_every: (rescan > 0).then_some(u64::from(rescan) * 1_000_000),
         pending: None,
         console,
     };

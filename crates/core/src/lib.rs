@@ -6,6 +6,8 @@
 //!   `death_tally` ([`status`]).
 //! - A service directory: its small configuration files ([`config`]) and the supervisor's
 //!   state machine, a table of states by inputs ([`supervisor`]).
+//! - The scanner's decisions: which directories are new or gone, who is due to be spawned,
+//!   what a death means, the commands signals and control letters turn into ([`scan`]).
 //! - Signals by name and the scanner's signal lists ([`signals`]).
 //! - `s6-svstat`'s command line and output ([`svstat`]).
 //! - s6-log: its script language, POSIX EREs, framing and logdir rules ([`log`]).
@@ -19,6 +21,7 @@ pub mod accounts;
 pub mod config;
 pub mod log;
 pub mod mountinfo;
+pub mod scan;
 pub mod service;
 pub mod signals;
 pub mod status;

@@ -1141,6 +1141,13 @@ fn edge_startup_errors_match_real() {
             ("dir is a file", vec![], t.join("afile")),
             (".s6-svscan is a file", vec![], t.join("notdir")),
             ("control is not a FIFO", vec![], t.join("nofifo")),
+            // Values are `unsigned int`s; a descriptor that does not fit an `int` is unset.
+            ("-t 2^32", vec!["-t", "4294967296"], t.join("missing")),
+            ("-t 2^32-1", vec!["-t", "4294967295"], t.join("missing")),
+            ("-c 2^37", vec!["-c", "137438953472"], t.join("missing")),
+            ("-d 2^32", vec!["-d", "4294967296"], t.join("missing")),
+            ("-d 2^32-1", vec!["-d", "4294967295"], t.join("missing")),
+            ("-X 2^31", vec!["-X", "2147483648"], t.join("missing")),
         ];
         for (what, args, dir) in cases {
             got.entry(what.to_string()).or_default().push(failing_start(&tmp, combo, &args, &dir));
@@ -1154,6 +1161,8 @@ fn edge_startup_errors_match_real() {
     assert_eq!(got["missing dir"][0].0, Some(111));
     assert_eq!(got["bad option"][0].0, Some(100));
     assert_eq!(got["-d 1"][0].0, Some(100));
+    assert_eq!(got["-t 2^32"][0].0, Some(100));
+    assert_eq!(got["-X 2^31"][0].0, Some(111));
     assert!(got["bad option"][0].1.starts_with("s6-svscan: usage: s6-svscan "));
 }
 

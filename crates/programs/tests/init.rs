@@ -233,3 +233,38 @@ fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
     assert!(!console.contains("Permission denied"), "{console}");
     assert!(processes_under(&t.join("mnt")).is_empty());
 }
+
+/// Merit in /sbin and another program of the same name in /bin, earlier in the default PATH
+/// (Debian's s6 beside merit on Mere): the tree init starts runs merit's programs. A run script
+/// sees merit's directory first on its PATH (once), so its `s6-svc` is merit's.
+#[test]
+fn the_tree_runs_merits_programs_before_same_named_ones_earlier_in_path() {
+    if !can_unshare() || !can_chroot() {
+        return;
+    }
+    let t = TempDir::new("init-path");
+    let stage = t.join("stage");
+    chroot_system(&stage);
+    let st = std::process::Command::new(ours("init")).arg("skeleton").arg(&stage).status().unwrap();
+    assert!(st.success());
+    for fake in ["s6-svc", "s6-svscanctl", "s6-svscan"] {
+        write_exec(&stage.join("bin").join(fake), "#!/bin/sh\necho not merit\nexit 1\n");
+    }
+    service(&stage, "a", "{ echo \"$PATH\"; command -v s6-svc; } > /var/log/path\nexec sleep 100000");
+    let mut b = boot_chroot(&stage, &t.join("mnt"));
+    b.wait_up(&["a"]);
+    let record = b.inside("var/log/path");
+    let recorded = || std::fs::read_to_string(&record).is_ok_and(|s| s.lines().count() == 2);
+    assert!(wait_until(PROMPT, recorded), "the run script did not run\n{}", b.console_text());
+    let seen = std::fs::read_to_string(&record).unwrap();
+    let mut lines = seen.lines();
+    let path = lines.next().unwrap_or_default();
+    assert!(path.starts_with("/sbin:"), "merit's directory is not first on PATH: {seen:?}");
+    assert_eq!(path.split(':').filter(|d| *d == "/sbin").count(), 1, "{seen:?}");
+    assert!(path.split(':').any(|d| d == "/bin"), "{seen:?}");
+    assert_eq!(lines.next(), Some("/sbin/s6-svc"), "{seen:?}");
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end after telinit 0");
+    assert_halted(&st, &b.console_text());
+    assert!(processes_under(&t.join("mnt")).is_empty());
+}

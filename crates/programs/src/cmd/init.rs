@@ -549,7 +549,8 @@ impl Stage1 {
         }
     }
 
-    /// Environment: PATH (our directory first), the envdir /etc/s6/env, MERIT_* settings.
+    /// Environment: PATH, the envdir /etc/s6/env, MERIT_* settings; then our directory first
+    /// on PATH (once).
     fn set_environment(&self) {
         let keep: Vec<(String, String)> = ["MERIT_GRACE", "MERIT_LOG_STDOUT"]
             .iter()
@@ -558,11 +559,7 @@ impl Stage1 {
         // Not variable by variable through std::env, which panics on a name that contains `=`
         // (`=foo=bar` reaches PID 1 from a kernel command line or a container runtime).
         system::clear_env();
-        let path = match own_dir() {
-            Some(d) if !PATH.split(':').any(|p| Path::new(p) == d) => format!("{}:{PATH}", d.display()),
-            _ => PATH.to_string(),
-        };
-        std::env::set_var("PATH", path);
+        std::env::set_var("PATH", PATH);
         // How the scripts call us (see skeleton.rs): a plain `init` may be busybox's applet.
         // Not /proc/self/exe as such: that is `merit` when we run as the multi-call binary,
         // which must be called by the name `init`.
@@ -600,6 +597,14 @@ impl Stage1 {
                 let val = String::from_utf8_lossy(line).trim_end().replace('\0', "\n");
                 std::env::set_var(&name, val);
             }
+        }
+        // Our directory first, whatever PATH the envdir set: the tree must run our programs,
+        // not same-named ones earlier on PATH (another s6 in /bin while we are in /sbin).
+        if let Some(d) = own_dir() {
+            use std::os::unix::ffi::{OsStrExt, OsStringExt};
+            let given = std::env::var_os("PATH").unwrap_or_default();
+            let path = merit_core::search_path::with_first(d.as_os_str().as_bytes(), given.as_bytes());
+            std::env::set_var("PATH", std::ffi::OsString::from_vec(path));
         }
     }
 

@@ -50,7 +50,7 @@ fn child(l: &Layout, fifo: Option<&Path>) -> ! {
 /// into it (the caller is the child of [`spawn`]). Returns when neither could be started.
 fn run(l: &Layout, spawn: bool) {
     let rc = l.p("/etc/s6/rc.init");
-    let run = |path: &CString, argv: &[CString]| -> Result<(), String> {
+    let start = |path: &CString, argv: &[CString]| -> Result<(), String> {
         if spawn {
             merit_sys::process::spawn(&merit_sys::process::Spawn {
                 path,
@@ -67,7 +67,7 @@ fn run(l: &Layout, spawn: bool) {
     };
     if rc.exists() {
         let Ok(c) = CString::new(rc.as_os_str().as_encoded_bytes()) else { return };
-        match run(&c, std::slice::from_ref(&c)) {
+        match start(&c, std::slice::from_ref(&c)) {
             Ok(()) => return,
             Err(e) => say(&format!("unable to start {}: {e}", rc.display())),
         }
@@ -80,7 +80,7 @@ fn run(l: &Layout, spawn: bool) {
         say("unable to find my own executable: enabled services are not started");
         return;
     };
-    if let Err(e) = run(&me, &[c"init".into(), c"copy-enabled".into()]) {
+    if let Err(e) = start(&me, &[c"init".into(), c"copy-enabled".into()]) {
         say(&format!("unable to run init copy-enabled: {e}"));
     }
 }

@@ -44,11 +44,11 @@
 //! own `init` applet.
 
 //!
-//! The parts: [`stage1`] (the boot, as a list of steps), [`rc_init`] (rc.init, its built-in
-//! `init copy-enabled`), [`shutdown`] (`init shutdown`, `init finish`), [`crash`] (PID 1
-//! without a scanner), [`telinit`], [`container`] (a container's main service). This module
-//! dispatches, and holds what they share: where everything is ([`Layout`]) and how init speaks
-//! ([`say`]).
+//! The parts, one file each: `stage1.rs` (the boot, as a list of steps), `rc_init.rs` (rc.init,
+//! its built-in `init copy-enabled`), `shutdown.rs` (`init shutdown`, `init finish`), `crash.rs`
+//! (PID 1 without a scanner), `telinit.rs`, `container.rs` (a container's main service). This
+//! module dispatches, and holds what they share: where everything is (`Layout`) and how init
+//! speaks (`say`).
 
 mod container;
 mod crash;

@@ -14,7 +14,7 @@
 //! - The `service` front end: command line, names, `service list` and `--json` ([`service`]),
 //!   and the one table its usage text, man page and completions are generated from.
 //! - init's inputs from the booted system: users and groups ([`accounts`]), mount points
-//!   ([`mountinfo`]).
+//!   ([`mountinfo`]); the `PATH` it gives what it starts ([`search_path`]).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
@@ -22,6 +22,7 @@ pub mod config;
 pub mod log;
 pub mod mountinfo;
 pub mod scan;
+pub mod search_path;
 pub mod service;
 pub mod signals;
 pub mod status;

@@ -37,6 +37,26 @@ pub fn say(parts: &[&[u8]]) {
     let _ = merit_sys::fd::write_all(2, buf.get(..len).unwrap_or(&buf));
 }
 
+/// How long [`console`] lets a busy terminal make room for a line.
+pub const CONSOLE_PATIENCE_MS: u64 = 500;
+
+/// `PARTS...\n` verbatim on `fd`, a console (init's: a terminal, a file, the catch-all
+/// logger's FIFO...), through [`merit_sys::fd::write_diag`] like every diagnostic: never
+/// blocking, never failing loudly. A terminal merely busy (a slow serial line) drains, so the
+/// line is tried again, every 10 ms within [`CONSOLE_PATIENCE_MS`]; a terminal stopped by flow
+/// control (Ctrl-S, a serial line's XOFF) must not stop PID 1 (its reaping, its shutdown): the
+/// line is lost then. Anything but a terminal gets one try.
+pub fn console(fd: i32, parts: &[&[u8]]) {
+    let mut buf = [0u8; LINE_MAX];
+    let len = compose(&mut buf, parts.iter().copied());
+    let line = buf.get(..len).unwrap_or(&buf);
+    if merit_sys::fd::write_diag(fd, line) || !merit_sys::system::isatty(fd) {
+        return;
+    }
+    let patience = crate::svdir::Deadline::after_ms(CONSOLE_PATIENCE_MS);
+    patience.wait_until(std::time::Duration::from_millis(10), || merit_sys::fd::write_diag(fd, line));
+}
+
 fn write_line<'a>(pieces: impl Iterator<Item = &'a [u8]>) {
     let mut buf = [0u8; LINE_MAX];
     let len = compose(&mut buf, pieces);

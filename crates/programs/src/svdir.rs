@@ -379,6 +379,23 @@ impl Deadline {
     pub fn passed(self) -> bool {
         self.remaining_ms() == Some(0)
     }
+
+    /// Calls `done` until it returns true (then true) or the deadline passes (then false),
+    /// sleeping `step` (at most what is left) between calls: the polling loop of init's
+    /// shutdown, for what cannot be waited for on a descriptor. `done` runs at least once.
+    pub fn wait_until(self, step: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+        loop {
+            if done() {
+                return true;
+            }
+            let nap = match self.remaining_ms() {
+                Some(0) => return false,
+                Some(ms) => step.min(std::time::Duration::from_millis(ms)),
+                None => step,
+            };
+            std::thread::sleep(nap);
+        }
+    }
 }
 
 /// Why a wait failed (the listener then exits with [`WaitError::exit_code`]).

@@ -240,12 +240,19 @@ impl Tree {
     /// Copies the definition into the scan directory under a dot-name, then renames it into
     /// place: a scanner never sees a half-copied service. An existing copy is kept.
     pub fn install_copy(&self, name: &str) -> Result<()> {
+        self.copy_into_scan(name, &self.definition(name), &|_| Ok(()))
+    }
+
+    /// Copies `src` into the scan directory as `name`: under a dot-name (which scanners
+    /// ignore), `prepare`d there, then renamed into place. An existing copy is kept; a failed
+    /// one removed.
+    fn copy_into_scan(&self, name: &str, src: &Path, prepare: &dyn Fn(&Path) -> Result<()>) -> Result<()> {
         let dst = self.supervised_dir(name);
         if std::fs::symlink_metadata(&dst).is_ok() {
             return Ok(());
         }
         let tmp = self.scan.join(format!(".{name}.merit-copy-{}", tmp_suffix()));
-        let r = copy_tree(&self.definition(name), &tmp, true).and_then(|()| std::fs::rename(&tmp, &dst));
+        let r = copy_tree(src, &tmp, true).and_then(|()| prepare(&tmp)).and_then(|()| std::fs::rename(&tmp, &dst));
         if r.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
@@ -264,12 +271,14 @@ impl Tree {
         Ok(Some(hidden))
     }
 
-    /// Every service of `enabled/` copied into the scan directory (the boot-time step of
-    /// rc.init), each copy atomic. Returns the names copied and the failures.
-    pub fn copy_enabled(&self) -> (Vec<String>, Vec<(String, Error)>) {
-        let mut done = Vec::new();
+    /// Every service of `enabled/` (the directories its entries name) copied into the scan
+    /// directory, in name order, as [`Tree::install_copy`] does (each copy atomic, one already
+    /// there kept), each `prepare`d before it is renamed into place (init wraps a container's
+    /// main service there, so that even one that dies at once is seen as such): the boot-time
+    /// step of rc.init, `init copy-enabled`. Returns the failures.
+    pub fn copy_enabled(&self, prepare: &dyn Fn(&Path) -> Result<()>) -> Vec<(String, Error)> {
         let mut failed = Vec::new();
-        let Ok(rd) = std::fs::read_dir(&self.enabled) else { return (done, failed) };
+        let Ok(rd) = std::fs::read_dir(&self.enabled) else { return failed };
         let mut names: Vec<String> = rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -281,20 +290,11 @@ impl Tree {
             if !src.is_dir() {
                 continue;
             }
-            let dst = self.supervised_dir(&name);
-            if std::fs::symlink_metadata(&dst).is_ok() {
-                continue;
-            }
-            let tmp = self.scan.join(format!(".{name}.merit-copy-{}", tmp_suffix()));
-            match copy_tree(&src, &tmp, true).and_then(|()| std::fs::rename(&tmp, &dst)) {
-                Ok(()) => done.push(name),
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&tmp);
-                    failed.push((name, e));
-                }
+            if let Err(e) = self.copy_into_scan(&name, &src, prepare) {
+                failed.push((name, e));
             }
         }
-        (done, failed)
+        failed
     }
 }
 

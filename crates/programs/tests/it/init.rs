@@ -230,3 +230,83 @@ fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
     assert!(!console.contains("Permission denied"), "{console}");
     assert!(processes_under(&t.join("mnt")).is_empty());
 }
+
+/// Merit in /sbin and another program of the same name in /bin, earlier in the default PATH
+/// (Debian's s6 beside merit on Mere): the tree init starts runs merit's programs. A run script
+/// sees merit's directory first on its PATH (once), so its `s6-svc` is merit's.
+#[test]
+fn the_tree_runs_merits_programs_before_same_named_ones_earlier_in_path() {
+    if !can_unshare() || !can_chroot() {
+        return;
+    }
+    let t = TempDir::new("init-path");
+    let stage = t.join("stage");
+    chroot_system(&stage);
+    let st = std::process::Command::new(ours("init")).arg("skeleton").arg(&stage).status().unwrap();
+    assert!(st.success());
+    for fake in ["s6-svc", "s6-svscanctl", "s6-svscan"] {
+        write_exec(&stage.join("bin").join(fake), "#!/bin/sh\necho not merit\nexit 1\n");
+    }
+    service(&stage, "a", "{ echo \"$PATH\"; command -v s6-svc; } > /var/log/path\nexec sleep 100000");
+    let mut b = boot_chroot(&stage, &t.join("mnt"));
+    b.wait_up(&["a"]);
+    let record = b.inside("var/log/path");
+    let recorded = || std::fs::read_to_string(&record).is_ok_and(|s| s.lines().count() == 2);
+    assert!(wait_until(PROMPT, recorded), "the run script did not run\n{}", b.console_text());
+    let seen = std::fs::read_to_string(&record).unwrap();
+    let mut lines = seen.lines();
+    let path = lines.next().unwrap_or_default();
+    assert!(path.starts_with("/sbin:"), "merit's directory is not first on PATH: {seen:?}");
+    assert_eq!(path.split(':').filter(|d| *d == "/sbin").count(), 1, "{seen:?}");
+    assert!(path.split(':').any(|d| d == "/bin"), "{seen:?}");
+    assert_eq!(lines.next(), Some("/sbin/s6-svc"), "{seen:?}");
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end after telinit 0");
+    assert_halted(&st, &b.console_text());
+    assert!(processes_under(&t.join("mnt")).is_empty());
+}
+
+/// A PATH set by /etc/s6/env (the envdir init reads) that puts a folder with another `s6-svc`
+/// first and trails a colon: init still puts merit's directory first, once, and adds no empty
+/// entry (the service's own folder).
+#[test]
+fn a_path_from_etc_s6_env_gets_merits_directory_first() {
+    if !can_unshare() {
+        return;
+    }
+    let t = TempDir::new("init-envpath");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    let fake = root.join("fake-bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    write_exec(&fake.join("s6-svc"), "#!/bin/sh\necho not merit\nexit 1\n");
+    let ourdir = ours("init").parent().unwrap().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("etc/s6/env")).unwrap();
+    std::fs::write(root.join("etc/s6/env/PATH"), format!("{}:/usr/bin:/bin:{}:\n", fake.display(), ourdir.display()))
+        .unwrap();
+    let record = root.join("var/log/path");
+    std::fs::create_dir_all(root.join("var/log")).unwrap();
+    service(
+        &root,
+        "a",
+        &format!(
+            "{{ echo \"$PATH\"; command -v s6-svc; }} > {0}.tmp\nmv {0}.tmp {0}\nexec sleep 100000",
+            record.display()
+        ),
+    );
+    let mut b = boot(&root, Boot::default());
+    b.wait_up(&["a"]);
+    assert!(wait_until(PROMPT, || record.is_file()), "the run script did not run\n{}", b.console_text());
+    let seen = std::fs::read_to_string(&record).unwrap();
+    let ourdir = ourdir.to_str().unwrap();
+    assert_eq!(
+        seen,
+        format!("{ourdir}:{}:/usr/bin:/bin\n{ourdir}/s6-svc\n", fake.display()),
+        "console:\n{}",
+        b.console_text()
+    );
+    b.telinit("0");
+    let st = b.wait_end(Duration::from_secs(30)).expect("init did not end after telinit 0");
+    assert_halted(&st, &b.console_text());
+    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+}

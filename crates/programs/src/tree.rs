@@ -298,6 +298,70 @@ impl Tree {
     }
 }
 
+/// Why the dependencies of a definition could not be read.
+#[derive(Debug)]
+pub enum DepsError {
+    /// A file or directory could not be read.
+    Io(PathBuf, Error),
+    /// What was read is refused (a bad name, an entry that is not a regular file).
+    Bad(merit_core::deps::DepError),
+}
+
+/// What the definition in `dir` (of the service `name`) says it needs: `dir/dependencies.d/`
+/// and `dir/dependencies`, in the source format of s6-rc (see `merit_core::deps`). Neither
+/// present: nothing. The file is opened without blocking and must be a regular file.
+pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<String>, DepsError> {
+    use merit_core::deps::{self, EntryKind};
+    use std::os::unix::fs::FileTypeExt;
+    let d = dir.join(deps::DIR);
+    let listing = match std::fs::read_dir(&d) {
+        Ok(rd) => {
+            let mut v = Vec::new();
+            for e in rd {
+                let e = e.map_err(|e| DepsError::Io(d.clone(), e))?;
+                // Not followed: a symbolic link is refused, as anything but a regular file.
+                let t = e.file_type().map_err(|err| DepsError::Io(e.path(), err))?;
+                let kind = if t.is_file() {
+                    EntryKind::Regular
+                } else if t.is_dir() {
+                    EntryKind::Directory
+                } else if t.is_symlink() {
+                    EntryKind::Symlink
+                } else if t.is_fifo() {
+                    EntryKind::Fifo
+                } else if t.is_socket() {
+                    EntryKind::Socket
+                } else {
+                    EntryKind::Device
+                };
+                v.push((e.file_name().to_string_lossy().into_owned(), kind));
+            }
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            Some(v)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(DepsError::Io(d, e)),
+    };
+    let f = dir.join(deps::FILE);
+    use merit_sys::flags::*;
+    let text = match merit_sys::fd::open(&f, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0) {
+        Ok(fd) => {
+            use std::io::Read;
+            let mut file = std::fs::File::from(fd);
+            let is_file = file.metadata().map_err(|e| DepsError::Io(f.clone(), e))?.is_file();
+            if !is_file {
+                return Err(DepsError::Io(f, Error::other("not a regular file")));
+            }
+            let mut t = String::new();
+            file.read_to_string(&mut t).map_err(|e| DepsError::Io(f.clone(), e))?;
+            Some(t)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(DepsError::Io(f, e)),
+    };
+    deps::declared(name, listing.as_deref(), text.as_deref()).map_err(DepsError::Bad)
+}
+
 /// `cp -a`-like copy of a service definition: directories, regular files (with mode),
 /// symlinks, FIFOs. A definition's own `supervise/` and `event/` (state of an earlier
 /// supervisor) are not copied.

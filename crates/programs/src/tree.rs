@@ -362,6 +362,37 @@ pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<Stri
     deps::declared(name, listing.as_deref(), text.as_deref()).map_err(DepsError::Bad)
 }
 
+/// The dependency graph of `roots` and of everything they need, directly or not. `definition`
+/// gives the directory holding a service's dependency files (for `service`: `available/NAME`
+/// when it is an available service), or None: that name is then not a node, and an edge to it
+/// is a missing dependency (`Graph::missing`). A definition whose dependencies cannot be read
+/// is a node without needs, and its error is returned beside the graph.
+pub fn dependency_graph(
+    roots: impl IntoIterator<Item = String>,
+    definition: impl Fn(&str) -> Option<PathBuf>,
+) -> (merit_core::deps::Graph, std::collections::BTreeMap<String, DepsError>) {
+    let mut graph = merit_core::deps::Graph::new();
+    let mut errors = std::collections::BTreeMap::new();
+    let mut todo: Vec<String> = roots.into_iter().collect();
+    while let Some(n) = todo.pop() {
+        if graph.contains(&n) {
+            continue;
+        }
+        let Some(dir) = definition(&n) else { continue };
+        match read_dependencies(&dir, &n) {
+            Ok(needs) => {
+                graph.add(&n, &needs);
+                todo.extend(needs.into_iter().filter(|x| !graph.contains(x)));
+            }
+            Err(e) => {
+                graph.add(&n, &[]);
+                errors.insert(n, e);
+            }
+        }
+    }
+    (graph, errors)
+}
+
 /// `cp -a`-like copy of a service definition: directories, regular files (with mode),
 /// symlinks, FIFOs. A definition's own `supervise/` and `event/` (state of an earlier
 /// supervisor) are not copied.

@@ -935,24 +935,8 @@ fn read_failure(e: tree::DepsError) -> Failure {
 }
 
 fn load_graph(t: &Tree, roots: impl IntoIterator<Item = String>) -> Loaded {
-    let mut l = Loaded { graph: Graph::new(), errors: BTreeMap::new() };
-    let mut todo: Vec<String> = roots.into_iter().collect();
-    while let Some(n) = todo.pop() {
-        if l.graph.contains(&n) || !t.is_available(&n) {
-            continue;
-        }
-        match tree::read_dependencies(&t.definition(&n), &n) {
-            Ok(needs) => {
-                l.graph.add(&n, &needs);
-                todo.extend(needs.into_iter().filter(|x| !l.graph.contains(x)));
-            }
-            Err(e) => {
-                l.graph.add(&n, &[]);
-                l.errors.insert(n, read_failure(e));
-            }
-        }
-    }
-    l
+    let (graph, errors) = tree::dependency_graph(roots, |n| t.is_available(n).then(|| t.definition(n)));
+    Loaded { graph, errors: errors.into_iter().map(|(n, e)| (n, read_failure(e))).collect() }
 }
 
 impl Loaded {
@@ -977,11 +961,19 @@ impl Loaded {
         Ok(l)
     }
 
-    /// The graph of every available service, with what needs `name` checked; unless `lenient`,
-    /// a definition whose dependencies cannot be read anywhere is refused too (it may need
-    /// `name`); when `lenient`, only those of supervised services.
-    fn needed_by(t: &Tree, name: &str, lenient: bool) -> Result<Loaded, Failure> {
-        let names = t.available_names().map_err(|e| Failure::io("read the directory", &t.available, &e))?;
+    /// The graph of every available service (`running`: of the services in the scan directory
+    /// and what they need), with what needs `name` checked. A definition whose dependencies
+    /// cannot be read is refused too (it may need `name`): anywhere, or when `running`, among
+    /// the supervised services.
+    fn needed_by(t: &Tree, name: &str, running: bool) -> Result<Loaded, Failure> {
+        let names: Vec<String> = if running {
+            let mut v: Vec<String> = t.present().scan.into_iter().filter(|n| !n.starts_with('.')).collect();
+            v.push(name.to_string());
+            v
+        } else {
+            t.available_names().map_err(|e| Failure::io("read the directory", &t.available, &e))?
+        };
+        let lenient = running;
         let mut l = load_graph(t, names);
         let mut scope = l.graph.needed_by_closure(&[name]);
         let broken: Vec<String> =

@@ -171,6 +171,8 @@ fn bad_dependencies_are_refused_before_anything_starts() {
         (r.out.as_str(), r.err.as_str(), r.code),
         ("", "service: web needs ghost, which is not an available service\n", 6)
     );
+    // Stopping a service that no broken definition is about works.
+    t.service(&["fine", "stop"]).ok("Stopping fine... OK\n");
     // Stopping a service that a cycle needs: refused, nothing stopped.
     let r = t.service(&["b", "stop"]);
     assert_eq!((r.out.as_str(), r.err.as_str(), r.code), ("", "service: dependency cycle: a -> b -> c -> a\n", 6));
@@ -315,4 +317,65 @@ fn list_reads_no_dependency_files() {
     assert!(o.status.success(), "{o:?}");
     assert!(text.contains("/run"), "the trace shows the files opened: {text}");
     assert!(!text.contains("dependencies"), "list touched a dependency file:\n{text}");
+}
+
+/// A service that needs NAME and ignores its down signal: its FAIL line, then why NAME was not
+/// stopped; NAME keeps running.
+#[test]
+fn a_dependent_that_does_not_stop_keeps_its_dependency() {
+    let mut t = Tree::new("svc-deps-stuck");
+    t.add("base", Spec::default());
+    t.add(
+        "stubborn",
+        Spec { pre: "trap '' TERM".into(), exec: Some("while :; do sleep 0.05; done".into()), ..Default::default() },
+    );
+    needs_d(&t, "stubborn", &["base"]);
+    t.boot(Impl::Ours, &[]);
+    t.service(&["stubborn", "start"]).ok("Starting base... OK\nStarting stubborn... OK\n");
+    let r = t.service(&["--timeout", "0.5", "base", "stop"]);
+    assert_eq!((r.out.as_str(), r.code), ("Stopping stubborn... FAIL\n", 1), "{}", r.err);
+    assert!(r.err.starts_with("service: stubborn did not go down within 0.500 s (--timeout)"), "{}", r.err);
+    assert!(r.err.ends_with("service: base was not stopped: stubborn, which needs it, did not stop\n"), "{}", r.err);
+    assert!(t.svstat(&[], "base").0.starts_with("up "), "base keeps running");
+    let _ = std::process::Command::new(ours("s6-svc")).arg("-k").arg(t.svc("stubborn")).status();
+    assert!(wait_until(PROMPT, || t.svstat(&[], "stubborn").0.starts_with("down ")));
+    // Down and wanted down: no longer running, so no line for it.
+    t.service(&["base", "stop"]).ok("Stopping base... OK\n");
+    t.shutdown();
+}
+
+/// `service web start` and `service net stop` at the same time, many times: each service is
+/// locked only while it is acted on, so they never wait for each other forever.
+#[test]
+fn opposite_orders_do_not_deadlock() {
+    let mut t = Tree::new("svc-deps-race");
+    t.add("net", Spec::default());
+    t.add("db", Spec { notification_fd: Some(3), pre: "echo >&3".into(), ..Default::default() });
+    t.add("web", Spec { notification_fd: Some(3), pre: "echo >&3".into(), ..Default::default() });
+    needs_d(&t, "db", &["net"]);
+    needs_d(&t, "web", &["db"]);
+    t.boot(Impl::Ours, &[]);
+    t.service(&["web", "start"]).ok("Starting net... OK\nStarting db... OK\nStarting web... OK\n");
+    for round in 0..5 {
+        let mut a =
+            t.service_cmd(&["--timeout", "20", "web", "start"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let mut b =
+            t.service_cmd(&["--timeout", "20", "net", "stop"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut done = [None, None];
+        while done.iter().any(|d| d.is_none()) && std::time::Instant::now() < deadline {
+            for (i, c) in [&mut a, &mut b].into_iter().enumerate() {
+                if done[i].is_none() {
+                    done[i] = c.try_wait().unwrap();
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        for c in [&mut a, &mut b] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        assert!(done.iter().all(|d| d.is_some()), "round {round}: an invocation hung");
+    }
+    t.shutdown();
 }

@@ -54,8 +54,10 @@ impl EntryKind {
 pub enum DepError {
     /// `service` declares `entry` (in `DIR` or `FILE`), which is not a valid service name.
     BadName { service: String, entry: String, source: &'static str, reason: &'static str },
-    /// `service`'s `dependencies.d/entry` is not a regular file.
+    /// `service`'s `entry` (`dependencies.d/NAME`, or `dependencies`) is not a regular file.
     NotRegular { service: String, entry: String, kind: EntryKind },
+    /// `service`'s `dependencies.d` is not a directory.
+    NotDirectory { service: String, kind: EntryKind },
     /// `service` needs `needed`, which is not an available service.
     Missing { service: String, needed: String },
     /// A cycle, in order, its first service repeated at the end: `a -> b -> a`.
@@ -70,7 +72,10 @@ impl DepError {
                 format!("{service}: invalid service name {entry:?} in {source}: {reason}")
             }
             DepError::NotRegular { service, entry, kind } => {
-                format!("{service}: {DIR}/{entry} is {}, not a regular file", kind.describe())
+                format!("{service}: {entry} is {}, not a regular file", kind.describe())
+            }
+            DepError::NotDirectory { service, kind } => {
+                format!("{service}: {DIR} is {}, not a directory", kind.describe())
             }
             DepError::Missing { service, needed } => {
                 format!("{service} needs {needed}, which is not an available service")
@@ -82,7 +87,9 @@ impl DepError {
     /// The services the error is about.
     pub fn services(&self) -> Vec<&str> {
         match self {
-            DepError::BadName { service, .. } | DepError::NotRegular { service, .. } => vec![service.as_str()],
+            DepError::BadName { service, .. }
+            | DepError::NotRegular { service, .. }
+            | DepError::NotDirectory { service, .. } => vec![service.as_str()],
             DepError::Missing { service, needed } => vec![service.as_str(), needed.as_str()],
             DepError::Cycle(c) => c.iter().map(|s| s.as_str()).collect(),
         }
@@ -134,7 +141,11 @@ pub fn parse_dir(service: &str, entries: &[(String, EntryKind)]) -> Result<Vec<S
             return Err(e);
         }
         if *kind != EntryKind::Regular {
-            return Err(DepError::NotRegular { service: service.to_string(), entry: name.clone(), kind: *kind });
+            return Err(DepError::NotRegular {
+                service: service.to_string(),
+                entry: format!("{DIR}/{name}"),
+                kind: *kind,
+            });
         }
         v.push(name.clone());
     }
@@ -531,6 +542,10 @@ mod tests {
         let e = parse_dir("web", &[("db".into(), EntryKind::Directory)]).unwrap_err();
         assert_eq!(e.message(), "web: dependencies.d/db is a directory, not a regular file");
         assert_eq!(e.services(), vec!["web"]);
+        let e = DepError::NotRegular { service: "web".into(), entry: FILE.into(), kind: EntryKind::Fifo };
+        assert_eq!(e.message(), "web: dependencies is a FIFO, not a regular file");
+        let e = DepError::NotDirectory { service: "web".into(), kind: EntryKind::Regular };
+        assert_eq!(e.message(), "web: dependencies.d is a regular file, not a directory");
         for k in [EntryKind::Symlink, EntryKind::Fifo, EntryKind::Socket, EntryKind::Device] {
             assert!(matches!(parse_dir("w", &[("x".into(), k)]), Err(DepError::NotRegular { .. })));
         }

@@ -311,8 +311,23 @@ pub enum DepsError {
 /// and `dir/dependencies`, in the source format of s6-rc (see `merit_core::deps`). Neither
 /// present: nothing. The file is opened without blocking and must be a regular file.
 pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<String>, DepsError> {
-    use merit_core::deps::{self, EntryKind};
+    use merit_core::deps::{self, DepError, EntryKind};
     use std::os::unix::fs::FileTypeExt;
+    let kind_of = |t: std::fs::FileType| {
+        if t.is_file() {
+            EntryKind::Regular
+        } else if t.is_dir() {
+            EntryKind::Directory
+        } else if t.is_symlink() {
+            EntryKind::Symlink
+        } else if t.is_fifo() {
+            EntryKind::Fifo
+        } else if t.is_socket() {
+            EntryKind::Socket
+        } else {
+            EntryKind::Device
+        }
+    };
     let d = dir.join(deps::DIR);
     let listing = match std::fs::read_dir(&d) {
         Ok(rd) => {
@@ -321,25 +336,17 @@ pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<Stri
                 let e = e.map_err(|e| DepsError::Io(d.clone(), e))?;
                 // Not followed: a symbolic link is refused, as anything but a regular file.
                 let t = e.file_type().map_err(|err| DepsError::Io(e.path(), err))?;
-                let kind = if t.is_file() {
-                    EntryKind::Regular
-                } else if t.is_dir() {
-                    EntryKind::Directory
-                } else if t.is_symlink() {
-                    EntryKind::Symlink
-                } else if t.is_fifo() {
-                    EntryKind::Fifo
-                } else if t.is_socket() {
-                    EntryKind::Socket
-                } else {
-                    EntryKind::Device
-                };
+                let kind = kind_of(t);
                 v.push((e.file_name().to_string_lossy().into_owned(), kind));
             }
             v.sort_by(|a, b| a.0.cmp(&b.0));
             Some(v)
         }
         Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) if e.raw_os_error() == Some(merit_sys::errno::ENOTDIR) => {
+            let kind = std::fs::symlink_metadata(&d).map(|m| kind_of(m.file_type())).unwrap_or(EntryKind::Regular);
+            return Err(DepsError::Bad(DepError::NotDirectory { service: name.to_string(), kind }));
+        }
         Err(e) => return Err(DepsError::Io(d, e)),
     };
     let f = dir.join(deps::FILE);
@@ -348,9 +355,13 @@ pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<Stri
         Ok(fd) => {
             use std::io::Read;
             let mut file = std::fs::File::from(fd);
-            let is_file = file.metadata().map_err(|e| DepsError::Io(f.clone(), e))?.is_file();
-            if !is_file {
-                return Err(DepsError::Io(f, Error::other("not a regular file")));
+            let t = file.metadata().map_err(|e| DepsError::Io(f.clone(), e))?.file_type();
+            if !t.is_file() {
+                return Err(DepsError::Bad(DepError::NotRegular {
+                    service: name.to_string(),
+                    entry: deps::FILE.to_string(),
+                    kind: kind_of(t),
+                }));
             }
             let mut t = String::new();
             file.read_to_string(&mut t).map_err(|e| DepsError::Io(f.clone(), e))?;

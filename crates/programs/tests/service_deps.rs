@@ -120,7 +120,7 @@ fn a_failing_dependency_stops_the_start() {
 #[test]
 fn bad_dependencies_are_refused_before_anything_starts() {
     let mut t = Tree::new("svc-deps-bad");
-    for n in ["a", "b", "c", "top", "web", "mid", "slash", "dotdot", "dir", "link", "fine"] {
+    for n in ["a", "b", "c", "top", "web", "mid", "slash", "dotdot", "dir", "link", "fine", "fdir", "dfile", "fifo"] {
         t.add(n, Spec::default());
     }
     needs_d(&t, "a", &["b"]);
@@ -135,6 +135,9 @@ fn bad_dependencies_are_refused_before_anything_starts() {
     std::fs::create_dir(t.def("dir/dependencies.d/sub")).unwrap();
     needs_d(&t, "link", &[]);
     std::os::unix::fs::symlink("../../fine", t.def("link/dependencies.d/fine")).unwrap();
+    std::fs::create_dir(t.def("fdir/dependencies")).unwrap();
+    std::fs::write(t.def("dfile/dependencies.d"), "fine\n").unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(t.def("fifo/dependencies")).status().unwrap().success());
     t.boot(Impl::Ours, &[]);
     let scan_before: Vec<String> = names_in(&t.scan());
     let cases: Vec<(&str, String)> = vec![
@@ -146,6 +149,9 @@ fn bad_dependencies_are_refused_before_anything_starts() {
         ("dotdot", "dotdot: invalid service name \"..\" in dependencies: a service name cannot be . or ..".into()),
         ("dir", "dir: dependencies.d/sub is a directory, not a regular file".into()),
         ("link", "link: dependencies.d/fine is a symbolic link, not a regular file".into()),
+        ("fdir", "fdir: dependencies is a directory, not a regular file".into()),
+        ("dfile", "dfile: dependencies.d is a regular file, not a directory".into()),
+        ("fifo", "fifo: dependencies is a FIFO, not a regular file".into()),
     ];
     for (name, msg) in &cases {
         for cmd in ["start", "needs"] {

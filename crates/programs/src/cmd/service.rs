@@ -944,8 +944,8 @@ impl Loaded {
     /// the services of `scope` impossible to order: a definition among them whose dependencies
     /// cannot be read, a missing service they need, a cycle among them.
     fn check(&mut self, scope: &BTreeSet<String>) -> Result<(), Failure> {
-        if let Some(n) = scope.iter().find(|n| self.errors.contains_key(*n)).cloned() {
-            return Err(self.errors.remove(&n).unwrap_or_else(|| Failure::new(n)));
+        if let Some(f) = scope.iter().find_map(|n| self.errors.remove(n)) {
+            return Err(f);
         }
         if let Some(e) = self.graph.missing(Some(scope)) {
             return Err(deps_failure(e));

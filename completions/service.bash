@@ -1,9 +1,10 @@
 # bash completion for service(8) (merit). Generated from the command table; do not edit.
 _merit_service() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-    local cmds='list enable disable start stop status restart reload resup unsup logs'
-    local named=' enable disable start stop status restart reload resup unsup logs '
-    local opts='--root --scan-dir --available-dir --enabled-dir --timeout --json --no-color --help --no-colour'
+    local cmds='list enable disable start stop status restart reload resup unsup logs needs needed-by graph'
+    local named=' enable disable start stop status restart reload resup unsup logs needs needed-by '
+    local nameless=' list graph '
+    local opts='--root --scan-dir --available-dir --enabled-dir --timeout --json --no-deps --no-color --help --no-colour'
     COMPREPLY=()
     case $prev in
         --root|--scan-dir|--available-dir|--enabled-dir) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
@@ -35,7 +36,7 @@ _merit_service() {
             if [[ $named == *" ${pos[0]} "* ]]; then
                 names=$("${COMP_WORDS[0]}" "${pass[@]}" --list-names 2>/dev/null)
                 COMPREPLY=($(compgen -W "$names" -- "$cur"))
-            elif [[ ${pos[0]} != list ]]; then
+            elif [[ $nameless != *" ${pos[0]} "* ]]; then
                 COMPREPLY=($(compgen -W "$named" -- "$cur"))
             fi ;;
         *)

@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod deps;
 pub mod log;
 pub mod mountinfo;
 pub mod scan;

@@ -24,11 +24,14 @@ pub enum Command {
     Resup,
     Unsup,
     Logs,
+    Needs,
+    NeededBy,
+    Graph,
 }
 
 impl Command {
     /// Every command, in the order of [`doc::COMMANDS`] (a unit test checks they agree).
-    pub const ALL: [Command; 11] = [
+    pub const ALL: [Command; 14] = [
         Command::List,
         Command::Enable,
         Command::Disable,
@@ -40,6 +43,9 @@ impl Command {
         Command::Resup,
         Command::Unsup,
         Command::Logs,
+        Command::Needs,
+        Command::NeededBy,
+        Command::Graph,
     ];
 
     pub fn parse(word: &str) -> Option<Command> {
@@ -59,6 +65,9 @@ impl Command {
             Command::Resup => "resup",
             Command::Unsup => "unsup",
             Command::Logs => "logs",
+            Command::Needs => "needs",
+            Command::NeededBy => "needed-by",
+            Command::Graph => "graph",
         }
     }
 
@@ -69,7 +78,7 @@ impl Command {
 
     /// Whether the command acts on one named service.
     pub fn takes_name(self) -> bool {
-        self != Command::List
+        doc::takes_name(self.name())
     }
 }
 

@@ -40,26 +40,26 @@ pub const COMMANDS: &[CommandDoc] = &[
     CommandDoc {
         name: "start",
         args: "",
-        summary: "supervise the service if needed, bring it up and wait until it is up",
-        text: "If the service is not supervised, check that s6-svscan runs on the scan directory, copy the definition into it (under a hidden name, then renamed into place, so the scanner never sees half a copy) and have s6-svscan supervise it. Then bring the logger and the service up and wait until the service is up, and ready when its definition has a notification-fd file: OK is printed only after the service has written its readiness line. A service without notification-fd that this start brought up must also stay up for 1 second: one whose run exits or is killed at once gets FAIL with how it ended (\"run exited with code 3\", \"run was killed by SIGKILL\"); its supervisor keeps restarting it. When the service is not up after 1 second and its run cannot be executed (missing, not executable, or a #! interpreter that does not exist), FAIL names the reason at once instead of waiting for the --timeout. If the service is not up (ready) within the --timeout, or fails permanently, print FAIL and the reason with its current status, and exit 1.",
+        summary: "start what the service needs, then the service, each waited for until up",
+        text: "First the services NAME needs (see DEPENDENCIES), directly or not, each after what it needs, one line \"Starting X... OK\" each, then NAME; the first one that fails stops the start (FAIL on its line, the reason, then which service could not be started because of it) and gives the exit status. A dependency cycle, a needed service that is not available, an invalid name or an entry of dependencies.d that is not a regular file is refused before anything is started (exit 6). With --no-deps, NAME alone. For each service: if it is not supervised, check that s6-svscan runs on the scan directory, copy the definition into it (under a hidden name, then renamed into place, so the scanner never sees half a copy) and have s6-svscan supervise it. Then bring the logger and the service up and wait until the service is up, and ready when its definition has a notification-fd file: OK is printed only after the service has written its readiness line. A service without notification-fd that this start brought up must also stay up for 1 second: one whose run exits or is killed at once gets FAIL with how it ended (\"run exited with code 3\", \"run was killed by SIGKILL\"); its supervisor keeps restarting it. When the service is not up after 1 second and its run cannot be executed (missing, not executable, or a #! interpreter that does not exist), FAIL names the reason at once instead of waiting for the --timeout. If the service is not up (ready) within the --timeout, or fails permanently, print FAIL and the reason with its current status, and exit 1.",
     },
     CommandDoc {
         name: "stop",
         args: "",
-        summary: "bring the service and its logger down and wait; it stays supervised",
-        text: "Bring the service down and wait until it is down (up to --timeout), then its logger (up to 10 seconds). The service stays supervised: start brings it back. A service that is not supervised is already stopped: OK, exit 0 (as LSB init scripts). When the service is still up after the --timeout (it ignores its down signal, SIGTERM unless its down-signal file says otherwise), print FAIL and exit 1: it stays wanted down, so it is down as soon as it exits, and nothing is killed; the message gives its pid and the two ways to escalate: s6-svc -k SCANDIR/NAME now, or a timeout-kill file (milliseconds) in the definition so that its supervisor sends SIGKILL after that delay (as systemd does after TimeoutStopSec).",
+        summary: "stop the running services that need it, then the service and its logger",
+        text: "First the running services that need NAME (see DEPENDENCIES), directly or not (supervised, and up or wanted up), each before what it needs, one line \"Stopping X... OK\" each, then NAME; the first one that fails stops there (NAME keeps running when something that needs it could not be stopped). With --no-deps, NAME alone. For each service: bring it down and wait until it is down (up to --timeout), then its logger (up to 10 seconds). The service stays supervised: start brings it back. A service that is not supervised is already stopped: OK, exit 0 (as LSB init scripts). When the service is still up after the --timeout (it ignores its down signal, SIGTERM unless its down-signal file says otherwise), print FAIL and exit 1: it stays wanted down, so it is down as soon as it exits, and nothing is killed; the message gives its pid and the two ways to escalate: s6-svc -k SCANDIR/NAME now, or a timeout-kill file (milliseconds) in the definition so that its supervisor sends SIGKILL after that delay (as systemd does after TimeoutStopSec).",
     },
     CommandDoc {
         name: "status",
         args: "",
         summary: "show the service's status line (as s6-svstat -n)",
-        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
+        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. When the service declares dependencies, a second line follows: \"needs:\" and its direct dependencies with their state, for example \"needs: db (up), net (unknown)\"; nothing is added for a service without dependencies. Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
     },
     CommandDoc {
         name: "restart",
         args: "",
         summary: "restart the service (with its ./restart script if it has one)",
-        text: "When SCANDIR/NAME/restart is an executable file, run it (working directory SCANDIR/NAME); its exit status decides OK or FAIL. Otherwise, when the service is up, mark it wanted up and send its down signal (as s6-svc -r), wait until it is down, then until it is up as start does; when it is down, bring it up as start does. Whatever happens, the service is left wanted up: if it does not go down within the --timeout, FAIL is printed with the ways to escalate, and it starts again as soon as the old process exits. A service that is not supervised is started (LSB). The definition is not reloaded (see resup).",
+        text: "When SCANDIR/NAME/restart is an executable file, run it (working directory SCANDIR/NAME); its exit status decides OK or FAIL. Otherwise, when the service is up, mark it wanted up and send its down signal (as s6-svc -r), wait until it is down, then until it is up as start does; when it is down, bring it up as start does. Whatever happens, the service is left wanted up: if it does not go down within the --timeout, FAIL is printed with the ways to escalate, and it starts again as soon as the old process exits. A service that is not supervised is started (LSB). The definition is not reloaded (see resup). Only NAME is restarted: the services that need it keep running, and what it needs is not started (as s6-rc).",
     },
     CommandDoc {
         name: "reload",
@@ -84,6 +84,24 @@ pub const COMMANDS: &[CommandDoc] = &[
         args: "[-f] [-n N]",
         summary: "show the service's log with local times",
         text: "Print the last 10 lines (-n N: N lines) of the service's log, with TAI64N stamps shown as local times like s6-tai64nlocal (\"2024-05-01 12:00:00.123456789 message\"); with -f, keep printing lines as they are written. The log directory is the last word of the logger's run script naming a directory that holds a current file (an absolute path is also looked up under --root).",
+    },
+    CommandDoc {
+        name: "needs",
+        args: "",
+        summary: "list what the service needs, directly or not, in start order",
+        text: "Print the services NAME needs, directly or not, one per line, in the order start would start them; those NAME does not declare itself are followed by \" (indirect)\". Nothing is printed for a service without dependencies. With --json, an object {\"name\":NAME,\"direct\":[...],\"all\":[...]} (all in start order). Refused as start is (exit 6) when the dependencies cannot be ordered.",
+    },
+    CommandDoc {
+        name: "needed-by",
+        args: "",
+        summary: "list the services that need the service, directly or not, in stop order",
+        text: "Print the available services that need NAME, directly or not, one per line, in the order stop would stop them; those that do not declare NAME themselves are followed by \" (indirect)\". With --json, an object as for needs (all in stop order).",
+    },
+    CommandDoc {
+        name: "graph",
+        args: "",
+        summary: "print the dependency graph of the enabled services (Graphviz dot)",
+        text: "Print the dependency graph of the enabled services and of every service they need, enabled or not, in Graphviz dot: one node per service (dashed when it is not enabled but pulled in by one that is), an edge from each service to each service it needs; for example service graph | dot -Tsvg > graph.svg. With --json, an array of {\"name\":NAME,\"enabled\":true|false,\"needs\":[...]}, by name. The graph is checked as start does (exit 6).",
     },
 ];
 
@@ -130,8 +148,14 @@ pub const OPTIONS: &[OptionDoc] = &[
     OptionDoc {
         name: "--json",
         value: "",
-        summary: "JSON output for list and status",
-        text: "Print list and status as JSON (see JSON OUTPUT).",
+        summary: "JSON output for list, status, needs, needed-by and graph",
+        text: "Print list, status, needs, needed-by and graph as JSON (see JSON OUTPUT).",
+    },
+    OptionDoc {
+        name: "--no-deps",
+        value: "",
+        summary: "start or stop the service alone, not its dependencies",
+        text: "start and stop act on NAME alone: what it needs is not started, what needs it is not stopped, and its dependency files are not read.",
     },
     OptionDoc {
         name: "--no-color",
@@ -166,6 +190,7 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
     (3, "status: the service is not running (down, or not supervised)."),
     (4, "Insufficient permission (EACCES or EPERM) on the path named in the message, for any command (list still prints its table, with unknown for what it could not read). status: the status is unknown (it cannot be read, or NAME is not an available service)."),
     (5, "Any command but status: NAME is not an available service (LSB: program is not installed)."),
+    (6, "start, stop, needs, needed-by, graph: the dependencies cannot be used (LSB: program is not configured), and nothing was started or stopped: a dependency cycle (printed in order, \"dependency cycle: a -> b -> c -> a\"), a needed service that is not available (\"web needs db, which is not an available service\"), an invalid name in dependencies.d or dependencies, an entry of dependencies.d or a dependencies file that is not a regular file, or a dependencies.d that is not a directory. (A dependency file that cannot be read for lack of permission gives 4.)"),
     (7, "reload: the service is not supervised (LSB: program is not running)."),
 ];
 
@@ -187,18 +212,35 @@ pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
 /// Files.
 pub const FILES: &[(&str, &str)] = &[
     ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart."),
+    ("/etc/s6/services/available/NAME/dependencies.d/", "One empty regular file per service NAME needs, named after it (see DEPENDENCIES)."),
+    ("/etc/s6/services/available/NAME/dependencies", "The older form: one needed service per line (see DEPENDENCIES)."),
     ("/etc/s6/services/enabled/NAME", "A link to ../available/NAME when NAME starts at boot (rc.init copies these into the scan directory)."),
     ("/s6/run/NAME", "The supervised copy of NAME; its supervise/status is read for list and status, supervise/control is written."),
     ("/s6/run/.s6-svscan/control", "The control FIFO of s6-svscan, used to rescan (a) and to drop removed services (h)."),
     ("/s6/run/.service-NAME.lock", "Lock serialising concurrent invocations of service on NAME."),
 ];
 
+/// Commands that take no service name.
+pub const NAMELESS: &[&str] = &["list", "graph"];
+
+/// Whether the command `name` acts on one named service.
+pub fn takes_name(name: &str) -> bool {
+    !NAMELESS.contains(&name)
+}
+
+/// The DEPENDENCIES section of the man page, one paragraph per entry.
+pub const DEPENDENCIES: &[&str] = &[
+    "A service definition may say which services it needs, in the source format of s6-rc: a directory dependencies.d holding one file per needed service, named after it (its content is ignored: an empty file), or the older file dependencies, one name per line (whitespace at the start of a line is ignored, trailing whitespace is not; empty lines and lines starting with # are ignored). Both may be present: the needs are their union. Entries of dependencies.d starting with a dot are ignored; every other entry must be a regular file (not a directory, nor a symbolic link). A needed name must be a valid service name and the name of an available service. The real s6 ignores both files: a tree with dependencies still works with s6-svscan and s6-supervise alone, and needs no compile step.",
+    "start starts what a service needs first, each service once it is up, and ready when it declares notification-fd; stop stops the running services that need it first, in the reverse order; restart, reload, resup and unsup act on the service alone. When a needed service dies and its supervisor restarts it, the services that need it keep running (as with s6-rc): a service that cannot live without another should exit, and be restarted by its own supervisor, when it loses it.",
+    "Cycles, missing services, invalid names and entries that are not regular files are refused before anything starts, with the services named (exit 6). start checks NAME and everything it needs; stop checks the supervised services and what they need, so that a broken definition elsewhere does not keep a service from stopping; needs, needed-by and graph check what they print. service list never reads the dependency files.",
+];
+
 /// The usage text (printed with -h, and on standard error on a usage error).
 pub fn usage() -> String {
     let mut s = String::from("usage: service [OPTIONS] COMMAND [NAME] | service [OPTIONS] NAME COMMAND\n\n");
     for c in COMMANDS {
-        let left = if c.name == "list" {
-            "service list".to_string()
+        let left = if !takes_name(c.name) {
+            format!("service {}", c.name)
         } else if c.args.is_empty() {
             format!("service NAME {}", c.name)
         } else {
@@ -211,7 +253,7 @@ pub fn usage() -> String {
         let left = if o.value.is_empty() { o.name.to_string() } else { format!("{} {}", o.name, o.value) };
         s += &format!("  {left:<31}{}\n", o.summary);
     }
-    s += "\nexit: 0 ok, 1 failed, 2 usage, 3 status: not running, 4 permission denied / status unknown,\n      5 not an available service, 7 reload: not running (see service(8))\n";
+    s += "\nexit: 0 ok, 1 failed, 2 usage, 3 status: not running, 4 permission denied / status unknown,\n      5 not an available service, 6 unusable dependencies, 7 reload: not running (see service(8))\n";
     s += "environment: MERIT_ROOT (as --root), NO_COLOR; see service(8)\n";
     s
 }
@@ -238,11 +280,11 @@ pub fn man_page(version: &str) -> String {
     m += &format!(".TH SERVICE 8 \"\" \"merit {}\" \"System Administration\"\n", roff(version));
     m += ".nh\n.ad l\n";
     m += ".SH NAME\nservice \\- manage the services of a Mere\\-style s6 tree\n";
-    m += ".SH SYNOPSIS\n.B service\n[\\fIOPTIONS\\fR]\n.B list\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fINAME\\fR \\fICOMMAND\\fR\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fICOMMAND\\fR \\fINAME\\fR\n";
+    m += ".SH SYNOPSIS\n.B service\n[\\fIOPTIONS\\fR]\n.B list\n.br\n.B service\n[\\fIOPTIONS\\fR]\n.B graph\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fINAME\\fR \\fICOMMAND\\fR\n.br\n.B service\n[\\fIOPTIONS\\fR]\n\\fICOMMAND\\fR \\fINAME\\fR\n";
     m += ".SH DESCRIPTION\n";
     m += &roff("service is the friendly front end of merit (and of s6) on a tree laid out as in Mere Linux: service definitions in /etc/s6/services/available, links to those started at boot in /etc/s6/services/enabled, and the supervised copies in the scan directory /s6/run watched by s6-svscan. It reads the supervisors' status files and writes their control FIFOs itself, so it works over merit's s6-supervise and s6-svscan as over the real s6.");
     m += "\n.PP\n";
-    m += &roff("Both argument orders work: service NAME COMMAND (as in the Mere transcript) and service COMMAND NAME (as Mere's script). When the second word is a command, the first is the name. NAME must be the name of a directory of the available directory that holds an executable run file; otherwise service prints \"NAME is not an available service\" and exits 1. Names that are empty, . or .., contain a /, start with a . or contain control characters are refused (exit 2) before any file is touched.");
+    m += &roff("Both argument orders work: service NAME COMMAND (as in the Mere transcript) and service COMMAND NAME (as Mere's script). When the second word is a command, the first is the name. NAME must be the name of a directory of the available directory that holds an executable run file; otherwise service prints \"NAME is not an available service\" and exits 5. Names that are empty, . or .., contain a /, start with a . or contain control characters are refused (exit 2) before any file is touched.");
     m += "\n.PP\n";
     m += &roff("Actions print a line such as \"Starting ntpd... OK\"; on failure FAIL, then the reason on standard error. Exit codes follow LSB init scripts (see EXIT STATUS). status and reload print \"NAME is not a supervised service\" when no supervisor runs on SCANDIR/NAME; stop then succeeds and restart starts the service.");
     m += "\n.SH COMMANDS\n";
@@ -253,6 +295,14 @@ pub fn man_page(version: &str) -> String {
         }
         m += "\n";
         m += &roff(c.text);
+        m += "\n";
+    }
+    m += ".SH DEPENDENCIES\n";
+    for (i, p) in DEPENDENCIES.iter().enumerate() {
+        if i > 0 {
+            m += ".PP\n";
+        }
+        m += &roff(p);
         m += "\n";
     }
     m += ".SH OPTIONS\nOptions may appear anywhere before \\fB\\-\\-\\fR; \\fB\\-\\-\\fIname\\fB=\\fIvalue\\fR is accepted too.\n";
@@ -284,6 +334,9 @@ pub fn man_page(version: &str) -> String {
     for (f, ty, t) in JSON_FIELDS {
         m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
     }
+    m += ".PP\n";
+    m += &roff("needs and needed-by print one object: name (string), direct (array of the services declared by NAME, or declaring NAME), all (array of every service, direct or not, in start order for needs and in stop order for needed-by). graph prints an array of objects, by name: name (string), enabled (bool: false for a service pulled in by an enabled one), needs (array: its direct dependencies).");
+    m += "\n";
     m += ".SH EXIT STATUS\n";
     for (c, t) in EXIT_CODES {
         m += &format!(".TP\n.B {c}\n{}\n", roff(t));
@@ -299,7 +352,7 @@ pub fn man_page(version: &str) -> String {
     m += ".SH NOTES\n";
     m += &roff("Concurrent invocations on one service are serialised by a lock; on different services they run in parallel. Every change is atomic for readers: copies enter the scan directory by rename, links are replaced by rename, and a copy leaves supervision by being renamed to a hidden name first. On a read-only tree nothing is changed: the message names the path that could not be written. Run as root on a tree that belongs to another user, service does not let that user's files turn into root's: a copy into the scan directory is built through directory descriptors without following symbolic links, the set-user-ID and set-group-ID bits of files root does not own are not copied, and the lock file and the control FIFOs are opened without following a symbolic link and refused unless they are a regular file and FIFOs.");
     m += "\n.SH EXAMPLES\n.nf\n.RS\n";
-    m += "$ service list\n$ service klogd disable\nDisabling klogd from launching at boot... OK\n$ service klogd status\nup (pid 168) 3508103 seconds\n$ service stop klogd\nStopping klogd... OK\n$ service \\-\\-json list\n$ service \\-\\-root /mnt/sysroot ntpd enable\n";
+    m += "$ service list\n$ service klogd disable\nDisabling klogd from launching at boot... OK\n$ service klogd status\nup (pid 168) 3508103 seconds\n$ service stop klogd\nStopping klogd... OK\n$ service web start\nStarting db... OK\nStarting web... OK\n$ service db stop\nStopping web... OK\nStopping db... OK\n$ service graph | dot \\-Tsvg > graph.svg\n$ service \\-\\-json list\n$ service \\-\\-root /mnt/sysroot ntpd enable\n";
     m += ".RE\n.fi\n.SH SEE ALSO\n.BR s6\\-svscan (8),\n.BR s6\\-supervise (8),\n.BR s6\\-svc (8),\n.BR s6\\-svstat (8),\n.BR s6\\-log (8),\n.BR s6\\-tai64nlocal (8)\n";
     m
 }
@@ -322,7 +375,7 @@ fn squote(s: &str) -> String {
 /// bash completion: commands, options, and service names from `service [dir options] --list-names`.
 pub fn bash_completion() -> String {
     let cmds: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-    let named: Vec<&str> = COMMANDS.iter().filter(|c| c.name != "list").map(|c| c.name).collect();
+    let named: Vec<&str> = COMMANDS.iter().filter(|c| takes_name(c.name)).map(|c| c.name).collect();
     let mut opts: Vec<&str> = OPTIONS.iter().map(|o| o.name).collect();
     opts.push("--no-colour");
     let dirs = dir_options().join("|");
@@ -333,6 +386,7 @@ pub fn bash_completion() -> String {
     s += "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n";
     s += &format!("    local cmds='{}'\n", cmds.join(" "));
     s += &format!("    local named=' {} '\n", named.join(" "));
+    s += &format!("    local nameless=' {} '\n", NAMELESS.join(" "));
     s += &format!("    local opts='{}'\n", opts.join(" "));
     s += "    COMPREPLY=()\n";
     s += "    case $prev in\n";
@@ -365,7 +419,7 @@ pub fn bash_completion() -> String {
     s += "            if [[ $named == *\" ${pos[0]} \"* ]]; then\n";
     s += "                names=$(\"${COMP_WORDS[0]}\" \"${pass[@]}\" --list-names 2>/dev/null)\n";
     s += "                COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n";
-    s += "            elif [[ ${pos[0]} != list ]]; then\n";
+    s += "            elif [[ $nameless != *\" ${pos[0]} \"* ]]; then\n";
     s += "                COMPREPLY=($(compgen -W \"$named\" -- \"$cur\"))\n";
     s += "            fi ;;\n";
     s += "        *)\n";
@@ -387,6 +441,7 @@ pub fn zsh_completion() -> String {
     s += "#compdef service\n";
     s += "# zsh completion for service(8) (merit). Generated from the command table; do not edit.\n";
     s += "local -a cmds named opts pass pos names\n";
+    s += &format!("local -a nameless=({})\n", NAMELESS.join(" "));
     s += "local i w v cur=${words[CURRENT]} prev=${words[CURRENT-1]}\n";
     s += "cmds=(\n";
     for c in COMMANDS {
@@ -394,7 +449,7 @@ pub fn zsh_completion() -> String {
     }
     s += ")\n";
     s += "named=(\n";
-    for c in COMMANDS.iter().filter(|c| c.name != "list") {
+    for c in COMMANDS.iter().filter(|c| takes_name(c.name)) {
         s += &format!("    {}\n", squote(&format!("{}:{}", c.name, c.summary)));
     }
     s += ")\n";
@@ -430,7 +485,7 @@ pub fn zsh_completion() -> String {
     s += "        if (( ${named[(I)${pos[1]}:*]} )); then\n";
     s += "            names=(${(f)\"$(${words[1]} $pass --list-names 2>/dev/null)\"})\n";
     s += "            (( ${#names} )) && compadd -X 'service' -a names\n";
-    s += "        elif [[ ${pos[1]} != list ]]; then\n";
+    s += "        elif (( ! ${nameless[(I)${pos[1]}]} )); then\n";
     s += "            _describe -t commands 'command' named\n";
     s += "        fi ;;\n";
     s += "    *)\n";
@@ -445,7 +500,7 @@ pub fn zsh_completion() -> String {
 pub fn fish_completion() -> String {
     let dirs: Vec<&str> = dir_options();
     let valued_other: Vec<&str> = valued_options().into_iter().filter(|o| !dir_options().contains(o)).collect();
-    let named: Vec<&str> = COMMANDS.iter().filter(|c| c.name != "list").map(|c| c.name).collect();
+    let named: Vec<&str> = COMMANDS.iter().filter(|c| takes_name(c.name)).map(|c| c.name).collect();
     let mut s = String::new();
     s += "# fish completion for service(8) (merit). Generated from the command table; do not edit.\n";
     s += "function __merit_service_words --argument-names what --description 'service: the directory options typed so far (pass) or the positional words (pos)'\n";
@@ -489,7 +544,7 @@ pub fn fish_completion() -> String {
     s += "        case 1\n";
     s += "            if contains -- $pos[1] $named\n";
     s += "                echo name\n";
-    s += "            else if test $pos[1] != list\n";
+    s += &format!("            else if not contains -- $pos[1] {}\n", NAMELESS.join(" "));
     s += "                echo command\n";
     s += "            else\n";
     s += "                echo none\n";
@@ -527,7 +582,7 @@ pub fn fish_completion() -> String {
     }
     s += "complete -c service -n 'test (__merit_service_state) = first' -a '(__merit_service_names)' -d service\n";
     s += "complete -c service -n 'test (__merit_service_state) = name' -a '(__merit_service_names)' -d service\n";
-    for c in COMMANDS.iter().filter(|c| c.name != "list") {
+    for c in COMMANDS.iter().filter(|c| takes_name(c.name)) {
         s += &format!(
             "complete -c service -n 'test (__merit_service_state) = command' -a {} -d {}\n",
             c.name,

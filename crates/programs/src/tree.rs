@@ -298,6 +298,112 @@ impl Tree {
     }
 }
 
+/// Why the dependencies of a definition could not be read.
+#[derive(Debug)]
+pub enum DepsError {
+    /// A file or directory could not be read.
+    Io(PathBuf, Error),
+    /// What was read is refused (a bad name, an entry that is not a regular file).
+    Bad(merit_core::deps::DepError),
+}
+
+/// What the definition in `dir` (of the service `name`) says it needs: `dir/dependencies.d/`
+/// and `dir/dependencies`, in the source format of s6-rc (see `merit_core::deps`). Neither
+/// present: nothing. The file is opened without blocking and must be a regular file.
+pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<String>, DepsError> {
+    use merit_core::deps::{self, DepError, EntryKind};
+    use std::os::unix::fs::FileTypeExt;
+    let kind_of = |t: std::fs::FileType| {
+        if t.is_file() {
+            EntryKind::Regular
+        } else if t.is_dir() {
+            EntryKind::Directory
+        } else if t.is_symlink() {
+            EntryKind::Symlink
+        } else if t.is_fifo() {
+            EntryKind::Fifo
+        } else if t.is_socket() {
+            EntryKind::Socket
+        } else {
+            EntryKind::Device
+        }
+    };
+    let d = dir.join(deps::DIR);
+    let listing = match std::fs::read_dir(&d) {
+        Ok(rd) => {
+            let mut v = Vec::new();
+            for e in rd {
+                let e = e.map_err(|e| DepsError::Io(d.clone(), e))?;
+                // Not followed: a symbolic link is refused, as anything but a regular file.
+                let t = e.file_type().map_err(|err| DepsError::Io(e.path(), err))?;
+                let kind = kind_of(t);
+                v.push((e.file_name().to_string_lossy().into_owned(), kind));
+            }
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            Some(v)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) if e.raw_os_error() == Some(merit_sys::errno::ENOTDIR) => {
+            let kind = std::fs::symlink_metadata(&d).map(|m| kind_of(m.file_type())).unwrap_or(EntryKind::Regular);
+            return Err(DepsError::Bad(DepError::NotDirectory { service: name.to_string(), kind }));
+        }
+        Err(e) => return Err(DepsError::Io(d, e)),
+    };
+    let f = dir.join(deps::FILE);
+    use merit_sys::flags::*;
+    let text = match merit_sys::fd::open(&f, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0) {
+        Ok(fd) => {
+            use std::io::Read;
+            let mut file = std::fs::File::from(fd);
+            let t = file.metadata().map_err(|e| DepsError::Io(f.clone(), e))?.file_type();
+            if !t.is_file() {
+                return Err(DepsError::Bad(DepError::NotRegular {
+                    service: name.to_string(),
+                    entry: deps::FILE.to_string(),
+                    kind: kind_of(t),
+                }));
+            }
+            let mut t = String::new();
+            file.read_to_string(&mut t).map_err(|e| DepsError::Io(f.clone(), e))?;
+            Some(t)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(DepsError::Io(f, e)),
+    };
+    deps::declared(name, listing.as_deref(), text.as_deref()).map_err(DepsError::Bad)
+}
+
+/// The dependency graph of `roots` and of everything they need, directly or not. `definition`
+/// gives the directory holding a service's dependency files (for `service`: `available/NAME`
+/// when it is an available service), or None: that name is then not a node, and an edge to it
+/// is a missing dependency (`Graph::missing`). A definition whose dependencies cannot be read
+/// is a node without needs, and its error is returned beside the graph.
+pub fn dependency_graph(
+    roots: impl IntoIterator<Item = String>,
+    definition: impl Fn(&str) -> Option<PathBuf>,
+) -> (merit_core::deps::Graph, std::collections::BTreeMap<String, DepsError>) {
+    let mut graph = merit_core::deps::Graph::new();
+    let mut errors = std::collections::BTreeMap::new();
+    let mut todo: Vec<String> = roots.into_iter().collect();
+    while let Some(n) = todo.pop() {
+        if graph.contains(&n) {
+            continue;
+        }
+        let Some(dir) = definition(&n) else { continue };
+        match read_dependencies(&dir, &n) {
+            Ok(needs) => {
+                graph.add(&n, &needs);
+                todo.extend(needs.into_iter().filter(|x| !graph.contains(x)));
+            }
+            Err(e) => {
+                graph.add(&n, &[]);
+                errors.insert(n, e);
+            }
+        }
+    }
+    (graph, errors)
+}
+
 /// `cp -a`-like copy of a service definition: directories, regular files (with mode),
 /// symlinks, FIFOs. A definition's own `supervise/` and `event/` (state of an earlier
 /// supervisor) are not copied.

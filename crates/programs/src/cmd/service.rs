@@ -6,12 +6,14 @@
 
 use crate::svdir::{self, ControlError, Deadline, State, Waiter};
 use crate::tree::{self, Present, Tree};
+use merit_core::deps::{DepError, Graph, Relation};
 use merit_core::service::{
     doc, parse_words, render_list, verdict, Colour, Command, Invocation, JsonStatus, ListRow, RunState, UsageError,
 };
 use merit_core::status::StatusFile;
 use merit_core::svstat::View;
 use merit_core::tai::Tain;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,9 @@ const EXIT_STATUS_UNKNOWN: i32 = 4;
 const EXIT_PERMISSION: i32 = 4;
 /// An action on a name that is not an available service ("program is not installed").
 const EXIT_NOT_INSTALLED: i32 = 5;
+/// The dependencies cannot be used: a cycle, a missing service, a bad name or entry ("program
+/// is not configured").
+const EXIT_NOT_CONFIGURED: i32 = 6;
 /// reload of a service that is not supervised ("program is not running").
 const EXIT_NOT_RUNNING: i32 = 7;
 
@@ -62,6 +67,7 @@ struct Settings {
     tree: Tree,
     timeout_ms: u64,
     json: bool,
+    no_deps: bool,
     colour: Colour,
     special: Option<Special>,
 }
@@ -109,6 +115,7 @@ fn parse_settings() -> (Settings, Vec<String>) {
     let mut enabled = PathBuf::from(tree::DEFAULT_ENABLED);
     let mut timeout_ms = 30_000u64;
     let mut json = false;
+    let mut no_deps = false;
     let mut no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut special = None;
     let mut words = Vec::new();
@@ -155,6 +162,7 @@ fn parse_settings() -> (Settings, Vec<String>) {
                 timeout_ms = (secs * 1000.0).round() as u64;
             }
             "--json" => json = true,
+            "--no-deps" => no_deps = true,
             "--no-color" | "--no-colour" => no_colour = true,
             "--help" => {
                 print!("{}", doc::usage());
@@ -168,7 +176,7 @@ fn parse_settings() -> (Settings, Vec<String>) {
     let root = root.unwrap_or_default();
     let tree = Tree::new(&root, &scan, &available, &enabled);
     let colour = if !no_colour && std::io::stdout().is_terminal() { Colour::Ansi } else { Colour::Never };
-    (Settings { tree, timeout_ms, json, colour, special }, words)
+    (Settings { tree, timeout_ms, json, no_deps, colour, special }, words)
 }
 
 fn now_tain() -> Tain {
@@ -783,6 +791,11 @@ fn status(s: &Settings, name: &str) -> i32 {
     };
     let normally_up = std::fs::symlink_metadata(dir.join("down")).is_err();
     println!("{}", View::new(&st, now_tain(), normally_up).legacy(true));
+    if !s.no_deps {
+        if let Some(line) = needs_line(s, name) {
+            println!("{line}");
+        }
+    }
     if std::io::stdout().is_terminal() {
         if let Some(ld) = log_dir(s, name) {
             for l in last_lines(&ld, 10) {
@@ -877,7 +890,7 @@ fn writes_scan_dir(s: &Settings, c: Command, name: &str) -> bool {
 
 /// Does the command change the tree or a service (and so take the per-service lock)?
 fn modifies(c: Command) -> bool {
-    !matches!(c, Command::List | Command::Status | Command::Logs)
+    !matches!(c, Command::List | Command::Status | Command::Logs | Command::Needs | Command::NeededBy | Command::Graph)
 }
 
 fn special(s: &Settings, sp: &Special) -> i32 {
@@ -901,6 +914,264 @@ fn special(s: &Settings, sp: &Special) -> i32 {
     }
 }
 
+/// The dependency graph of `roots` and of everything they need, read from the definitions in
+/// the available directory. A name that is not an available service is not a node (an edge to
+/// it is a missing dependency); a definition whose dependencies cannot be read is a node
+/// without needs, and its failure is kept.
+struct Loaded {
+    graph: Graph,
+    errors: BTreeMap<String, Failure>,
+}
+
+fn deps_failure(e: DepError) -> Failure {
+    Failure { code: EXIT_NOT_CONFIGURED, msg: e.message() }
+}
+
+fn read_failure(e: tree::DepsError) -> Failure {
+    match e {
+        tree::DepsError::Io(path, e) => Failure::io("read", &path, &e),
+        tree::DepsError::Bad(e) => deps_failure(e),
+    }
+}
+
+fn load_graph(t: &Tree, roots: impl IntoIterator<Item = String>) -> Loaded {
+    let (graph, errors) = tree::dependency_graph(roots, |n| t.is_available(n).then(|| t.definition(n)));
+    Loaded { graph, errors: errors.into_iter().map(|(n, e)| (n, read_failure(e))).collect() }
+}
+
+impl Loaded {
+    /// Refuses (exit 6, or 4 when a file could not be read for lack of permission) what makes
+    /// the services of `scope` impossible to order: a definition among them whose dependencies
+    /// cannot be read, a missing service they need, a cycle among them.
+    fn check(&mut self, scope: &BTreeSet<String>) -> Result<(), Failure> {
+        if let Some(f) = scope.iter().find_map(|n| self.errors.remove(n)) {
+            return Err(f);
+        }
+        if let Some(e) = self.graph.missing(Some(scope)) {
+            return Err(deps_failure(e));
+        }
+        self.graph.layers(Some(scope)).map(|_| ()).map_err(deps_failure)
+    }
+
+    /// The graph of what `name` needs, checked.
+    fn needs_of(t: &Tree, name: &str) -> Result<Loaded, Failure> {
+        let mut l = load_graph(t, [name.to_string()]);
+        let scope = l.graph.needs_closure(&[name]);
+        l.check(&scope)?;
+        Ok(l)
+    }
+
+    /// The graph of every available service (`running`: of the services in the scan directory
+    /// and what they need), with what needs `name` checked. A definition whose dependencies
+    /// cannot be read is refused too (it may need `name`): anywhere, or when `running`, among
+    /// the supervised services.
+    fn needed_by(t: &Tree, name: &str, running: bool) -> Result<Loaded, Failure> {
+        let names: Vec<String> = if running {
+            let mut v: Vec<String> = t.present().scan.into_iter().filter(|n| !n.starts_with('.')).collect();
+            v.push(name.to_string());
+            v
+        } else {
+            t.available_names().map_err(|e| Failure::io("read the directory", &t.available, &e))?
+        };
+        let lenient = running;
+        let mut l = load_graph(t, names);
+        let mut scope = l.graph.needed_by_closure(&[name]);
+        let broken: Vec<String> =
+            l.errors.keys().filter(|n| !lenient || supervised(t, n).unwrap_or(true)).cloned().collect();
+        scope.extend(broken);
+        l.check(&scope)?;
+        Ok(l)
+    }
+}
+
+/// Serialises the operations on one service between concurrent invocations (see `main`).
+struct Guard {
+    _lock: Option<std::os::fd::OwnedFd>,
+    read_only: Option<std::io::Error>,
+}
+
+impl Guard {
+    /// Takes the lock of `name` when `c` modifies something. A read-only scan directory cannot
+    /// be locked, nor changed by anyone: go on, and refuse (before anything is done) the
+    /// actions that would have to write there.
+    fn take(s: &Settings, c: Command, name: &str) -> Result<Guard, Failure> {
+        if !modifies(c) {
+            return Ok(Guard { _lock: None, read_only: None });
+        }
+        match s.tree.lock(name) {
+            Ok(l) => Ok(Guard { _lock: l, read_only: None }),
+            Err(e) if e.raw_os_error() == Some(merit_sys::errno::EROFS) => {
+                Ok(Guard { _lock: None, read_only: Some(e) })
+            }
+            Err(e) => Err(Failure::io("lock", &s.tree.lock_path(name), &e)),
+        }
+    }
+
+    fn writable(&self, s: &Settings, c: Command, name: &str) -> Outcome {
+        match &self.read_only {
+            Some(e) if writes_scan_dir(s, c, name) => Err(Failure::io("write in the scan directory", &s.tree.scan, e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `service NAME start` on NAME alone (under its lock).
+fn start_one(s: &Settings, name: &str) -> i32 {
+    let g = match Guard::take(s, Command::Start, name) {
+        Ok(g) => g,
+        Err(f) => {
+            f.print();
+            return f.code;
+        }
+    };
+    announce(s, &format!("Starting {name}"), || {
+        g.writable(s, Command::Start, name)?;
+        start(s, name, false)
+    })
+}
+
+/// `service NAME stop` on NAME alone (under its lock). LSB: stopping a service that is not
+/// running succeeds.
+fn stop_one(s: &Settings, name: &str) -> i32 {
+    let _g = match Guard::take(s, Command::Stop, name) {
+        Ok(g) => g,
+        Err(f) => {
+            f.print();
+            return f.code;
+        }
+    };
+    match check_supervised(s, name) {
+        Err(c) => c,
+        Ok(false) => announce(s, &format!("Stopping {name}"), || Ok(())),
+        Ok(true) => announce(s, &format!("Stopping {name}"), || stop_service(s, name)),
+    }
+}
+
+/// Starts what `name` needs, in order, then `name`: one line each, the first failure ends it.
+/// Each service is locked only while it is acted on (two invocations never wait for each
+/// other's locks in opposite orders).
+fn start_with_deps(s: &Settings, name: &str) -> i32 {
+    let order = match Loaded::needs_of(&s.tree, name).and_then(|l| l.graph.start_order(name).map_err(deps_failure)) {
+        Ok(o) => o,
+        Err(f) => {
+            f.print();
+            return f.code;
+        }
+    };
+    for x in &order {
+        let code = start_one(s, x);
+        if code != EXIT_OK {
+            if x != name {
+                say(&format!("service: {name} was not started: it needs {x}, which did not come up"));
+            }
+            return code;
+        }
+    }
+    EXIT_OK
+}
+
+/// Is `name` running: supervised, and up or wanted up (a service that keeps dying would come
+/// back)?
+fn running(t: &Tree, name: &str) -> Result<bool, Failure> {
+    Ok(match run_state_in(t, name, None)? {
+        (RunState::Up, _) => true,
+        (RunState::Down, Some(st)) => st.wantup,
+        _ => false,
+    })
+}
+
+/// Stops the running services that need `name`, each before what it needs, then `name`.
+fn stop_with_deps(s: &Settings, name: &str) -> i32 {
+    let order =
+        match Loaded::needed_by(&s.tree, name, true).and_then(|l| l.graph.stop_order(name).map_err(deps_failure)) {
+            Ok(o) => o,
+            Err(f) => {
+                f.print();
+                return f.code;
+            }
+        };
+    for x in &order {
+        if x != name {
+            match running(&s.tree, x) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(f) => {
+                    f.print();
+                    return f.code;
+                }
+            }
+        }
+        let code = stop_one(s, x);
+        if code != EXIT_OK {
+            if x != name {
+                say(&format!("service: {name} was not stopped: {x}, which needs it, did not stop"));
+            }
+            return code;
+        }
+    }
+    EXIT_OK
+}
+
+/// Prints a text or JSON answer; a failure (exit 6 above all) is reported.
+fn print_answer(r: Result<String, Failure>) -> i32 {
+    match r {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_FAILED,
+            }
+        }
+        Err(f) => {
+            f.print();
+            f.code
+        }
+    }
+}
+
+fn relation(s: &Settings, name: &str, needed_by: bool) -> i32 {
+    print_answer((|| {
+        let r = if needed_by {
+            let l = Loaded::needed_by(&s.tree, name, false)?;
+            Relation::needed_by(&l.graph, name)
+        } else {
+            let l = Loaded::needs_of(&s.tree, name)?;
+            Relation::needs(&l.graph, name)
+        }
+        .map_err(deps_failure)?;
+        Ok(if s.json { format!("{}\n", r.to_json()) } else { r.to_text() })
+    })())
+}
+
+/// The graph of the enabled services and of what they need.
+fn graph(s: &Settings) -> i32 {
+    print_answer((|| {
+        let mut enabled: BTreeSet<String> = s.tree.present().enabled.into_iter().collect();
+        enabled.retain(|n| !n.starts_with('.') && s.tree.is_enabled(n) && s.tree.is_available(n));
+        let mut l = load_graph(&s.tree, enabled.iter().cloned());
+        let scope: BTreeSet<String> = l.graph.names().map(str::to_string).collect();
+        l.check(&scope)?;
+        Ok(if s.json { format!("{}\n", l.graph.to_json(&enabled)) } else { l.graph.to_dot(&enabled) })
+    })())
+}
+
+/// `needs: db (up), net (unknown)`: the direct dependencies of `name` and their state; None
+/// without dependencies (or when they cannot be read: status does not judge them).
+fn needs_line(s: &Settings, name: &str) -> Option<String> {
+    let needs = tree::read_dependencies(&s.tree.definition(name), name).ok()?;
+    if needs.is_empty() {
+        return None;
+    }
+    let items: Vec<String> = needs
+        .iter()
+        .map(|n| {
+            let state = if s.tree.is_available(n) { run_state(&s.tree, n).0.word() } else { "not available" };
+            format!("{n} ({state})")
+        })
+        .collect();
+    Some(format!("needs: {}", items.join(", ")))
+}
+
 pub fn main() {
     let (s, words) = parse_settings();
     if let Some(sp) = &s.special {
@@ -911,42 +1182,38 @@ pub fn main() {
         Err(UsageError::NoCommand) => usage_exit(None),
         Err(e) => usage_exit(Some(&e.message())),
     };
-    if inv.command == Command::List {
-        std::process::exit(list(&s));
+    match inv.command {
+        Command::List => std::process::exit(list(&s)),
+        Command::Graph => std::process::exit(graph(&s)),
+        _ => {}
     }
     let name = inv.name.clone().unwrap_or_default();
     if !s.tree.is_available(&name) {
         say(&format!("{name} is not an available service"));
         std::process::exit(if inv.command == Command::Status { EXIT_STATUS_UNKNOWN } else { EXIT_NOT_INSTALLED });
     }
-    // Serialise the operations on one service between concurrent invocations. A read-only scan
-    // directory cannot be locked, nor changed by anyone: go on, and refuse (before anything is
-    // done) the actions that would have to write there.
-    let mut scan_read_only = None;
-    let _lock = if modifies(inv.command) {
-        match s.tree.lock(&name) {
-            Ok(l) => l,
-            Err(e) if e.raw_os_error() == Some(merit_sys::errno::EROFS) => {
-                scan_read_only = Some(e);
-                None
-            }
-            Err(e) => {
-                let f = Failure::io("lock", &s.tree.lock_path(&name), &e);
-                f.print();
-                std::process::exit(f.code);
-            }
+    // start and stop lock each service they act on, one at a time.
+    match inv.command {
+        Command::Start if s.no_deps => std::process::exit(start_one(&s, &name)),
+        Command::Start => std::process::exit(start_with_deps(&s, &name)),
+        Command::Stop if s.no_deps => std::process::exit(stop_one(&s, &name)),
+        Command::Stop => std::process::exit(stop_with_deps(&s, &name)),
+        Command::Needs => std::process::exit(relation(&s, &name, false)),
+        Command::NeededBy => std::process::exit(relation(&s, &name, true)),
+        _ => {}
+    }
+    let guard = match Guard::take(&s, inv.command, &name) {
+        Ok(g) => g,
+        Err(f) => {
+            f.print();
+            std::process::exit(f.code);
         }
-    } else {
-        None
     };
-    let writable = || match &scan_read_only {
-        Some(e) if writes_scan_dir(&s, inv.command, &name) => {
-            Err(Failure::io("write in the scan directory", &s.tree.scan, e))
-        }
-        _ => Ok(()),
-    };
+    let writable = || guard.writable(&s, inv.command, &name);
     let code = match inv.command {
-        Command::List => unreachable!("handled above"),
+        Command::List | Command::Graph | Command::Start | Command::Stop | Command::Needs | Command::NeededBy => {
+            unreachable!("handled above")
+        }
         Command::Enable => announce(&s, &format!("Enabling {name} to launch at boot"), || {
             writable()?;
             s.tree.enable(&name).map_err(|e| Failure::io("create the link", &s.tree.link(&name), &e))?;
@@ -960,16 +1227,6 @@ pub fn main() {
         Command::Disable => announce(&s, &format!("Disabling {name} from launching at boot"), || {
             s.tree.disable(&name).map_err(|e| Failure::io("remove the link", &s.tree.link(&name), &e))
         }),
-        Command::Start => announce(&s, &format!("Starting {name}"), || {
-            writable()?;
-            start(&s, &name, false)
-        }),
-        // LSB: stopping a service that is not running succeeds.
-        Command::Stop => match check_supervised(&s, &name) {
-            Err(c) => c,
-            Ok(false) => announce(&s, &format!("Stopping {name}"), || Ok(())),
-            Ok(true) => announce(&s, &format!("Stopping {name}"), || stop_service(&s, &name)),
-        },
         Command::Status => status(&s, &name),
         Command::Restart => match check_supervised(&s, &name) {
             Err(c) => c,

@@ -139,8 +139,22 @@ fn set(words: &[&str]) -> BTreeSet<String> {
     words.iter().map(|s| s.to_string()).collect()
 }
 
-const CMDS: [&str; 11] =
-    ["list", "enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
+const CMDS: [&str; 14] = [
+    "list",
+    "enable",
+    "disable",
+    "start",
+    "stop",
+    "status",
+    "restart",
+    "reload",
+    "resup",
+    "unsup",
+    "logs",
+    "needs",
+    "needed-by",
+    "graph",
+];
 
 /// The cases every shell must get right: (words typed, the word being completed, MERIT_ROOT,
 /// expected candidates). `{A}`/`{B}` stand for the two roots.
@@ -148,7 +162,7 @@ const CMDS: [&str; 11] =
 type Case = (Vec<&'static str>, &'static str, Option<&'static str>, BTreeSet<String>);
 
 fn cases() -> Vec<Case> {
-    let named: Vec<&str> = CMDS[1..].to_vec();
+    let named: Vec<&str> = CMDS.iter().copied().filter(|c| !["list", "graph"].contains(c)).collect();
     let mut first: Vec<&str> = CMDS.to_vec();
     first.extend(["ntpd", "nginx", "klogd"]);
     vec![
@@ -159,6 +173,8 @@ fn cases() -> Vec<Case> {
         (vec!["status"], "", Some("{B}"), set(&["other1", "other2"])),
         (vec!["--root", "{A}", "ntpd"], "", None, set(&named)),
         (vec!["--root", "{A}", "ntpd", "logs"], "-", None, set(&["-f", "-n"])),
+        (vec!["--root", "{A}", "needed-by"], "", None, set(&["ntpd", "nginx", "klogd"])),
+        (vec!["--root", "{A}", "graph"], "", None, set(&[])),
     ]
 }
 
@@ -206,7 +222,7 @@ fn bash_completion() {
     }
     // Prefixes are matched by compgen.
     let got = run(&["--root".into(), a.display().to_string()], "n", None);
-    assert_eq!(got, set(&["ntpd", "nginx"]));
+    assert_eq!(got, set(&["ntpd", "nginx", "needs", "needed-by"]));
     let got = run(&[], "st", None);
     assert!(got.is_superset(&set(&["start", "stop", "status"])), "{got:?}");
     let got = run(&[], "--r", None);

@@ -9,8 +9,20 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// Commands that take a name.
-const NAMED: [&str; 10] =
-    ["enable", "disable", "start", "stop", "status", "restart", "reload", "resup", "unsup", "logs"];
+const NAMED: [&str; 12] = [
+    "enable",
+    "disable",
+    "start",
+    "stop",
+    "status",
+    "restart",
+    "reload",
+    "resup",
+    "unsup",
+    "logs",
+    "needs",
+    "needed-by",
+];
 
 /// A tree with `up1` (supervised, up, enabled, logged), `idle` (available only) and `norun` (a
 /// directory without run), under a running scanner.

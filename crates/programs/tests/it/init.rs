@@ -236,7 +236,7 @@ fn mere_catch_all_logger_runs_as_the_booted_systems_nobody() {
 /// sees merit's directory first on its PATH (once), so its `s6-svc` is merit's.
 #[test]
 fn the_tree_runs_merits_programs_before_same_named_ones_earlier_in_path() {
-    if !can_unshare() || !can_chroot() {
+    if !can_unshare("booting init in a PID namespace") || !can_chroot() {
         return;
     }
     let t = TempDir::new("init-path");
@@ -271,7 +271,7 @@ fn the_tree_runs_merits_programs_before_same_named_ones_earlier_in_path() {
 /// entry (the service's own folder).
 #[test]
 fn a_path_from_etc_s6_env_gets_merits_directory_first() {
-    if !can_unshare() {
+    if !can_unshare("booting init in a PID namespace") {
         return;
     }
     let t = TempDir::new("init-envpath");

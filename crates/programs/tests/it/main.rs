@@ -29,6 +29,7 @@ mod multicall;
 mod privilege;
 mod service;
 mod service_commands;
+mod service_deps;
 mod service_docs;
 mod service_input;
 mod service_race;

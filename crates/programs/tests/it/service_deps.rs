@@ -4,12 +4,9 @@
 //! the inspection commands (needs, needed-by, graph, the `needs:` line of status), and trees
 //! with dependencies still driven by the real s6-svscan, which ignores them.
 
-mod common;
-mod service_common;
-
-use common::*;
+use crate::common::*;
+use crate::service_common::*;
 use serde_json::Value;
-use service_common::*;
 
 both!(start_and_stop_in_order, real_scanner_ignores_dependencies);
 

@@ -56,19 +56,23 @@ impl Podman {
         Podman { dir: dir.to_path_buf(), conf, image: image.to_string(), containers: Vec::new() }
     }
 
+    /// The environment of every podman command (its configuration, its temp folder).
+    pub fn envs(&self) -> [(&'static str, PathBuf); 2] {
+        [("CONTAINERS_CONF", self.conf.clone()), ("TMPDIR", self.dir.join("tmp"))]
+    }
+
+    /// podman's global options: storage and run state under our folder, runc, cgroupfs.
+    pub fn global_args(&self) -> Vec<String> {
+        let d = |n: &str| self.dir.join(n).to_string_lossy().into_owned();
+        let mut v = vec!["--root".to_string(), d("storage"), "--runroot".into(), d("runroot"), "--tmpdir".into()];
+        v.push(d("libpod"));
+        v.extend(["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"].map(String::from));
+        v
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new("podman");
-        c.env("CONTAINERS_CONF", &self.conf)
-            .env("TMPDIR", self.dir.join("tmp"))
-            .arg("--root")
-            .arg(self.dir.join("storage"))
-            .arg("--runroot")
-            .arg(self.dir.join("runroot"))
-            .arg("--tmpdir")
-            .arg(self.dir.join("libpod"))
-            .args(["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"])
-            .args(args)
-            .stdin(Stdio::null());
+        c.envs(self.envs()).args(self.global_args()).args(args).stdin(Stdio::null());
         c
     }
 

@@ -521,6 +521,9 @@ fn oci_image_podman() {
     for line in ["hello: up", "app: up", "httpd: serving /srv/www on port 8080"] {
         assert!(wait_until(PROMPT, || p.logs("merit-oci").contains(line)), "{line:?}:\n{}", p.logs("merit-oci"));
     }
+    // The example web service answers (on the container's loopback: --network none).
+    let page = p.ok(&["exec", "merit-oci", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]);
+    assert!(page.contains("Served by busybox httpd under merit."), "{page}");
     let stopping = Instant::now();
     let stop = p.run(&["stop", "-t", "20", "merit-oci"]);
     let stop_took = stopping.elapsed();

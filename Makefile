@@ -2,9 +2,10 @@
 #   make            static release binaries into dist/bin (scripts/build)
 #   make install DESTDIR=DIR   install into DIR (scripts/install; DESTDIR empty = this system)
 #   make test       the test suite (scripts/test)
+#   make package    the Debian package dist/merit_VERSION_ARCH.deb (scripts/package deb)
 DESTDIR ?=
 
-.PHONY: all build install test
+.PHONY: all build install test package
 
 all build:
 	scripts/build
@@ -14,3 +15,6 @@ install:
 
 test:
 	scripts/test
+
+package:
+	scripts/package deb

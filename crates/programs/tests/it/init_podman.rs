@@ -18,90 +18,32 @@
 //!
 //! Runs as root with `podman` and `runc` (Debian packages, installed by .ci/run); under CI=true
 //! a missing piece fails the test, elsewhere it is skipped with the reason. Everything podman
-//! stores lives under the test's temp folder (`--root`, `--runroot`, `--tmpdir`, CONTAINERS_CONF written
-//! here: `default_ulimits = []`, since raising RLIMIT_NOFILE may not be allowed where the tests
-//! run); the containers and the image are removed at the end. MERIT_DIST=dir overrides dist/bin.
+//! stores lives under the test's temp folder (tests/common/podman.rs: `default_ulimits = []`,
+//! runc); the containers and the image are removed at the end. MERIT_DIST=dir overrides dist/bin.
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::common::podman::{missing, text, Podman};
 
 /// Not possible here: fail under CI, skip (with the reason) elsewhere.
 fn unavailable(why: &str) {
     cannot_run("the podman test", why);
 }
 
-fn which(prog: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(prog)).find(|p| p.is_file()))
-}
-
 const IMAGE: &str = "localhost/merit-podman-test:latest";
 
-/// podman with its storage, run state and configuration under one temp folder.
-struct Podman {
-    dir: PathBuf,
-    conf: PathBuf,
-    containers: Vec<String>,
+/// This test's image: `init --log-stdout` as the command, and what every container passes once
+/// stopped.
+trait InitImage {
+    fn start(&mut self, name: &str, extra: &[&str]);
+    fn start_as(&mut self, name: &str, extra: &[&str], command: &str);
+    fn stop(&self, name: &str) -> Duration;
 }
 
-impl Podman {
-    fn new(dir: &Path) -> Podman {
-        let conf = dir.join("containers.conf");
-        std::fs::write(
-            &conf,
-            "[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
-        )
-        .unwrap();
-        Podman { dir: dir.to_path_buf(), conf, containers: Vec::new() }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("podman");
-        c.env("CONTAINERS_CONF", &self.conf)
-            .env("TMPDIR", self.dir.join("tmp"))
-            .arg("--root")
-            .arg(self.dir.join("storage"))
-            .arg("--runroot")
-            .arg(self.dir.join("runroot"))
-            .arg("--tmpdir")
-            .arg(self.dir.join("libpod"))
-            .args(["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"])
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// Runs podman, bounded by `timeout` (podman is killed past it).
-    fn run_for(&self, args: &[&str], timeout: Duration) -> Output {
-        let mut c = self.cmd(args);
-        let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("podman");
-        let pid = child.id() as i32;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(timeout) {
-            Ok(out) => out.expect("podman output"),
-            Err(_) => {
-                // Still our child (not yet reaped by wait_with_output): the pid is ours.
-                let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
-                let out = rx.recv().expect("podman output").expect("podman output");
-                panic!("podman {args:?} took more than {timeout:?}: {}", text(&out));
-            }
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_for(args, Duration::from_secs(60))
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "podman {args:?}: {}", text(&out));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
+impl InitImage for Podman {
     /// `podman run -d` with our init; the container's name is remembered for the cleanup.
     fn start(&mut self, name: &str, extra: &[&str]) {
         self.start_as(name, extra, "init");
@@ -109,11 +51,7 @@ impl Podman {
 
     /// The same with `init` named as `command` (`/sbin/init`: podman's systemd mode).
     fn start_as(&mut self, name: &str, extra: &[&str], command: &str) {
-        self.containers.push(name.to_string());
-        let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&[IMAGE, command, "--log-stdout"]);
-        self.ok(&args);
+        self.run_detached(name, extra, &[command, "--log-stdout"]);
     }
 
     /// `podman stop` (SIGTERM or the container's stop signal, SIGKILL after 20 s): how long
@@ -130,57 +68,6 @@ impl Podman {
         assert_clean_logs(&logs);
         took
     }
-
-    fn logs(&self, name: &str) -> String {
-        text(&self.run(&["logs", name]))
-    }
-
-    fn exit_code(&self, name: &str) -> String {
-        self.ok(&["inspect", "--format", "{{.State.ExitCode}}", name])
-    }
-
-    /// Every service in `names` is up (s6-svstat in the container, on the scan directory).
-    fn all_up(&self, ctr: &str, names: &[&str]) -> bool {
-        names.iter().all(|n| {
-            let out = self.run(&["exec", ctr, "s6-svstat", &format!("/s6/run/{n}")]);
-            out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("up ")
-        })
-    }
-
-    fn wait_up(&self, ctr: &str, names: &[&str], timeout: Duration) {
-        if !wait_until(timeout, || self.all_up(ctr, names)) {
-            panic!("{names:?} not all up in {ctr} within {timeout:?}; logs:\n{}", self.logs(ctr));
-        }
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        for c in &self.containers {
-            let _ = self.cmd(&["rm", "-f", "-t", "0", c]).output();
-        }
-        let _ = self.cmd(&["rmi", "-f", IMAGE]).output();
-        // What podman may leave mounted under our folder (overlay, shm): unmounted, so that the
-        // folder can be removed.
-        let Ok(dir) = self.dir.canonicalize() else { return };
-        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let mut points: Vec<PathBuf> = mounts
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .map(|p| PathBuf::from(p.replace("\\040", " ")))
-            .filter(|p| p.starts_with(&dir))
-            .collect();
-        points.reverse();
-        for p in points {
-            if let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) {
-                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-            }
-        }
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 fn write_exec(path: &Path, content: &str) {
@@ -262,13 +149,8 @@ fn assert_clean_logs(logs: &str) {
 
 #[test]
 fn podman_container_mode() {
-    if unsafe { libc::geteuid() } != 0 {
-        return unavailable("not root (rootful podman is what is tested)");
-    }
-    for prog in ["podman", "runc"] {
-        if which(prog).is_none() && !Path::new("/usr/sbin").join(prog).is_file() {
-            return unavailable(&format!("{prog} not installed (apt-get install podman runc)"));
-        }
+    if let Some(why) = missing() {
+        return unavailable(&why);
     }
     let busybox = PathBuf::from("/bin/busybox");
     if !busybox.is_file() {
@@ -280,13 +162,12 @@ fn podman_container_mode() {
     }
 
     let t = TempDir::new("podman");
-    std::fs::create_dir_all(t.join("tmp")).unwrap();
     let root = t.join("rootfs");
     rootfs(&dist, &busybox, &root);
     let tar = t.join("rootfs.tar");
     let st = Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").status().unwrap();
     assert!(st.success(), "tar: {st:?}");
-    let mut p = Podman::new(t.path());
+    let mut p = Podman::new(t.path(), IMAGE);
     let out = p.run(&["import", &tar.to_string_lossy(), IMAGE]);
     if !out.status.success() {
         return unavailable(&format!("podman import failed: {}", text(&out)));

@@ -26,6 +26,7 @@ mod init_qemu;
 mod log;
 mod log_loss;
 mod multicall;
+mod package;
 mod privilege;
 mod service;
 mod service_commands;

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod podman;
+
 /// A fresh directory under the system temp dir, removed (after its processes) on drop.
 pub struct TempDir(pub PathBuf);
 

@@ -71,15 +71,33 @@ fn nobody_ids(dest: &Path) -> (u32, u32) {
     )
 }
 
+/// Writes `p` whole, created with its final mode (under the umask 0 of [`lay_out`]) under a
+/// temporary name and renamed into place: never a moment with other permission bits, never a
+/// half-written script.
 fn write_file(p: &Path, content: &str, mode: u32) -> Result<()> {
-    std::fs::write(p, content)?;
-    merit_sys::system::chmod(p, mode)
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = p.with_file_name(format!(".{name}.merit-new"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
+    f.write_all(content.as_bytes())?;
+    drop(f);
+    std::fs::rename(&tmp, p)
 }
 
 /// Lays out `DEST/etc/s6`. The scanner's own files (`init-services/`) are replaced; local
 /// configuration that already exists (`rc.init`, `rc.shutdown`, `env/`, service definitions)
 /// is kept, so that reinstalling over a system does not undo its administrator's edits.
 pub fn lay_out(dest: &Path) -> Result<()> {
+    // Files and the FIFO are created with exactly their modes, whatever the caller's umask.
+    let umask = merit_sys::umask(0);
+    let r = lay_out_files(dest);
+    merit_sys::umask(umask);
+    r
+}
+
+fn lay_out_files(dest: &Path) -> Result<()> {
     let etc = dest.join("etc/s6");
     let init = etc.join("init-services");
     for d in [
@@ -91,7 +109,7 @@ pub fn lay_out(dest: &Path) -> Result<()> {
         dest.join("s6"),
         dest.join("run"),
     ] {
-        std::fs::create_dir_all(d)?;
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o755).create(d)?;
     }
     for (name, content) in [("rc.init", RC_INIT), ("rc.shutdown", RC_SHUTDOWN)] {
         if std::fs::symlink_metadata(etc.join(name)).is_err() {
@@ -116,7 +134,9 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     let fifo = init.join("s6-svscan-log/fifo");
     if std::fs::symlink_metadata(&fifo).is_err() {
         merit_sys::mkfifo(&fifo, 0o600)?;
+    } else {
+        // One left by an earlier layout: only its mode is put right.
+        merit_sys::system::chmod(&fifo, 0o600)?;
     }
-    merit_sys::system::chmod(&fifo, 0o600)?;
     Ok(())
 }

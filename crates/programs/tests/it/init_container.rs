@@ -137,3 +137,43 @@ fn log_stdout_and_no_zombies() {
     assert!(console.contains("talker says hello 3\n"), "service output on init's stdout:\n{console}");
     assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
 }
+
+/// Outside PID 1 (a host running `init --container` from merit.service, or a tree in a folder)
+/// init leaves the hostname alone even when /etc/hostname says otherwise: it is the host's.
+/// (It used to set it.) In a UTS namespace of its own, so that a regression cannot rename
+/// the machine running the tests.
+#[test]
+fn outside_pid1_the_hostname_is_left_alone() {
+    if !can_unshare("container mode in a UTS namespace") {
+        return;
+    }
+    let t = TempDir::new("ctr-hostname");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    service(&root, "a", "exec sleep 100000");
+    std::fs::write(root.join("etc/hostname"), "from-etc-hostname\n").unwrap();
+    let console = root.join("console.out");
+    let out = std::fs::File::create(&console).unwrap();
+    let mut cmd = command("unshare");
+    cmd.args(["--uts", "--", "sh", "-c", "hostname before-init && exec \"$0\" --container --root \"$1\""])
+        .arg(ours("init"))
+        .arg(&root)
+        .env_remove("container")
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    let mut d = Daemon::spawn(cmd);
+    let status = root.join("s6/run/a/supervise/status");
+    let up = wait_until(PROMPT, || {
+        std::fs::read(&status).ok().and_then(|b| merit_core::status::StatusFile::decode(&b)).is_some_and(|s| s.pid != 0)
+    });
+    let console_text = || std::fs::read_to_string(&console).unwrap_or_default();
+    assert!(up, "service a never came up\n{}", console_text());
+    let name = std::process::Command::new("nsenter")
+        .args(["--target", &d.pid().to_string(), "--uts", "cat", "/proc/sys/kernel/hostname"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&name.stdout), "before-init\n", "{}", console_text());
+    d.signal(merit_sys::signal::SIGTERM);
+    assert!(d.wait_timeout(Duration::from_secs(20)).is_some(), "init did not stop\n{}", console_text());
+    assert!(processes_under(&root).is_empty(), "left: {:?}", processes_under(&root));
+}

@@ -281,3 +281,44 @@ fn service_inherits_what_s6_passes() {
     );
     assert_eq!(ours_text, real_text, "ours (left) vs the real s6 (right)");
 }
+
+/// `init skeleton` lays out /etc/s6 with exactly its modes whatever the umask (0: nothing
+/// world-writable; 077: scripts still readable by their group as documented), each file created
+/// with its mode (no window with other bits), and a second layout over the first keeps them.
+#[test]
+fn skeleton_modes_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    for umask in ["0", "077"] {
+        let t = TempDir::new(&format!("skel-umask-{umask}"));
+        for _round in 0..2 {
+            let st = std::process::Command::new("sh")
+                .args(["-c", &format!("umask {umask} && exec \"$0\" skeleton \"$1\"")])
+                .arg(ours("init"))
+                .arg(t.path())
+                .status()
+                .unwrap();
+            assert!(st.success(), "umask {umask}: {st:?}");
+            let mode = |rel: &str| std::fs::symlink_metadata(t.path().join(rel)).unwrap().permissions().mode() & 0o7777;
+            for (rel, want) in [
+                ("etc/s6", 0o755),
+                ("etc/s6/services/available", 0o755),
+                ("etc/s6/init-services/.s6-svscan", 0o755),
+                ("etc/s6/rc.init", 0o750),
+                ("etc/s6/rc.shutdown", 0o750),
+                ("etc/s6/env/TZ", 0o644),
+                ("etc/s6/init-services/.s6-svscan/finish", 0o750),
+                ("etc/s6/init-services/.s6-svscan/SIGTERM", 0o750),
+                ("etc/s6/init-services/s6-svscan-log/run", 0o750),
+                ("etc/s6/init-services/s6-svscan-log/fifo", 0o600),
+            ] {
+                assert_eq!(mode(rel), want, "umask {umask}: {rel} has mode {:o}", mode(rel));
+            }
+            let leftovers: Vec<_> = std::fs::read_dir(t.path().join("etc/s6/init-services/.s6-svscan"))
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".merit-new"))
+                .collect();
+            assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+        }
+    }
+}

@@ -22,8 +22,11 @@ pub(super) fn mark_main_service(dir: &Path) -> std::io::Result<()> {
     if dir.join("finish").exists() {
         std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"))?;
     }
-    std::fs::write(dir.join("finish"), "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" main-finish \"$@\"\n")?;
-    merit_sys::system::chmod(&dir.join("finish"), 0o755)
+    // Created executable in one call (no chmod afterwards: nobody may swap it in between).
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o755).open(dir.join("finish"))?;
+    f.write_all(b"#!/bin/sh\nexec \"${MERIT_INIT:-init}\" main-finish \"$@\"\n")
 }
 
 /// `init main-finish CODE SIG DIR`: the wrapper's body (the service's own finish first).
@@ -33,7 +36,7 @@ pub(super) fn main_finish(args: &[String]) -> i32 {
     if Path::new("finish.merit-main").exists() {
         let _ = std::process::Command::new("./finish.merit-main").args(args).status();
     }
-    let exit = if code == 256 { 128 + sig } else { code };
+    let exit = if code == 256 { sig.saturating_add(128) } else { code };
     let l = Layout::from_env(None);
     // Stopped by a shutdown already under way (SIGTERM to the container, telinit): that
     // shutdown decides the exit status (0), not the signal the main service died of.

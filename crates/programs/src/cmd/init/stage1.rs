@@ -26,6 +26,8 @@ struct Stage1 {
     layout: Layout,
     container: bool,
     log_stdout: bool,
+    /// Process 1 of its PID namespace: the system's (or a container's) init.
+    pid1: bool,
 }
 
 pub(super) fn stage1(args: &[String]) -> ! {
@@ -108,7 +110,7 @@ impl Stage1 {
             say("fatal: not process 1: run me as the system's init, or with --root DIR (or MERIT_ROOT) for a system in a folder, or with --container");
             std::process::exit(100);
         }
-        Stage1 { layout, container, log_stdout: o.log_stdout }
+        Stage1 { layout, container, log_stdout: o.log_stdout, pid1 }
     }
 
     /// The boot, step by step; ends in the scanner (or the crash path).
@@ -251,8 +253,13 @@ impl Stage1 {
         }
     }
 
-    /// The hostname from /etc/hostname (none: keep the kernel's).
+    /// The hostname from /etc/hostname (none: keep the kernel's). Only as PID 1: outside it
+    /// (a host running `init --container` from merit.service, a tree in a folder) the
+    /// hostname is the host's.
     fn set_hostname(&self) {
+        if !self.pid1 {
+            return;
+        }
         let Ok(h) = std::fs::read_to_string(self.layout.p("/etc/hostname")) else { return };
         let h = h.lines().next().unwrap_or("").trim();
         // A container runtime sets the hostname itself (and writes it into /etc/hostname) but

@@ -28,9 +28,10 @@ pub fn path() -> Option<PathBuf> {
     path_bytes().map(|b| PathBuf::from(std::ffi::OsString::from_vec(b)))
 }
 
-#[link_section = ".text.hot.merit"]
-fn path_bytes() -> Option<Vec<u8>> {
-    merit_sys::fs::readlink(c"/proc/self/exe").ok()
+merit_sys::hot! {
+    fn path_bytes() -> Option<Vec<u8>> {
+        merit_sys::fs::readlink(c"/proc/self/exe").ok()
+    }
 }
 
 /// The directory of our own executable.
@@ -46,27 +47,28 @@ pub fn sibling(name: &str) -> Option<PathBuf> {
     sibling_c(name).map(|c| PathBuf::from(std::ffi::OsString::from_vec(c.into_bytes())))
 }
 
-/// [`sibling`] as a C string, ready for exec. Works on bytes with merit-sys calls only: the
-/// scanner calls it at start, and this keeps what it maps of the binary small.
-#[link_section = ".text.hot.merit"]
-pub fn sibling_c(name: &str) -> Option<CString> {
-    let exe = path_bytes()?;
-    let slash = exe.iter().rposition(|&b| b == b'/')?;
-    let mut beside = exe[..=slash].to_vec();
-    beside.extend_from_slice(name.as_bytes());
-    if let Ok(c) = CString::new(beside) {
-        // The multi-call binary only trusts a file that *is* itself (the link `name -> merit`):
-        // in a container image, `/bin/init` beside `/bin/merit` may well be busybox's.
-        let me =
-            if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
-        if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino)))) {
-            return Some(c);
+merit_sys::hot! {
+    /// [`sibling`] as a C string, ready for exec. Works on bytes with merit-sys calls only: the
+    /// scanner calls it at start, and this keeps what it maps of the binary small.
+    pub fn sibling_c(name: &str) -> Option<CString> {
+        let exe = path_bytes()?;
+        let slash = exe.iter().rposition(|&b| b == b'/')?;
+        let mut beside = exe[..=slash].to_vec();
+        beside.extend_from_slice(name.as_bytes());
+        if let Ok(c) = CString::new(beside) {
+            // The multi-call binary only trusts a file that *is* itself (the link `name -> merit`):
+            // in a container image, `/bin/init` beside `/bin/merit` may well be busybox's.
+            let me =
+                if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
+            if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino)))) {
+                return Some(c);
+            }
         }
+        if is_multicall() {
+            return CString::new(exe).ok();
+        }
+        None
     }
-    if is_multicall() {
-        return CString::new(exe).ok();
-    }
-    None
 }
 
 /// A path that runs our program `name` *by its name* (for scripts, which cannot choose

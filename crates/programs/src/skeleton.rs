@@ -73,7 +73,7 @@ fn nobody_ids(dest: &Path) -> (u32, u32) {
 
 fn write_file(p: &Path, content: &str, mode: u32) -> Result<()> {
     std::fs::write(p, content)?;
-    merit_sys::system::chmod(p, mode)
+    merit_sys::fs::chmod(p, mode)
 }
 
 /// Lays out `DEST/etc/s6`. The scanner's own files (`init-services/`) are replaced; local
@@ -117,6 +117,6 @@ pub fn lay_out(dest: &Path) -> Result<()> {
     if std::fs::symlink_metadata(&fifo).is_err() {
         merit_sys::mkfifo(&fifo, 0o600)?;
     }
-    merit_sys::system::chmod(&fifo, 0o600)?;
+    merit_sys::fs::chmod(&fifo, 0o600)?;
     Ok(())
 }

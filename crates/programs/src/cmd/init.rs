@@ -411,7 +411,9 @@ impl Stage1 {
         use std::os::unix::fs::DirBuilderExt;
         let made = match std::fs::DirBuilder::new().mode(0o700).create(&uncaught) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-            _ => merit_sys::chown(&uncaught, Some(uid), Some(gid)).and_then(|()| system::chmod(&uncaught, 0o2700)),
+            _ => {
+                merit_sys::chown(&uncaught, Some(uid), Some(gid)).and_then(|()| merit_sys::fs::chmod(&uncaught, 0o2700))
+            }
         };
         if let Err(e) = made {
             say(&format!("unable to set up {}: {e}", uncaught.display()));
@@ -911,7 +913,7 @@ fn mark_main_service(dir: &Path) -> std::io::Result<()> {
         std::fs::rename(dir.join("finish"), dir.join("finish.merit-main"))?;
     }
     std::fs::write(dir.join("finish"), "#!/bin/sh\nexec \"${MERIT_INIT:-init}\" main-finish \"$@\"\n")?;
-    system::chmod(&dir.join("finish"), 0o755)
+    merit_sys::fs::chmod(&dir.join("finish"), 0o755)
 }
 
 fn main_finish(args: &[String]) -> i32 {

@@ -73,7 +73,7 @@ use merit_core::log::lines::{self, Next};
 use merit_core::log::logdir::{self as ld, RotState};
 use merit_core::log::script::{self, Action, ActionKind, LogdirSpec, Script};
 use merit_core::tai::{display_second, Tain};
-use merit_sys::{clock, fd, logio, signal};
+use merit_sys::{clock, errno, fd, fs, signal};
 use std::ffi::OsStr;
 use std::io::Error;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -158,8 +158,13 @@ fn unable(parts: &[&[u8]], e: &Error) -> Vec<u8> {
     v
 }
 
-fn is_errno(e: &Error, n: i32) -> bool {
-    e.raw_os_error() == Some(n)
+/// `stat(path)`; `Ok(None)` when it does not exist.
+fn stat(path: &Path) -> std::io::Result<Option<fs::FileStat>> {
+    match fs::stat(path) {
+        Ok(st) => Ok(Some(st)),
+        Err(e) if errno::is(&e, errno::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,12 +265,12 @@ fn as_path(b: &[u8]) -> &Path {
 /// happens if the file does not exist.
 fn finish(dir: &Path, name: &str, suffix: u8, stamp: Tain, spec: &LogdirSpec, verbosity: u32) -> std::io::Result<()> {
     let x = dir.join(name);
-    let Some(st) = logio::stat(&x)? else { return Ok(()) };
+    let Some(st) = stat(&x)? else { return Ok(()) };
     if st.nlink == 1 {
         let an = ld::archive_name(stamp, suffix);
-        logio::link(&x, &dir.join(OsStr::from_bytes(&an)))?;
+        fs::link(&x, &dir.join(OsStr::from_bytes(&an)))?;
     }
-    logio::unlink(&x)?;
+    fs::unlink(&x)?;
     trim(dir, spec, verbosity)
 }
 
@@ -278,7 +283,7 @@ fn trim(dir: &Path, spec: &LogdirSpec, verbosity: u32) -> std::io::Result<()> {
         if !ld::is_archive_name(nb) {
             continue;
         }
-        match logio::stat(&dir.join(&name)) {
+        match stat(&dir.join(&name)) {
             Ok(Some(st)) => archives.push((nb.to_vec(), st.size)),
             Ok(None) => {}
             Err(e) => {
@@ -289,9 +294,9 @@ fn trim(dir: &Path, spec: &LogdirSpec, verbosity: u32) -> std::io::Result<()> {
         }
     }
     for n in ld::to_trim(&archives, spec.count, spec.maxdirsize) {
-        match logio::unlink(&dir.join(OsStr::from_bytes(&n))) {
+        match fs::unlink(&dir.join(OsStr::from_bytes(&n))) {
             Ok(()) => {}
-            Err(e) if is_errno(&e, merit_sys::errno::ENOENT) => {}
+            Err(e) if errno::is(&e, errno::ENOENT) => {}
             Err(e) => return Err(e),
         }
     }
@@ -302,37 +307,35 @@ fn trim(dir: &Path, spec: &LogdirSpec, verbosity: u32) -> std::io::Result<()> {
 fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32) -> Result<Logdir, Vec<u8>> {
     let d = &spec.path;
     let dir = as_path(d).to_path_buf();
-    match logio::mkdir(&dir, 0o2700) {
+    match fs::mkdir(&dir, 0o2700) {
         Ok(()) => {}
-        Err(e) if is_errno(&e, merit_sys::errno::EEXIST) => {}
+        Err(e) if errno::is(&e, errno::EEXIST) => {}
         Err(e) => return Err(unable(&[b"mkdir ", d], &e)),
     }
-    let lock = logio::open_create(&dir.join("lock")).map_err(|e| unable(&[b"open ", &dpath(d, "lock")], &e))?;
+    let lock = fd::open_create(&dir.join("lock")).map_err(|e| unable(&[b"open ", &dpath(d, "lock")], &e))?;
     match merit_sys::lock::try_write_lock(lock.as_raw_fd()) {
         Ok(true) => {}
-        Ok(false) => {
-            return Err(unable(&[b"lock ", &dpath(d, "lock")], &merit_sys::errno::error(merit_sys::errno::EBUSY)))
-        }
+        Ok(false) => return Err(unable(&[b"lock ", &dpath(d, "lock")], &merit_sys::errno::error(errno::EBUSY))),
         Err(e) => return Err(unable(&[b"lock ", &dpath(d, "lock")], &e)),
     }
-    let cur = logio::stat(&dir.join("current")).map_err(|e| unable(&[b"stat ", &dpath(d, "current")], &e))?;
+    let cur = stat(&dir.join("current")).map_err(|e| unable(&[b"stat ", &dpath(d, "current")], &e))?;
     let processed = if cur.is_some_and(|c| c.mode & 0o100 != 0) {
         None
     } else {
-        logio::stat(&dir.join("processed")).map_err(|e| unable(&[b"stat ", &dpath(d, "processed")], &e))?
+        stat(&dir.join("processed")).map_err(|e| unable(&[b"stat ", &dpath(d, "processed")], &e))?
     };
     let mut b = 0;
     match ld::startup(cur.map(|c| c.mode), processed.map(|p| p.mode)) {
         ld::Startup::Resume => b = cur.map(|c| c.size).unwrap_or(0),
         ld::Startup::Recover { processed_done } => {
-            logio::unlink_void(&dir.join("state"));
-            logio::unlink_void(&dir.join("newstate"));
+            fs::unlink_void(&dir.join("state"));
+            fs::unlink_void(&dir.join("newstate"));
             if processed_done {
-                logio::unlink_void(&dir.join("previous"));
+                fs::unlink_void(&dir.join("previous"));
                 finish(&dir, "processed", b's', start, spec, verbosity)
                     .map_err(|e| unable(&[b"finish processed .s for logdir ", d], &e))?;
             } else {
-                logio::unlink_void(&dir.join("processed"));
+                fs::unlink_void(&dir.join("processed"));
                 finish(&dir, "previous", b'u', start, spec, verbosity)
                     .map_err(|e| unable(&[b"finish previous .u for logdir ", d], &e))?;
             }
@@ -344,12 +347,11 @@ fn logdir_init(spec: &LogdirSpec, start: Tain, mode_in_use: u32, verbosity: u32)
             let later = if later.nanos >= 1_000_000_000 { Tain { secs: start.secs + 1, nanos: 0 } } else { later };
             finish(&dir, "current", b'u', later, spec, verbosity)
                 .map_err(|e| unable(&[b"finish current .u for logdir ", d], &e))?;
-            logio::open_trunc(&dir.join("state")).map_err(|e| unable(&[b"open_trunc ", &dpath(d, "state")], &e))?;
+            fd::open_trunc(&dir.join("state")).map_err(|e| unable(&[b"open_trunc ", &dpath(d, "state")], &e))?;
         }
     }
-    let fd =
-        logio::open_append(&dir.join("current")).map_err(|e| unable(&[b"open_append ", &dpath(d, "current")], &e))?;
-    logio::fchmod(fd.as_raw_fd(), mode_in_use).map_err(|e| unable(&[b"fd_chmod ", &dpath(d, "current")], &e))?;
+    let fd = fd::open_append(&dir.join("current")).map_err(|e| unable(&[b"open_append ", &dpath(d, "current")], &e))?;
+    fs::fchmod(fd.as_raw_fd(), mode_in_use).map_err(|e| unable(&[b"fd_chmod ", &dpath(d, "current")], &e))?;
     Ok(Logdir {
         spec: spec.clone(),
         dir,
@@ -407,7 +409,7 @@ impl Logdir {
             let d = self.d().to_vec();
             let r: Result<(), Vec<u8>> = match self.rstate {
                 RotState::Writable | RotState::WaitProcessor => return,
-                RotState::Sync => match logio::fsync(self.fd.as_raw_fd()) {
+                RotState::Sync => match fs::fsync(self.fd.as_raw_fd()) {
                     Ok(()) => {
                         self.stamp = env.clock.now();
                         Ok(())
@@ -416,7 +418,7 @@ impl Logdir {
                 },
                 RotState::Rename => std::fs::rename(self.dir.join("current"), self.dir.join("previous"))
                     .map_err(|e| unable(&[b"rename ", &dpath(&d, "current"), b" to ", &dpath(&d, "previous")], &e)),
-                RotState::NewCurrent => match logio::open_append(&self.dir.join("current")) {
+                RotState::NewCurrent => match fd::open_append(&self.dir.join("current")) {
                     Ok(f) => {
                         self.fd = f;
                         self.b = 0;
@@ -425,16 +427,16 @@ impl Logdir {
                     }
                     Err(e) => Err(unable(&[b"open_append ", &dpath(&d, "current")], &e)),
                 },
-                RotState::ChmodPrevious => logio::chmod(&self.dir.join("previous"), env.mode_final)
+                RotState::ChmodPrevious => fs::chmod(&self.dir.join("previous"), env.mode_final)
                     .map_err(|e| unable(&[b"chmod ", &dpath(&d, "previous")], &e)),
                 RotState::FinishPrevious => finish(&self.dir, "previous", b's', self.stamp, &self.spec, env.verbosity)
                     .map_err(|e| unable(&[b"finish previous .s to logdir ", &d], &e)),
                 RotState::RunProcessor => match self.spec.processor.as_ref().map(processor_argv) {
                     None | Some(None) => Err(unable(
                         &[b"find execlineb (searched PATH, /bin, /usr/bin, /usr/lib/execline/bin) for logdir ", &d],
-                        &Error::from_raw_os_error(merit_sys::errno::ENOENT),
+                        &Error::from_raw_os_error(errno::ENOENT),
                     )),
-                    Some(Some(argv)) => match logio::spawn_processor(PROG, &self.dir, &argv) {
+                    Some(Some(argv)) => match merit_sys::process::spawn_processor(PROG, &self.dir, &argv) {
                         Ok(pid) => {
                             self.pid = pid;
                             Ok(())
@@ -444,21 +446,21 @@ impl Logdir {
                 },
                 RotState::SyncProcessed => (|| {
                     let p = dpath(&d, "processed");
-                    let f = logio::open_append(&self.dir.join("processed"))
-                        .map_err(|e| unable(&[b"open_append ", &p], &e))?;
-                    logio::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))?;
-                    logio::fchmod(f.as_raw_fd(), env.mode_final).map_err(|e| unable(&[b"fd_chmod ", &p], &e))
+                    let f =
+                        fd::open_append(&self.dir.join("processed")).map_err(|e| unable(&[b"open_append ", &p], &e))?;
+                    fs::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))?;
+                    fs::fchmod(f.as_raw_fd(), env.mode_final).map_err(|e| unable(&[b"fd_chmod ", &p], &e))
                 })(),
                 RotState::SyncNewstate => (|| {
                     let p = dpath(&d, "newstate");
-                    let f = logio::open_append(&self.dir.join("newstate"))
-                        .map_err(|e| unable(&[b"open_append ", &p], &e))?;
-                    logio::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))
+                    let f =
+                        fd::open_append(&self.dir.join("newstate")).map_err(|e| unable(&[b"open_append ", &p], &e))?;
+                    fs::fsync(f.as_raw_fd()).map_err(|e| unable(&[b"fd_sync ", &p], &e))
                 })()
                 .map(|()| self.stamp = env.clock.now()),
-                RotState::UnlinkPrevious => match logio::unlink(&self.dir.join("previous")) {
+                RotState::UnlinkPrevious => match fs::unlink(&self.dir.join("previous")) {
                     Ok(()) => Ok(()),
-                    Err(e) if is_errno(&e, merit_sys::errno::ENOENT) => Ok(()),
+                    Err(e) if errno::is(&e, errno::ENOENT) => Ok(()),
                     Err(e) => Err(unable(&[b"unlink ", &dpath(&d, "previous")], &e)),
                 },
                 RotState::RenameState => std::fs::rename(self.dir.join("newstate"), self.dir.join("state"))
@@ -525,7 +527,7 @@ impl Logdir {
                     if self.b >= self.kicked + WRITEBACK_STEP {
                         // Not a semantic change: the data only reaches the disk sooner, and the
                         // rotation's fsync of a large `current` has little left to wait for.
-                        let _ = logio::start_writeback(self.fd.as_raw_fd(), self.kicked, self.b - self.kicked);
+                        let _ = fs::start_writeback(self.fd.as_raw_fd(), self.kicked, self.b - self.kicked);
                         self.kicked = self.b;
                     }
                     if !rotating && ld::rotate_after_write(self.b, self.spec.tolerance, self.spec.size, last) {
@@ -537,7 +539,7 @@ impl Logdir {
                         return;
                     }
                 }
-                Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => return,
+                Err(e) if errno::is(&e, errno::EAGAIN) => return,
                 Err(e) => {
                     env.warn(&[&unable(&[b"write to ", &dpath(self.d(), "current")], &e)]);
                     self.fail();
@@ -572,8 +574,8 @@ impl Logdir {
     /// start recovers both as `.u` archives: no line is lost either way.
     fn abandon_processing(&mut self, env: &Env) {
         let d = self.d().to_vec();
-        logio::unlink_void(&self.dir.join("processed"));
-        logio::unlink_void(&self.dir.join("newstate"));
+        fs::unlink_void(&self.dir.join("processed"));
+        fs::unlink_void(&self.dir.join("newstate"));
         self.stamp = env.clock.now();
         match finish(&self.dir, "previous", b'u', self.stamp, &self.spec, env.verbosity) {
             Ok(()) => env.warn(&[
@@ -592,13 +594,13 @@ impl Logdir {
 
     /// Clean shutdown: fsync `current` and give it the user-exec bit.
     fn finalize(&self, env: &Env) {
-        if let Err(e) = logio::fsync(self.fd.as_raw_fd()) {
+        if let Err(e) = fs::fsync(self.fd.as_raw_fd()) {
             env.warn(&[&unable(&[b"fd_sync ", &dpath(self.d(), "current")], &e)]);
         }
         if self.keep_unfinal {
             return;
         }
-        if let Err(e) = logio::fchmod(self.fd.as_raw_fd(), env.mode_final) {
+        if let Err(e) = fs::fchmod(self.fd.as_raw_fd(), env.mode_final) {
             env.warn(&[&unable(&[b"fd_chmod ", &dpath(self.d(), "current")], &e)]);
         }
     }
@@ -705,12 +707,12 @@ impl Outputs {
             Ok(n) => {
                 self.stdout.drain(..n);
             }
-            Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
+            Err(e) if errno::is(&e, errno::EAGAIN) => {}
             Err(e) => {
                 env.warn(&[&unable(&[b"write to stdout, closing the stream - error was"], &e)]);
                 self.stdout_closed = true;
                 self.stdout = Vec::new();
-                let _ = logio::close(1);
+                fd::close(1);
             }
         }
     }
@@ -852,7 +854,7 @@ impl Input {
     /// stdin is readable (or a re-check is due).
     fn on_readable(&mut self, out: &mut Outputs, env: &Env) {
         if let Mode::Probe = self.mode {
-            self.mode = match logio_pipe_pair() {
+            self.mode = match private_pipe() {
                 Some((pr, pw, cap)) => Mode::Pipe { pr, pw, cap },
                 None => Mode::Read,
             };
@@ -864,15 +866,15 @@ impl Input {
                 // peek at it plus a full window of new bytes, as s6 reads.
                 let in_pipe = self.partial.saturating_sub(self.held.len());
                 let len = if self.big { cap } else { (in_pipe + INPUT_WINDOW).min(cap) };
-                match logio::tee(0, pw, len) {
-                    Err(e) if is_errno(&e, merit_sys::errno::EINVAL) => {
+                match fd::tee(0, pw, len) {
+                    Err(e) if errno::is(&e, errno::EINVAL) => {
                         // EINVAL: stdin is not a pipe. Fall back to plain reads.
                         self.mode = Mode::Read;
                         self.read_plain(out, env);
                     }
-                    Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
+                    Err(e) if errno::is(&e, errno::EAGAIN) => {}
                     Err(e) => {
-                        if !is_errno(&e, merit_sys::errno::EPIPE) {
+                        if !errno::is(&e, errno::EPIPE) {
                             env.warn(&[&unable(&[b"read from stdin"], &e)]);
                         }
                         let held = std::mem::take(&mut self.held);
@@ -971,20 +973,20 @@ impl Input {
         if mono_ms() < at {
             return;
         }
-        let avail = logio::fionread(0).unwrap_or(0);
+        let avail = fd::fionread(0).unwrap_or(0);
         if avail > seen {
             self.on_readable(out, env);
             return;
         }
-        let mut p = [logio::Poll::new(0, true, false)];
-        let hup = logio::poll(&mut p, Some(0)).is_ok() && p[0].hup;
-        if hup && logio::fionread(0).unwrap_or(0) <= seen {
+        let mut p = [fd::PollFd::watch(0, true, false)];
+        let hup = fd::poll(&mut p, Some(0)).is_ok() && p[0].hup;
+        if hup && fd::fionread(0).unwrap_or(0) <= seen {
             // The writer is gone and the line will never complete.
             let mut partial = std::mem::take(&mut self.held);
             if self.stopping {
                 // Completing a line after a signal: take the unterminated rest as the line.
                 if let Mode::Pipe { pr, pw, cap } = &self.mode {
-                    if let Ok(n) = logio::tee(0, pw.as_raw_fd(), *cap) {
+                    if let Ok(n) = fd::tee(0, pw.as_raw_fd(), *cap) {
                         let mut b = vec![0u8; n];
                         let mut got = 0;
                         while got < n {
@@ -1029,9 +1031,9 @@ impl Input {
                     self.buf.clear();
                 }
             }
-            Err(e) if is_errno(&e, merit_sys::errno::EAGAIN) => {}
+            Err(e) if errno::is(&e, errno::EAGAIN) => {}
             Err(e) => {
-                if !is_errno(&e, merit_sys::errno::EPIPE) {
+                if !errno::is(&e, errno::EPIPE) {
                     env.warn(&[&unable(&[b"read from stdin"], &e)]);
                 }
                 self.finished = true;
@@ -1052,8 +1054,8 @@ impl Input {
         }
         while self.pending_consume > 0 {
             let r = match &self.sink {
-                Sink::Splice(null) => match logio::splice(0, null.as_raw_fd(), self.pending_consume) {
-                    Err(e) if is_errno(&e, merit_sys::errno::EINVAL) => {
+                Sink::Splice(null) => match fd::splice(0, null.as_raw_fd(), self.pending_consume) {
+                    Err(e) if errno::is(&e, errno::EINVAL) => {
                         // This stdin cannot splice: read from now on.
                         self.sink = Sink::Read;
                         continue;
@@ -1090,11 +1092,11 @@ fn read_and_drop(n: usize) -> std::io::Result<usize> {
 }
 
 /// Creates the private pipe for tee(2), as large as stdin's pipe; `None` if stdin is not a pipe.
-fn logio_pipe_pair() -> Option<(OwnedFd, OwnedFd, usize)> {
-    let want = logio::pipe_size(0).ok()?.max(65536);
+fn private_pipe() -> Option<(OwnedFd, OwnedFd, usize)> {
+    let want = fd::pipe_size(0).ok()?.max(65536);
     let (pr, pw) = fd::pipe(true).ok()?;
-    let _ = logio::set_pipe_size(pw.as_raw_fd(), want);
-    let cap = logio::pipe_size(pw.as_raw_fd()).ok()?;
+    let _ = fd::set_pipe_size(pw.as_raw_fd(), want);
+    let cap = fd::pipe_size(pw.as_raw_fd()).ok()?;
     Some((pr, pw, cap))
 }
 
@@ -1123,7 +1125,7 @@ pub fn main() {
             die(100, &[b"notification fd must be 3 or more"]);
         }
         if n > i32::MAX as u32 || !fd::is_open(n as RawFd) {
-            die(100, &[b"invalid notification fd: ", &errtext(&merit_sys::errno::error(merit_sys::errno::EBADF))]);
+            die(100, &[b"invalid notification fd: ", &errtext(&merit_sys::errno::error(errno::EBADF))]);
         }
     }
     fd::ensure_stdio();
@@ -1138,7 +1140,7 @@ pub fn main() {
         Err(e) => die(111, &[&unable(&[b"selfpipe_init"], &e)]),
     };
     let _ = signal::set_noop_handler(signal::SIGPIPE);
-    let umask = logio::get_umask();
+    let umask = merit_sys::get_umask();
     let env = Env {
         verbosity: opts.verbosity,
         mode_in_use: ld::mode_in_use(umask),
@@ -1177,7 +1179,7 @@ pub fn main() {
     let Some(script) = script else { die(101, &[b"internal consistency error"]) };
     if let Some(n) = opts.notif {
         let _ = fd::write(n as RawFd, b"\n");
-        let _ = logio::close(n as RawFd);
+        fd::close(n as RawFd);
     }
 
     let right_zone = clock::broken_down(78796800, false).is_some_and(|t| t.second == 60);
@@ -1222,9 +1224,9 @@ pub fn main() {
         }
         // Poll set: signals, stdin, stdout.
         let mut p = [
-            logio::Poll::new(sigfd.as_raw_fd(), true, false),
-            logio::Poll::new(0, input.want_read(&out), false),
-            logio::Poll::new(1, false, !out.stdout_closed && !out.stdout.is_empty()),
+            fd::PollFd::watch(sigfd.as_raw_fd(), true, false),
+            fd::PollFd::watch(0, input.want_read(&out), false),
+            fd::PollFd::watch(1, false, !out.stdout_closed && !out.stdout.is_empty()),
         ];
         let now = mono_ms();
         let mut timeout: Option<u64> = None;
@@ -1253,7 +1255,7 @@ pub fn main() {
             && timeout.map_or(true, |t| t > IDLE_RELEASE_MS)
             && out.flushed();
         let timeout = if release { Some(IDLE_RELEASE_MS) } else { timeout };
-        match logio::poll(&mut p, timeout) {
+        match fd::poll(&mut p, timeout) {
             Ok(0) if release => {
                 out.release_memory();
                 input.release_memory();
@@ -1261,7 +1263,7 @@ pub fn main() {
             Ok(_) => {}
             Err(e) => die(111, &[&unable(&[b"iopause"], &e)]),
         }
-        if p[0].can_read {
+        if p[0].ready {
             while let Ok(Some(sig)) = signal::read_signal(sigfd.as_raw_fd()) {
                 match sig {
                     signal::SIGTERM if !opts.ignore_term => input.stop(),
@@ -1287,7 +1289,7 @@ pub fn main() {
         if p[2].can_write {
             out.flush_stdout(&env);
         }
-        if p[1].can_read && input.want_read(&out) {
+        if p[1].ready && input.want_read(&out) {
             input.on_readable(&mut out, &env);
         }
         if input.recheck.is_some() && !input.finished {

@@ -136,7 +136,7 @@ fn lay_out_files(dest: &Path) -> Result<()> {
         merit_sys::mkfifo(&fifo, 0o600)?;
     } else {
         // One left by an earlier layout: only its mode is put right.
-        merit_sys::system::chmod(&fifo, 0o600)?;
+        merit_sys::fs::chmod(&fifo, 0o600)?;
     }
     Ok(())
 }

@@ -143,16 +143,9 @@ pub fn send_control(dir: &Path, letters: &[u8]) -> std::result::Result<(), Contr
     write_control(dir, SUPERVISE, letters)
 }
 
-/// Is an `s6-supervise` running on `dir`? Opens `DIR/supervise/lock` read-only and probes it
-/// with `F_GETLK`. `Ok(false)` when the lock file does not exist (`s6-svok` exit 1).
-pub fn supervisor_running(dir: &Path) -> Result<bool> {
-    let lock = sub(dir, "supervise/lock");
-    match merit_sys::fd::open(&lock, flags::O_RDONLY | flags::O_NONBLOCK | flags::O_CLOEXEC, 0) {
-        Ok(f) => merit_sys::lock::is_write_locked_by_other(f.as_raw_fd()),
-        Err(e) if errno(&e) == errno::ENOENT => Ok(false),
-        Err(e) => Err(e),
-    }
-}
+/// Is an `s6-supervise` running on `dir`? (`DIR/supervise/lock` probed with `F_GETLK`; see
+/// [`merit_sys::lock::supervisor_running`].)
+pub use merit_sys::lock::supervisor_running;
 
 /// Reads `DIR/supervise/status`: at most 35 bytes; fewer is an error (`EPIPE`, as s6 reports it).
 pub fn read_status(dir: &Path) -> Result<StatusFile> {
@@ -509,8 +502,7 @@ impl Waiter {
         let mut buf = [0u8; 256];
         loop {
             let mut fds: Vec<PollFd> = self.services.iter().map(|w| PollFd::new(w.sub.fd())).collect();
-            let n =
-                merit_sys::fd::poll_many(&mut fds, deadline.remaining_ms()).map_err(|e| WaitError::Io("iopause", e))?;
+            let n = merit_sys::fd::poll(&mut fds, deadline.remaining_ms()).map_err(|e| WaitError::Io("iopause", e))?;
             if n == 0 {
                 if deadline.passed() {
                     return Err(WaitError::Timeout);

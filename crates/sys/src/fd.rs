@@ -1,4 +1,5 @@
-//! File descriptors: pipes, non-blocking flags, raw reads and writes, poll, dup2.
+//! File descriptors: opening, pipes (and peeking at one with `tee`), non-blocking flags, raw
+//! reads and writes, poll, dup2, close, never-blocking diagnostics.
 
 use crate::{cvt, cvt_retry, Result};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -11,6 +12,48 @@ pub fn pipe(nonblock: bool) -> Result<(OwnedFd, OwnedFd)> {
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
     // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `tee(fd_in, fd_out, len, SPLICE_F_NONBLOCK)`: duplicates up to `len` bytes from the pipe
+/// `fd_in` into the pipe `fd_out` **without consuming them**. `Ok(0)` means `fd_in` has no
+/// writer and no data (end of file). EINVAL means one of the descriptors is not a pipe.
+pub fn tee(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
+    // SAFETY: tee takes plain integers and touches no memory of ours.
+    cvt_retry(|| unsafe { libc::tee(fd_in, fd_out, len, libc::SPLICE_F_NONBLOCK) as isize }).map(|n| n as usize)
+}
+
+/// `splice(fd_in, fd_out, len)`: moves up to `len` bytes from the pipe `fd_in` to `fd_out`
+/// inside the kernel. With `fd_out` open on `/dev/null` this consumes bytes from a pipe without
+/// copying them to us. EINVAL means one of the descriptors cannot splice.
+pub fn splice(fd_in: RawFd, fd_out: RawFd, len: usize) -> Result<usize> {
+    // SAFETY: null offsets (both are used at their current position); plain integers otherwise.
+    // SPLICE_F_NONBLOCK: never wait for data (some kernels look only at this flag, not at the
+    // descriptors' O_NONBLOCK); EAGAIN then.
+    cvt_retry(|| unsafe {
+        libc::splice(fd_in, std::ptr::null_mut(), fd_out, std::ptr::null_mut(), len, libc::SPLICE_F_NONBLOCK) as isize
+    })
+    .map(|n| n as usize)
+}
+
+/// `ioctl(fd, FIONREAD)`: bytes waiting in a pipe (or socket, tty).
+pub fn fionread(fd: RawFd) -> Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int to the pointer, which is valid.
+    cvt(unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) })?;
+    Ok(n.max(0) as usize)
+}
+
+/// `fcntl(fd, F_GETPIPE_SZ)`.
+pub fn pipe_size(fd: RawFd) -> Result<usize> {
+    // SAFETY: plain integers.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) }).map(|n| n as usize)
+}
+
+/// `fcntl(fd, F_SETPIPE_SZ, size)`: returns the new size.
+pub fn set_pipe_size(fd: RawFd, size: usize) -> Result<usize> {
+    let size = size.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: plain integers.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, size) }).map(|n| n as usize)
 }
 
 /// Opens a path with raw `open(2)` flags and mode.
@@ -27,6 +70,23 @@ pub fn open_c(path: &std::ffi::CStr, flags: i32, mode: u32) -> Result<OwnedFd> {
     })?;
     // SAFETY: openat succeeded.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Opens `path` `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK|O_CLOEXEC`, mode 0666 (& ~umask):
+/// skalibs' `openc_append`.
+pub fn open_append(path: &std::path::Path) -> Result<OwnedFd> {
+    open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_CLOEXEC, 0o666)
+}
+
+/// Opens `path` `O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC` 0666: skalibs' `openc_trunc`.
+pub fn open_trunc(path: &std::path::Path) -> Result<OwnedFd> {
+    open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK | libc::O_CLOEXEC, 0o666)
+}
+
+/// Opens `path` `O_WRONLY|O_CREAT|O_NONBLOCK|O_CLOEXEC` 0666 without truncating: skalibs'
+/// `openc_create` (s6-log's `lock` file).
+pub fn open_create(path: &std::path::Path) -> Result<OwnedFd> {
+    open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK | libc::O_CLOEXEC, 0o666)
 }
 
 pub fn set_nonblock(fd: RawFd, on: bool) -> Result<()> {
@@ -101,26 +161,43 @@ pub fn stdio_to_null() -> Result<()> {
     dup2(w.as_raw_fd(), 1)
 }
 
-/// One entry of a [`poll`] set.
-#[derive(Clone, Copy, Debug)]
+/// One entry of a [`poll`] set: what to watch on `fd` and, once `poll` returns, what it is
+/// ready for. [`PollFd::new`] watches for reading, [`PollFd::watch`] for either or both.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct PollFd {
     pub fd: RawFd,
+    /// Watch for reading.
     pub readable: bool,
-    /// Set by `poll`: readable, hung up or in error.
+    /// Watch for writing.
+    pub writable: bool,
+    /// Set by `poll`: watched for reading and readable, hung up or in error.
     pub ready: bool,
+    /// Set by `poll`: watched for writing and writable, hung up or in error.
+    pub can_write: bool,
+    /// Set by `poll`: hung up.
+    pub hup: bool,
 }
 
 impl PollFd {
+    /// Watch `fd` for reading.
     pub fn new(fd: RawFd) -> PollFd {
-        PollFd { fd, readable: true, ready: false }
+        PollFd::watch(fd, true, false)
+    }
+
+    /// Watch `fd` for reading and/or writing; an entry watching neither is skipped.
+    pub fn watch(fd: RawFd, read: bool, write: bool) -> PollFd {
+        PollFd { fd, readable: read, writable: write, ..Default::default() }
     }
 }
 
-/// `poll(2)` for readability with a timeout in ms (`None` = infinite). EINTR counts as a
-/// wake-up with nothing ready. Up to 8 descriptors are handled without allocating (the
-/// supervisor's loop); more (a listener over many services) use a heap array.
+/// `poll(2)` with a timeout in ms (`None` = infinite). EINTR counts as a wake-up with nothing
+/// ready. Up to 8 descriptors are handled without allocating (the loops of the supervisor and
+/// of s6-log); more (a listener over many services) use a heap array.
 pub fn poll(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
-    let to_raw = |f: &PollFd| libc::pollfd { fd: if f.readable { f.fd } else { -1 }, events: libc::POLLIN, revents: 0 };
+    let to_raw = |f: &PollFd| {
+        let events = if f.readable { libc::POLLIN } else { 0 } | if f.writable { libc::POLLOUT } else { 0 };
+        libc::pollfd { fd: if events != 0 { f.fd } else { -1 }, events, revents: 0 }
+    };
     let mut stack = [libc::pollfd { fd: -1, events: 0, revents: 0 }; 8];
     let mut heap = Vec::new();
     let raw: &mut [libc::pollfd] = if fds.len() <= stack.len() {
@@ -138,19 +215,20 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
     if n < 0 {
         let e = crate::Error::last_os_error();
         if e.kind() == std::io::ErrorKind::Interrupted {
+            for f in fds.iter_mut() {
+                (f.ready, f.can_write, f.hup) = (false, false, false);
+            }
             return Ok(0);
         }
         return Err(e);
     }
     for (r, f) in raw.iter().zip(fds.iter_mut()) {
-        f.ready = r.revents != 0;
+        let bad = r.revents & (libc::POLLERR | libc::POLLNVAL) != 0;
+        f.hup = r.revents & libc::POLLHUP != 0;
+        f.ready = f.readable && (r.revents & libc::POLLIN != 0 || f.hup || bad);
+        f.can_write = f.writable && (r.revents & libc::POLLOUT != 0 || f.hup || bad);
     }
     Ok(n as usize)
-}
-
-/// [`poll`] under the name the listeners use.
-pub fn poll_many(fds: &mut [PollFd], timeout_ms: Option<u64>) -> Result<usize> {
-    poll(fds, timeout_ms)
 }
 
 /// Writes `data` to a file atomically as s6 does: `NAME.new` (`O_WRONLY|O_CREAT|O_TRUNC`,
@@ -281,7 +359,7 @@ fn proc_fd_path(fd: RawFd, buf: &mut [u8; 32]) -> &std::ffi::CStr {
 }
 
 #[cfg(test)]
-mod diag_tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -309,5 +387,27 @@ mod diag_tests {
         let mut buf = [0u8; 16];
         assert_eq!(read(r.as_raw_fd(), &mut buf).unwrap(), 5);
         assert_eq!(&buf[..5], b"room\n");
+    }
+
+    #[test]
+    fn tee_peeks_without_consuming() {
+        let (r, w) = pipe(true).unwrap();
+        let (pr, pw) = pipe(true).unwrap();
+        write_all(w.as_raw_fd(), b"hello\n").unwrap();
+        assert_eq!(fionread(r.as_raw_fd()).unwrap(), 6);
+        assert_eq!(tee(r.as_raw_fd(), pw.as_raw_fd(), 1 << 20).unwrap(), 6);
+        assert_eq!(fionread(r.as_raw_fd()).unwrap(), 6);
+        let mut b = [0u8; 16];
+        assert_eq!(read(pr.as_raw_fd(), &mut b).unwrap(), 6);
+        assert_eq!(&b[..6], b"hello\n");
+        // A regular file is not a pipe.
+        let f = open(std::path::Path::new("/dev/null"), libc::O_RDONLY, 0).unwrap();
+        let e = tee(f.as_raw_fd(), pw.as_raw_fd(), 10).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
+        drop(w);
+        let mut d = [0u8; 16];
+        assert_eq!(read(r.as_raw_fd(), &mut d).unwrap(), 6);
+        assert_eq!(tee(r.as_raw_fd(), pw.as_raw_fd(), 10).unwrap(), 0);
+        assert!(pipe_size(r.as_raw_fd()).unwrap() >= 4096);
     }
 }

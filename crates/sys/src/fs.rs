@@ -1,18 +1,71 @@
-//! File metadata, links and directory listings, without allocation on the way.
+//! Files and directories: metadata, modes, links, creation and removal, syncing data to disk,
+//! directory listings; without allocation on the way.
 //!
 //! `std::fs` does the same jobs, but the long-lived processes of a tree (the scanner above all)
-//! call these in their loops: taking C strings directly avoids a copy per call, and keeping the
-//! code small and inlined keeps what those processes map of the binary small (see bench/).
+//! call these in their loops: taking C strings directly (or copying a short `Path` into one on
+//! the stack, see [`CPath`]) avoids a copy per call, and keeping the code small and inlined
+//! keeps what those processes map of the binary small (see bench/).
 
-use crate::{cvt, Error, Result};
-use std::ffi::CStr;
+use crate::{cvt, cvt_retry, Error, Result};
+use std::ffi::{CStr, CString};
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+/// A path the calls of this module take: a C string as it is, or a `Path` copied with its NUL
+/// into a buffer on the stack (on the heap past [`CPATH_STACK`] bytes), as `std::fs` does.
+pub trait CPath {
+    /// Runs `f` on the path as a C string. A `Path` containing a NUL byte is `InvalidInput`.
+    fn with_cstr<T>(&self, f: impl FnOnce(&CStr) -> Result<T>) -> Result<T>;
+}
+
+/// Paths up to this many bytes (NUL included) are made C strings on the stack.
+pub const CPATH_STACK: usize = 512;
+
+impl CPath for CStr {
+    fn with_cstr<T>(&self, f: impl FnOnce(&CStr) -> Result<T>) -> Result<T> {
+        f(self)
+    }
+}
+
+impl CPath for CString {
+    fn with_cstr<T>(&self, f: impl FnOnce(&CStr) -> Result<T>) -> Result<T> {
+        f(self)
+    }
+}
+
+impl CPath for Path {
+    fn with_cstr<T>(&self, f: impl FnOnce(&CStr) -> Result<T>) -> Result<T> {
+        use std::os::unix::ffi::OsStrExt;
+        let b = self.as_os_str().as_bytes();
+        let mut buf = [0u8; CPATH_STACK];
+        match buf.get_mut(..b.len() + 1) {
+            Some(room) => {
+                room[..b.len()].copy_from_slice(b);
+                room[b.len()] = 0;
+                let c = CStr::from_bytes_with_nul(room)
+                    .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
+                f(c)
+            }
+            None => f(&crate::cstr(self)?),
+        }
+    }
+}
+
+impl CPath for PathBuf {
+    fn with_cstr<T>(&self, f: impl FnOnce(&CStr) -> Result<T>) -> Result<T> {
+        self.as_path().with_cstr(f)
+    }
+}
 
 /// What `stat(2)` says about a path (following symlinks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileStat {
     pub dev: u64,
     pub ino: u64,
+    /// File type and permission bits (`st_mode`).
     pub mode: u32,
+    /// Number of hard links.
+    pub nlink: u64,
     /// Size in bytes (of a regular file).
     pub size: u64,
 }
@@ -29,33 +82,90 @@ impl FileStat {
     }
 }
 
-/// `stat(path)`.
+/// `stat(path)` (following symlinks).
 #[inline]
-pub fn stat(path: &CStr) -> Result<FileStat> {
-    // SAFETY: an all-zero `struct stat` is valid; the kernel fills it in.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: valid C string and a valid out-pointer.
-    cvt(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
-    Ok(FileStat {
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
-        mode: st.st_mode as u32,
-        size: st.st_size.max(0) as u64,
+pub fn stat<P: CPath + ?Sized>(path: &P) -> Result<FileStat> {
+    path.with_cstr(|c| {
+        // SAFETY: an all-zero `struct stat` is valid; the kernel fills it in.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: valid C string and a valid out-pointer.
+        cvt(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+        Ok(FileStat::from(&st))
     })
 }
 
 /// `fstat(fd)`.
-pub fn fstat(fd: std::os::fd::RawFd) -> Result<FileStat> {
+pub fn fstat(fd: RawFd) -> Result<FileStat> {
     // SAFETY: an all-zero `struct stat` is valid; the kernel fills it in.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: a valid out-pointer; a bad fd number gives EBADF.
     cvt(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(FileStat {
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
-        mode: st.st_mode as u32,
-        size: st.st_size.max(0) as u64,
+    Ok(FileStat::from(&st))
+}
+
+impl From<&libc::stat> for FileStat {
+    // The field types of `struct stat` differ between targets (32-bit, other libcs).
+    #[allow(clippy::unnecessary_cast)]
+    fn from(st: &libc::stat) -> FileStat {
+        FileStat {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            mode: st.st_mode as u32,
+            nlink: st.st_nlink as u64,
+            size: st.st_size.max(0) as u64,
+        }
+    }
+}
+
+/// `chmod(path, mode)` (the umask does not apply).
+pub fn chmod<P: CPath + ?Sized>(path: &P, mode: u32) -> Result<()> {
+    // SAFETY: valid C string.
+    path.with_cstr(|c| cvt(unsafe { libc::chmod(c.as_ptr(), mode as libc::mode_t) }).map(drop))
+}
+
+/// `fchmod(fd, mode)`.
+pub fn fchmod(fd: RawFd, mode: u32) -> Result<()> {
+    // SAFETY: plain integers.
+    cvt(unsafe { libc::fchmod(fd, mode as libc::mode_t) }).map(drop)
+}
+
+/// `mkdir(path, mode)` (subject to the umask).
+pub fn mkdir<P: CPath + ?Sized>(path: &P, mode: u32) -> Result<()> {
+    // SAFETY: valid C string.
+    path.with_cstr(|c| cvt(unsafe { libc::mkdir(c.as_ptr(), mode as libc::mode_t) }).map(drop))
+}
+
+/// `link(from, to)`.
+pub fn link<P: CPath + ?Sized, Q: CPath + ?Sized>(from: &P, to: &Q) -> Result<()> {
+    // SAFETY: valid C strings.
+    from.with_cstr(|a| to.with_cstr(|b| cvt(unsafe { libc::link(a.as_ptr(), b.as_ptr()) }).map(drop)))
+}
+
+/// `unlink(path)`.
+pub fn unlink<P: CPath + ?Sized>(path: &P) -> Result<()> {
+    // SAFETY: valid C string.
+    path.with_cstr(|c| cvt(unsafe { libc::unlink(c.as_ptr()) }).map(drop))
+}
+
+/// `unlink(path)`, ignoring every error (skalibs' `unlink_void`).
+pub fn unlink_void<P: CPath + ?Sized>(path: &P) {
+    let _ = unlink(path);
+}
+
+/// `fsync(fd)`.
+pub fn fsync(fd: RawFd) -> Result<()> {
+    // SAFETY: plain integer.
+    cvt_retry(|| unsafe { libc::fsync(fd) }).map(drop)
+}
+
+/// `sync_file_range(fd, offset, len, SYNC_FILE_RANGE_WRITE)`: starts writing back that range of
+/// a file without waiting, so that a later `fsync` has less to wait for.
+pub fn start_writeback(fd: RawFd, offset: u64, len: u64) -> Result<()> {
+    // SAFETY: plain integers.
+    cvt_retry(|| unsafe {
+        libc::sync_file_range(fd, offset as libc::off64_t, len as libc::off64_t, libc::SYNC_FILE_RANGE_WRITE)
     })
+    .map(drop)
 }
 
 /// What [`read_small`] found.

@@ -8,7 +8,6 @@ pub mod fd;
 pub mod fifodir;
 pub mod fs;
 pub mod lock;
-pub mod logio;
 pub mod process;
 pub mod signal;
 pub mod startup;
@@ -55,6 +54,13 @@ pub fn strerror(e: &Error) -> String {
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask cannot fail and touches no memory.
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// The current umask (read by setting and restoring it).
+pub fn get_umask() -> u32 {
+    let m = umask(0o022);
+    umask(m);
+    m
 }
 
 pub fn getegid() -> u32 {

@@ -39,11 +39,17 @@ pub fn is_write_locked_by_other(fd: RawFd) -> Result<bool> {
     Ok(fl.l_type != libc::F_UNLCK as libc::c_short)
 }
 
-/// Is the supervisor of service directory `dir` running? (`s6-svok`'s test.)
-/// `Ok(false)` when `supervise/lock` does not exist.
+/// Is an `s6-supervise` running on service directory `dir`? (`s6-svok`'s test.) Opens
+/// `DIR/supervise/lock` read-only and probes it with `F_GETLK`. The path is built by byte
+/// concatenation like the C tools, so `DIR` is used verbatim (an empty `DIR` yields
+/// `/supervise/lock`). `Ok(false)` when the lock file does not exist (`s6-svok` exit 1).
 pub fn supervisor_running(dir: &std::path::Path) -> Result<bool> {
     use std::os::fd::AsRawFd;
-    match crate::fd::open(&dir.join("supervise/lock"), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut path = dir.as_os_str().as_bytes().to_vec();
+    path.extend_from_slice(b"/supervise/lock");
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&path));
+    match crate::fd::open(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0) {
         Ok(f) => is_write_locked_by_other(f.as_raw_fd()),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
         Err(e) => Err(e),

@@ -1,4 +1,5 @@
-//! Spawning children (clone-vfork or fork, then exec), reaping them, sessions.
+//! Spawning children (clone-vfork or fork, then exec; s6-log's processors), reaping them,
+//! sessions.
 
 use crate::{cvt, Error, Result};
 use std::ffi::{CStr, CString};
@@ -344,4 +345,76 @@ pub fn wait_any() -> Result<i32> {
     let mut st = 0;
     // SAFETY: st is a valid int.
     crate::cvt_retry(|| unsafe { libc::waitpid(-1, &mut st, 0) })
+}
+
+/// Spawns an s6-log processor: the child `chdir`s to `dir`, opens `previous` on fd 0,
+/// `processed` (truncated) on fd 1, `state` on fd 4 and `newstate` (truncated) on fd 5, restores
+/// an empty signal mask, and execs `argv[0]` with `argv`. Every other descriptor of ours is
+/// close-on-exec. On a failure in the child, it writes `PROG (processor child): fatal: unable to
+/// ...` on stderr and exits 111 (the parent sees it as a failed processor).
+pub fn spawn_processor(prog: &str, dir: &std::path::Path, argv: &[Vec<u8>]) -> Result<i32> {
+    let cdir = crate::cstr(dir)?;
+    let cargv: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.clone()).map_err(|_| Error::from_raw_os_error(libc::EINVAL)))
+        .collect::<Result<_>>()?;
+    if cargv.is_empty() {
+        return Err(Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut ptrs: Vec<*const libc::c_char> = cargv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let head = format!("{prog} (processor child): fatal: unable to ");
+    let msg = |what: &str| -> Vec<u8> { format!("{head}{what}").into_bytes() };
+    let m_chdir =
+        [msg("chdir to ").as_slice(), std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()), b": "].concat();
+    let files: [(&CStr, i32, RawFd, Vec<u8>); 4] = [
+        (c"previous", libc::O_RDONLY, 0, msg("open_readb previous: ")),
+        (c"processed", libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 1, msg("open_trunc processed: ")),
+        (c"state", libc::O_RDONLY, 4, msg("open_readb state: ")),
+        (c"newstate", libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 5, msg("open_trunc newstate: ")),
+    ];
+    let m_exec = [msg("exec ").as_slice(), &argv[0], b": "].concat();
+    let m_move = msg("fd_move: ");
+    // SAFETY: in the child, only async-signal-safe calls are made (chdir, open, dup2, close,
+    // sigprocmask, execv, write, strerror on a static table, _exit) on memory prepared before
+    // the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Error::last_os_error());
+    }
+    if pid > 0 {
+        return Ok(pid);
+    }
+    // Child.
+    unsafe fn die(m: &[u8]) -> ! {
+        let e = *libc::__errno_location();
+        libc::write(2, m.as_ptr().cast(), m.len());
+        let s = libc::strerror(e);
+        libc::write(2, s.cast(), libc::strlen(s));
+        libc::write(2, b"\n".as_ptr().cast(), 1);
+        libc::_exit(111)
+    }
+    // SAFETY: see above.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        if libc::chdir(cdir.as_ptr()) < 0 {
+            die(&m_chdir);
+        }
+        for (name, flags, target, m) in files.iter() {
+            let fd = libc::open(name.as_ptr(), *flags, 0o666 as libc::c_uint);
+            if fd < 0 {
+                die(m);
+            }
+            if fd != *target {
+                if libc::dup2(fd, *target) < 0 {
+                    die(&m_move);
+                }
+                libc::close(fd);
+            }
+        }
+        libc::execv(ptrs[0], ptrs.as_ptr());
+        die(&m_exec)
+    }
 }

@@ -88,12 +88,6 @@ pub fn set_credentials(uid: u32, gid: u32, groups: &[u32]) -> Result<()> {
     cvt(unsafe { libc::setuid(uid) }).map(drop)
 }
 
-/// `chmod` without umask interference.
-pub fn chmod(p: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
-}
-
 /// Are we told that we run in a container? (`container` in the environment, as
 /// systemd-nspawn, podman and LXC set it; Docker's `/.dockerenv`; podman's `/run/.containerenv`.)
 /// The files are looked for under `root`, the root of the system being booted: a system

@@ -117,7 +117,7 @@ fn missing_rc_init_falls_back_to_copying_enabled_services() {
         let rc = root.join("etc/s6/rc.init");
         match variant {
             "missing" => std::fs::remove_file(&rc).unwrap(),
-            _ => merit_sys::system::chmod(&rc, 0o644).unwrap(),
+            _ => merit_sys::fs::chmod(&rc, 0o644).unwrap(),
         }
         service(&root, "a", "exec sleep 100000");
         service(&root, "b", &chatty("b"));
@@ -197,7 +197,7 @@ fn scanner_unable_to_exec_finish_runs_the_crash_script() {
     let root = t.path().to_path_buf();
     skeleton(&root);
     let marker = crash_script(&root);
-    merit_sys::system::chmod(&root.join("etc/s6/init-services/.s6-svscan/finish"), 0o644).unwrap();
+    merit_sys::fs::chmod(&root.join("etc/s6/init-services/.s6-svscan/finish"), 0o644).unwrap();
     service(&root, "a", "exec sleep 100000");
     let mut b = boot(&root, Boot { args: &["--log-stdout"], ..Boot::default() });
     b.wait_up(&["a"]);

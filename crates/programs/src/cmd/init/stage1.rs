@@ -246,7 +246,9 @@ impl Stage1 {
         let (uid, gid) = nobody_ids(&self.layout);
         let made = match std::fs::DirBuilder::new().mode(0o700).create(&uncaught) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-            _ => merit_sys::chown(&uncaught, Some(uid), Some(gid)).and_then(|()| system::chmod(&uncaught, 0o2700)),
+            _ => {
+                merit_sys::chown(&uncaught, Some(uid), Some(gid)).and_then(|()| merit_sys::fs::chmod(&uncaught, 0o2700))
+            }
         };
         if let Err(e) = made {
             say(&format!("unable to set up {}: {e}", uncaught.display()));

@@ -13,12 +13,16 @@
 //!   and the one table its usage text, man page and completions are generated from.
 //! - init's inputs from the booted system: users and groups ([`accounts`]), mount points
 //!   ([`mountinfo`]).
+//! - Beyond s6 (issue 13, opt-in per service): sd_notify datagrams and `watchdog-timeout`
+//!   ([`notify`]), restart back-off, giving up and `supervise/merit-state` ([`backoff`]).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod backoff;
 pub mod config;
 pub mod log;
 pub mod mountinfo;
+pub mod notify;
 pub mod service;
 pub mod signals;
 pub mod status;

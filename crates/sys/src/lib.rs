@@ -3,12 +3,14 @@
 //! Each wrapper is small, returns `std::io::Result`, and documents why its `unsafe` is sound.
 //! Programs and `merit-core` never call `libc` themselves.
 
+pub mod cgroup;
 pub mod clock;
 pub mod fd;
 pub mod fifodir;
 pub mod fs;
 pub mod lock;
 pub mod logio;
+pub mod notify;
 pub mod process;
 pub mod signal;
 pub mod startup;

@@ -392,6 +392,25 @@ mod tests {
                 assert_eq!((msg.as_slice(), *fds), (&b"BARRIER=1"[..], 1));
             }
         }
+        // From a run script: as root, the datagram carries the script's pid (systemd-notify's
+        // parent), the service's own process; otherwise systemd-notify's own pid.
+        let mut sh = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg("/usr/bin/systemd-notify --ready --status=from-sh; exit 0")
+            .env("NOTIFY_SOCKET", &path)
+            .spawn()
+            .unwrap();
+        let r = recv_within(&s, &mut buf, 10).expect("nothing from systemd-notify under sh");
+        assert_eq!(&buf[..r.len], b"READY=1\nSTATUS=from-sh");
+        if crate::geteuid() == 0 {
+            assert_eq!(r.cred.map(|c| c.pid), Some(sh.id() as i32));
+        }
+        let end = Instant::now() + Duration::from_secs(10);
+        while sh.try_wait().unwrap().is_none() {
+            let _ = s.recv(&mut buf);
+            assert!(Instant::now() < end, "systemd-notify under sh did not finish");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 }

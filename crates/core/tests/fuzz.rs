@@ -2,7 +2,8 @@
 //! hostile input): status files, death_tally, control bytes and the supervisor state machine,
 //! service-directory files, s6-log scripts, options and regular expressions, s6-log input
 //! framing and logdir names, TAI64N labels and the s6-tai64nlocal conversion, s6-svstat's and
-//! `service`'s command lines and names, signal names.
+//! `service`'s command lines and names, signal names, sd_notify datagrams, restart-delay and
+//! restart-limit with the back-off policy, supervise/merit-state.
 //!
 //! No dependency: a splitmix64 generator seeded from `MERIT_FUZZ_SEED` (or the clock; the seed
 //! is always printed) makes each input from (seed, parser, index) alone, so one input is
@@ -108,6 +109,9 @@ const PARSERS: &[Parser] = &[
     p("mountinfo", fuzz_mountinfo, MOUNTINFO_SEEDS, MOUNTINFO_DICT, 8192),
     p("passwd", fuzz_passwd, PASSWD_SEEDS, PASSWD_DICT, 8192),
     p("group", fuzz_group, GROUP_SEEDS, PASSWD_DICT, 8192),
+    p("sd-notify", fuzz_notify, NOTIFY_SEEDS, NOTIFY_DICT, 8192),
+    p("restart-policy", fuzz_restart_policy, RESTART_SEEDS, &[], 128),
+    p("merit-state", fuzz_merit_state, MERIT_STATE_SEEDS, MERIT_STATE_DICT, 10000),
 ];
 
 // ------------------------------------------------------------------------------------------
@@ -1702,6 +1706,124 @@ fn fuzz_group(data: &[u8]) {
         None => (data, &b""[..]),
     };
     let _ = merit_core::accounts::gid(file, name);
+}
+
+// ------------------------------------------------------------------------------------------
+// Beyond s6 (issue 13): sd_notify datagrams, restart-delay / restart-limit, merit-state
+
+const NOTIFY_SEEDS: &[&[u8]] = &[
+    b"READY=1",
+    b"READY=1\nSTATUS=x",
+    b"BARRIER=1",
+    b"READY=1\nMAINPID=1234\n",
+    b"STATUS=\x1b[2J\xff\nWATCHDOG=trigger\nERRNO=110\nRELOADING=1\nSTOPPING=1\nWATCHDOG=1\n\n",
+    b"EXTEND_TIMEOUT_USEC=5000000\nREADY=0\nMAINPID=-1",
+];
+const NOTIFY_DICT: &[&[u8]] = &[
+    b"READY=",
+    b"STATUS=",
+    b"MAINPID=",
+    b"ERRNO=",
+    b"WATCHDOG=",
+    b"trigger",
+    b"RELOADING=1",
+    b"STOPPING=1",
+    b"BARRIER=1",
+    b"=",
+    b"\n",
+    b"\0",
+];
+fn fuzz_notify(data: &[u8]) {
+    use merit_core::notify::{parse, parse_watchdog_timeout, Malformed, DATAGRAM_MAX};
+    match parse(data) {
+        Ok(n) => {
+            assert!(data.len() <= DATAGRAM_MAX && !data.contains(&0));
+            if let Some(s) = &n.status {
+                assert!(!s.chars().any(char::is_control), "STATUS not sanitized: {s:?}");
+            }
+            assert!(n.mainpid.map_or(true, |p| p > 1));
+            assert!(n.errno.map_or(true, |e| e >= 0));
+            assert!(n.rejected.len() <= data.split(|&b| b == b'\n').count());
+            assert_eq!(n.ready, data.split(|&b| b == b'\n').any(|l| l == b"READY=1"));
+        }
+        Err(Malformed::Nul(at)) => assert_eq!(data.get(at), Some(&0)),
+        Err(Malformed::Oversized(len)) => assert!(len > DATAGRAM_MAX),
+        Err(Malformed::NoEquals(line)) => {
+            let l = data.split(|&b| b == b'\n').nth(line - 1).unwrap();
+            assert!(!l.is_empty() && !l.contains(&b'='));
+        }
+    }
+    let _ = parse_watchdog_timeout(data);
+}
+
+const RESTART_SEEDS: &[&[u8]] = &[b"100 1000\n", b"5 10", b"1\t4294967295  \n", b"0 0", b"1000 1"];
+/// Input: a restart-delay / restart-limit file, then the bytes drive deaths (each two bytes
+/// give the time since the previous death and how long the service was up, in 16 ms units).
+fn fuzz_restart_policy(data: &[u8]) {
+    use merit_core::backoff::*;
+    let delay = parse_restart_delay(data).ok();
+    let limit = parse_restart_limit(data).ok();
+    if let Some(d) = delay {
+        assert!(d.min_ms >= 1 && d.min_ms <= d.max_ms);
+    }
+    if let Some(l) = limit {
+        assert!(l.deaths >= 1 && l.deaths <= RESTART_LIMIT_MAX_DEATHS && l.window_s >= 1);
+    }
+    let policy = Policy { delay, limit };
+    let mut b = Backoff::new();
+    let mut now = 0u64;
+    let mut gave_up = false;
+    for pair in data.chunks(2) {
+        now += u64::from(pair[0]) * 16;
+        let up = u64::from(pair.get(1).copied().unwrap_or(0)) * 16;
+        match b.on_death(&policy, now, now.saturating_sub(up)) {
+            Decision::Restart { delay_ms } => {
+                assert!(!gave_up, "restarted after giving up");
+                match delay {
+                    None => assert_eq!(delay_ms, 0),
+                    Some(d) => assert!(delay_ms == 0 || (d.min_ms..=d.max_ms).contains(&delay_ms)),
+                }
+            }
+            Decision::GiveUp { deaths, .. } => {
+                gave_up = true;
+                assert_eq!(Some(deaths), limit.map(|l| l.deaths));
+                assert!(b.deaths_in_window(&policy, now) <= deaths);
+            }
+        }
+    }
+}
+
+const MERIT_STATE_SEEDS: &[&[u8]] = &[
+    b"merit-state 1\nfailed 1\ndeaths 5 10\nlast exit 3\ndelay 400\nnotify ready\nstatus up \\n\\\\\ncgroup-left 2\n",
+    b"merit-state 1\nfailed 0\ndeaths 0 0\nlast signal 9\ndelay 0\nnotify none\n",
+    b"merit-state 1\nfuture x\nnotify stopping\nlast none",
+];
+const MERIT_STATE_DICT: &[&[u8]] = &[
+    b"merit-state 1\n",
+    b"failed ",
+    b"deaths ",
+    b"last exit ",
+    b"last signal ",
+    b"delay ",
+    b"notify ",
+    b"reloading",
+    b"status ",
+    b"cgroup-left ",
+    b"\\",
+    b"\n",
+];
+fn fuzz_merit_state(data: &[u8]) {
+    use merit_core::backoff::{DecodeError, MeritState, MERIT_STATE_MAX};
+    match MeritState::decode(data) {
+        Ok(st) => {
+            // What decodes encodes to something that decodes to the same state.
+            assert_eq!(MeritState::decode(&st.encode()), Ok(st.clone()));
+            assert_eq!(st.failure_reason().is_some(), st.failed);
+        }
+        Err(DecodeError::TooLong) => assert!(data.len() > MERIT_STATE_MAX),
+        Err(DecodeError::NotMeritState) => assert!(!data.starts_with(b"merit-state 1\n") && data != b"merit-state 1"),
+        Err(DecodeError::Invalid(line)) => assert!(line >= 2),
+    }
 }
 
 // ------------------------------------------------------------------------------------------

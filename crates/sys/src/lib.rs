@@ -1,13 +1,21 @@
 //! merit-sys: every syscall merit makes and every `unsafe` block it contains.
 //!
 //! Each wrapper is small, returns `std::io::Result`, and documents why its `unsafe` is sound.
-//! Programs and `merit-core` never call `libc` themselves.
+//! Programs and `merit-core` never call `libc` themselves. Modules by subsystem: descriptors,
+//! pipes and the one `poll` ([`fd`]), files and directories ([`fs`]), locks and "is a
+//! supervisor running" ([`lock`]), `event/` fifodirs ([`fifodir`]), processes ([`process`]),
+//! signals ([`signal`], names from `merit_core::signals`), clocks ([`clock`]), whole-system
+//! calls of init ([`system`]), sd_notify sockets ([`notify`]), cgroup v2 ([`cgroup`]), and
+//! the executables' entry without the Rust runtime's start-up ([`startup`], [`entry!`],
+//! [`hot!`]).
 
+pub mod cgroup;
 pub mod clock;
 pub mod fd;
 pub mod fifodir;
 pub mod fs;
 pub mod lock;
+pub mod notify;
 pub mod process;
 pub mod signal;
 pub mod startup;

@@ -58,9 +58,13 @@ merit_sys::hot! {
         if let Ok(c) = CString::new(beside) {
             // The multi-call binary only trusts a file that *is* itself (the link `name -> merit`):
             // in a container image, `/bin/init` beside `/bin/merit` may well be busybox's.
-            let me =
-                if is_multicall() { merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino)) } else { None };
-            if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino)))) {
+            let me = if is_multicall() {
+                merit_sys::fs::stat(c"/proc/self/exe").ok().map(|st| (st.dev, st.ino))
+            } else {
+                None
+            };
+            if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file() && (!is_multicall() || me == Some((st.dev, st.ino))))
+            {
                 return Some(c);
             }
         }

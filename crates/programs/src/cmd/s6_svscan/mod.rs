@@ -160,69 +160,71 @@ fn signals_init() -> OwnedFd {
     }
 }
 
-#[link_section = ".text.hot.merit"]
-pub fn main() {
-    let o = parse_options();
-    check_descriptors(&o);
-    fd::ensure_stdio();
-    if let Some(dir) = &o.dir {
-        if let Err(e) = fd::chdir(msg::bytes_path(dir)) {
-            fatal(111, &format!("unable to chdir: {}", strerror(&e)));
+merit_sys::hot! {
+    pub fn main() {
+        let o = parse_options();
+        check_descriptors(&o);
+        fd::ensure_stdio();
+        if let Some(dir) = &o.dir {
+            if let Err(e) = fd::chdir(msg::bytes_path(dir)) {
+                fatal(111, &format!("unable to chdir: {}", strerror(&e)));
+            }
         }
+        let control = control_init();
+        let sigfd = signals_init();
+        let _ = signal::set_noop_handler(SIGPIPE);
+        if let Some(n) = o.notif {
+            let _ = fd::write(n, b"\n");
+            fd::close(n);
+        }
+        let rescan_every = (o.rescan_ms > 0).then_some(u64::from(o.rescan_ms) * 1_000_000);
+        let mut sv = Supervisors::new(o.max, rescan_every, o.console);
+        let mut wants = Wants::default();
+        let ending = run(&mut sv, &mut wants, &sigfd, &control.fifo);
+        drop(sigfd);
+        finish(sv, wants, ending, o.console)
     }
-    let control = control_init();
-    let sigfd = signals_init();
-    let _ = signal::set_noop_handler(SIGPIPE);
-    if let Some(n) = o.notif {
-        let _ = fd::write(n, b"\n");
-        fd::close(n);
-    }
-    let rescan_every = (o.rescan_ms > 0).then_some(u64::from(o.rescan_ms) * 1_000_000);
-    let mut sv = Supervisors::new(o.max, rescan_every, o.console);
-    let mut wants = Wants::default();
-    let ending = run(&mut sv, &mut wants, &sigfd, &control.fifo);
-    drop(sigfd);
-    finish(sv, wants, ending, o.console)
 }
 
-/// The loop phase: acts on what the last wake-up asked for, then waits for a signal, a control
-/// letter or the next scan. Every letter and signal of one wake-up is handled before leaving.
-#[link_section = ".text.hot.merit"]
-fn run(sv: &mut Supervisors, wants: &mut Wants, sigfd: &OwnedFd, control: &OwnedFd) -> Ending {
-    loop {
-        if wants.reap {
-            wants.reap = false;
-            match sv.reap() {
-                Ok(scan) => wants.scan |= scan,
-                Err(e) => crash(&format!("unable to wait: {}", strerror(&e))),
+merit_sys::hot! {
+    /// The loop phase: acts on what the last wake-up asked for, then waits for a signal, a control
+    /// letter or the next scan. Every letter and signal of one wake-up is handled before leaving.
+    fn run(sv: &mut Supervisors, wants: &mut Wants, sigfd: &OwnedFd, control: &OwnedFd) -> Ending {
+        loop {
+            if wants.reap {
+                wants.reap = false;
+                match sv.reap() {
+                    Ok(scan) => wants.scan |= scan,
+                    Err(e) => crash(&format!("unable to wait: {}", strerror(&e))),
+                }
             }
-        }
-        if wants.scan {
-            wants.scan = false;
-            sv.scan();
-        }
-        if let Some(k) = wants.kill.take() {
-            sv.kill(k);
-        }
-        let timeout = sv.table.timeout_ms(clock::mono_ns());
-        let mut set = [fd::PollFd::new(sigfd.as_raw_fd()), fd::PollFd::new(control.as_raw_fd())];
-        if timeout != Some(0) {
-            if let Err(e) = fd::poll(&mut set, timeout) {
-                crash(&format!("unable to poll: {}", strerror(&e)));
+            if wants.scan {
+                wants.scan = false;
+                sv.scan();
             }
-        }
-        if sv.table.scan_due(clock::mono_ns()) {
-            wants.scan = true;
-        }
-        let [signals, letters] = set;
-        if signals.ready {
-            read_signals(sigfd, wants);
-        }
-        if letters.ready {
-            read_control(control, wants);
-        }
-        if let Some(e) = wants.leave {
-            return e;
+            if let Some(k) = wants.kill.take() {
+                sv.kill(k);
+            }
+            let timeout = sv.table.timeout_ms(clock::mono_ns());
+            let mut set = [fd::PollFd::new(sigfd.as_raw_fd()), fd::PollFd::new(control.as_raw_fd())];
+            if timeout != Some(0) {
+                if let Err(e) = fd::poll(&mut set, timeout) {
+                    crash(&format!("unable to poll: {}", strerror(&e)));
+                }
+            }
+            if sv.table.scan_due(clock::mono_ns()) {
+                wants.scan = true;
+            }
+            let [signals, letters] = set;
+            if signals.ready {
+                read_signals(sigfd, wants);
+            }
+            if letters.ready {
+                read_control(control, wants);
+            }
+            if let Some(e) = wants.leave {
+                return e;
+            }
         }
     }
 }

@@ -33,62 +33,64 @@ impl Supervisors {
         Supervisors { supervise, exec_fail, console, table }
     }
 
-    /// scandir.md §2.
-    #[link_section = ".text.hot.merit"]
-    pub(super) fn scan(&mut self) {
-        let now = clock::mono_ns();
-        let mut dir: merit_sys::fs::Dir = match merit_sys::fs::Dir::open(c".") {
-            Ok(d) => d,
-            Err(e) => {
-                warn(&format!("unable to opendir .: {}", strerror(&e)));
-                self.table.retry_later(now);
-                return;
-            }
-        };
-        self.table.begin_scan();
-        while let Some(entry) = dir.next_name() {
-            match entry {
-                Ok(name) => self.check(name, now),
+    merit_sys::hot! {
+        /// scandir.md §2.
+        pub(super) fn scan(&mut self) {
+            let now = clock::mono_ns();
+            let mut dir: merit_sys::fs::Dir = match merit_sys::fs::Dir::open(c".") {
+                Ok(d) => d,
                 Err(e) => {
-                    warn(&format!("unable to readdir .: {}", strerror(&e)));
+                    warn(&format!("unable to opendir .: {}", strerror(&e)));
                     self.table.retry_later(now);
-                    break;
+                    return;
+                }
+            };
+            self.table.begin_scan();
+            while let Some(entry) = dir.next_name() {
+                match entry {
+                    Ok(name) => self.check(name, now),
+                    Err(e) => {
+                        warn(&format!("unable to readdir .: {}", strerror(&e)));
+                        self.table.retry_later(now);
+                        break;
+                    }
                 }
             }
+            self.table.end_scan();
         }
-        self.table.end_scan();
     }
 
-    /// One entry of the scan directory.
-    #[link_section = ".text.hot.merit"]
-    fn check(&mut self, name: &CStr, now: u64) {
-        if name.to_bytes().first() == Some(&b'.') {
-            return;
-        }
-        let st = match merit_sys::fs::stat(name) {
-            Ok(st) => st,
-            Err(e) => {
-                warn(&format!("unable to stat {}: {}", name.to_string_lossy(), strerror(&e)));
-                self.table.retry_later(now);
+    merit_sys::hot! {
+        /// One entry of the scan directory.
+        fn check(&mut self, name: &CStr, now: u64) {
+            if name.to_bytes().first() == Some(&b'.') {
                 return;
             }
-        };
-        if !st.is_dir() {
-            return;
-        }
-        let i = match self.table.seen(st.dev, st.ino, name.to_bytes()) {
-            Seen::Known(i) => i,
-            Seen::Skip => return,
-            Seen::TooMany => {
-                warn(&format!("unable to start supervisor for {}: too many services", name.to_string_lossy()));
+            let st = match merit_sys::fs::stat(name) {
+                Ok(st) => st,
+                Err(e) => {
+                    warn(&format!("unable to stat {}: {}", name.to_string_lossy(), strerror(&e)));
+                    self.table.retry_later(now);
+                    return;
+                }
+            };
+            if !st.is_dir() {
                 return;
             }
-            Seen::New { catch_all } => {
-                let Some(pipe) = self.log_pipe(name, catch_all, now) else { return };
-                self.table.add(st.dev, st.ino, catch_all, pipe)
-            }
-        };
-        self.start(i, name.to_bytes(), now);
+            let i = match self.table.seen(st.dev, st.ino, name.to_bytes()) {
+                Seen::Known(i) => i,
+                Seen::Skip => return,
+                Seen::TooMany => {
+                    warn(&format!("unable to start supervisor for {}: too many services", name.to_string_lossy()));
+                    return;
+                }
+                Seen::New { catch_all } => {
+                    let Some(pipe) = self.log_pipe(name, catch_all, now) else { return };
+                    self.table.add(st.dev, st.ino, catch_all, pipe)
+                }
+            };
+            self.start(i, name.to_bytes(), now);
+        }
     }
 
     /// For a new service: its logger's pipe if it has a `log/` directory (the catch-all logger
@@ -123,26 +125,28 @@ impl Supervisors {
         }
     }
 
-    /// Starts the supervisors of service `i` (entry `name`) that are down and may run.
-    #[link_section = ".text.hot.merit"]
-    fn start(&mut self, i: usize, name: &[u8], now: u64) {
-        let (sup, exec_fail, console) = (&self.supervise, &self.exec_fail[..], self.console);
-        self.table.start(i, now, |which, s| {
-            let (arg, moves) = supervisor_of(which, s, name, console);
-            spawn_supervisor(sup, exec_fail, &arg, &moves)
-        });
+    merit_sys::hot! {
+        /// Starts the supervisors of service `i` (entry `name`) that are down and may run.
+        fn start(&mut self, i: usize, name: &[u8], now: u64) {
+            let (sup, exec_fail, console) = (&self.supervise, &self.exec_fail[..], self.console);
+            self.table.start(i, now, |which, s| {
+                let (arg, moves) = supervisor_of(which, s, name, console);
+                spawn_supervisor(sup, exec_fail, &arg, &moves)
+            });
+        }
     }
 
-    /// Collects every dead child (we may be PID 1); tracks our supervisors. Returns true if a
-    /// scan is wanted at once.
-    #[link_section = ".text.hot.merit"]
-    pub(super) fn reap(&mut self) -> std::io::Result<bool> {
-        let now = clock::mono_ns();
-        let mut scan = false;
-        while let Some(r) = merit_sys::process::reap_one()? {
-            scan |= self.table.reaped(r.pid, now);
+    merit_sys::hot! {
+        /// Collects every dead child (we may be PID 1); tracks our supervisors. Returns true if a
+        /// scan is wanted at once.
+        pub(super) fn reap(&mut self) -> std::io::Result<bool> {
+            let now = clock::mono_ns();
+            let mut scan = false;
+            while let Some(r) = merit_sys::process::reap_one()? {
+                scan |= self.table.reaped(r.pid, now);
+            }
+            Ok(scan)
         }
-        Ok(scan)
     }
 
     /// Finish phase: waits for every supervisor (and reaps whatever else dies meanwhile).
@@ -190,39 +194,41 @@ fn supervisor_of(
     (arg, moves)
 }
 
-/// Spawns `s6-supervise ARG` with the given descriptor moves, in our session, without waiting
-/// for its exec (as s6 does: a child that cannot exec prints why and dies, and is respawned a
-/// second later like any dead supervisor). `None` if it could not fork.
-#[link_section = ".text.hot.merit"]
-fn spawn_supervisor(sup: &CString, exec_fail: &[u8], arg: &[u8], moves: &[(RawFd, RawFd)]) -> Option<i32> {
-    let Ok(carg) = CString::new(arg) else { return None };
-    let argv = [c"s6-supervise".into(), carg];
-    let spawn = Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false };
-    match merit_sys::process::spawn_detached(&spawn, exec_fail, 111) {
-        Ok(pid) => Some(pid),
-        Err(e) => {
-            warn(&format!("unable to fork for {}: {}", String::from_utf8_lossy(arg), strerror(&e)));
-            None
+merit_sys::hot! {
+    /// Spawns `s6-supervise ARG` with the given descriptor moves, in our session, without waiting
+    /// for its exec (as s6 does: a child that cannot exec prints why and dies, and is respawned a
+    /// second later like any dead supervisor). `None` if it could not fork.
+    fn spawn_supervisor(sup: &CString, exec_fail: &[u8], arg: &[u8], moves: &[(RawFd, RawFd)]) -> Option<i32> {
+        let Ok(carg) = CString::new(arg) else { return None };
+        let argv = [c"s6-supervise".into(), carg];
+        let spawn = Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false };
+        match merit_sys::process::spawn_detached(&spawn, exec_fail, 111) {
+            Ok(pid) => Some(pid),
+            Err(e) => {
+                warn(&format!("unable to fork for {}: {}", String::from_utf8_lossy(arg), strerror(&e)));
+                None
+            }
         }
     }
 }
 
-/// Finds `s6-supervise`: next to our own executable (or our executable itself when it is the
-/// multi-call binary, see [`crate::exe::sibling`]), else on PATH.
-#[link_section = ".text.hot.merit"]
-fn find_supervise() -> CString {
-    if let Some(own) = crate::exe::sibling_c("s6-supervise") {
-        return own;
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in path.as_bytes().split(|&b| b == b':').filter(|d| !d.is_empty()) {
-        let mut p = dir.to_vec();
-        p.extend_from_slice(b"/s6-supervise");
-        if let Ok(c) = CString::new(p) {
-            if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file()) {
-                return c;
+merit_sys::hot! {
+    /// Finds `s6-supervise`: next to our own executable (or our executable itself when it is the
+    /// multi-call binary, see [`crate::exe::sibling`]), else on PATH.
+    fn find_supervise() -> CString {
+        if let Some(own) = crate::exe::sibling_c("s6-supervise") {
+            return own;
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for dir in path.as_bytes().split(|&b| b == b':').filter(|d| !d.is_empty()) {
+            let mut p = dir.to_vec();
+            p.extend_from_slice(b"/s6-supervise");
+            if let Ok(c) = CString::new(p) {
+                if merit_sys::fs::stat(&c).is_ok_and(|st| st.is_file()) {
+                    return c;
+                }
             }
         }
+        c"/usr/bin/s6-supervise".into()
     }
-    c"/usr/bin/s6-supervise".into()
 }

@@ -118,7 +118,7 @@ pub mod flags {
 pub mod errno {
     pub use libc::{
         EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENXIO, EPERM, EPIPE,
-        EROFS, ESRCH,
+        EROFS, ESRCH, ETXTBSY,
     };
 
     /// Whether `e` is this errno.

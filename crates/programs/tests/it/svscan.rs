@@ -146,19 +146,6 @@ fn link_or_copy(from: &Path, to: &Path) {
     }
 }
 
-/// Spawns, retrying on ETXTBSY (a copied binary still open for writing in a child forked by
-/// another test thread).
-fn spawn_daemon(mut cmd: Command) -> Daemon {
-    for _ in 0..50 {
-        match cmd.stdin(Stdio::null()).spawn() {
-            Ok(child) => return Daemon { child },
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => sleep_ms(20),
-            Err(e) => panic!("spawn {cmd:?}: {e}"),
-        }
-    }
-    panic!("spawn {cmd:?}: text file busy");
-}
-
 /// The command line of a scanner of kind `combo` on `dir` (no redirections).
 fn scanner_command(tmp: &TempDir, combo: Combo, args: &[&str], dir: &Path) -> Command {
     let mut cmd = match (combo.scanner, combo.sup) {
@@ -205,7 +192,7 @@ impl Scanner {
         let mut cmd = scanner_command(tmp, combo, args, &dir);
         cmd.stdout(std::fs::File::create(tmp.join("out")).unwrap());
         cmd.stderr(std::fs::File::create(tmp.join("err")).unwrap());
-        let mut sc = Scanner { d: spawn_daemon(cmd), combo, root: tmp.path().to_path_buf(), dir };
+        let mut sc = Scanner { d: Daemon::spawn(cmd), combo, root: tmp.path().to_path_buf(), dir };
         let ok = wait_until(PROMPT, || listening(&sc.dir) || sc.d.child.try_wait().ok().flatten().is_some());
         assert!(ok && sc.running(), "{combo:?} s6-svscan did not start: {}", sc.stderr());
         if combo.scanner == Impl::Real {
@@ -1107,7 +1094,7 @@ fn edge_max_services() {
 fn failing_start(tmp: &TempDir, combo: Combo, args: &[&str], dir: &Path) -> (Option<i32>, String) {
     let mut cmd = scanner_command(tmp, combo, args, dir);
     cmd.stdout(Stdio::null()).stderr(std::fs::File::create(tmp.join("fail.err")).unwrap());
-    let mut d = spawn_daemon(cmd);
+    let mut d = Daemon::spawn(cmd);
     let st = d.wait_timeout(PROMPT).unwrap_or_else(|| panic!("{combo:?} s6-svscan {args:?} {dir:?} did not exit"));
     (st.code(), std::fs::read_to_string(tmp.join("fail.err")).unwrap())
 }
@@ -1342,7 +1329,7 @@ fn pid1_reaps_orphans() {
     let mut cmd = command("unshare");
     cmd.args(["--pid", "--fork", "--mount-proc"]).arg(ours("s6-svscan")).arg(&scan).current_dir(tmp.path());
     cmd.stdout(Stdio::null()).stderr(std::fs::File::create(tmp.join("err")).unwrap());
-    let mut d = spawn_daemon(cmd);
+    let mut d = Daemon::spawn(cmd);
     let mut pid1 = 0;
     assert!(
         wait_until(PROMPT, || {
@@ -1408,7 +1395,7 @@ fn notify_and_rescan(combo: Combo) {
             Ok(())
         });
     }
-    let d = spawn_daemon(cmd);
+    let d = Daemon::spawn(cmd);
     drop(w);
     let mut got = Vec::new();
     std::fs::File::from(r).read_to_end(&mut got).unwrap();
@@ -1482,7 +1469,7 @@ fn supervise_that_cannot_exec_is_retried_each_second() {
     cmd.arg(&scan).current_dir(tmp.path());
     cmd.stdout(std::fs::File::create(tmp.join("out")).unwrap());
     cmd.stderr(std::fs::File::create(tmp.join("err")).unwrap());
-    let mut d = spawn_daemon(cmd);
+    let mut d = Daemon::spawn(cmd);
     let err = || std::fs::read_to_string(tmp.join("err")).unwrap_or_default();
     let line = format!("s6-svscan (child): fatal: unable to exec {}: Permission denied\n", sup.display());
 

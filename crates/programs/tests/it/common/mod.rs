@@ -183,9 +183,19 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// Spawns, retrying on ETXTBSY: a binary a test has just copied may still be open for
+    /// writing in a child another test thread forked meanwhile (until that child execs).
     pub fn spawn(mut cmd: Command) -> Daemon {
-        let child = cmd.stdin(Stdio::null()).spawn().expect("spawn daemon");
-        Daemon { child }
+        for _ in 0..100 {
+            match cmd.stdin(Stdio::null()).spawn() {
+                Ok(child) => return Daemon { child },
+                Err(e) if e.raw_os_error() == Some(merit_sys::errno::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("spawn {cmd:?}: {e}"),
+            }
+        }
+        panic!("spawn {cmd:?}: text file busy for 2 s");
     }
     pub fn pid(&self) -> i32 {
         self.child.id() as i32

@@ -1,6 +1,7 @@
 //! merit-core: the pure logic of merit, deterministic and free of I/O (and of `unsafe`: it is
 //! forbidden here). What a program decides lives here, unit-tested; what it does to the system
-//! lives in `merit-sys`; the programs in `merit-programs` join the two.
+//! lives in `merit-sys`; the programs in `merit-programs` join the two. Comments cite the s6
+//! format specification by file and section (`status-file.md §2`): it is in `docs/s6-spec/`.
 //!
 //! - s6 2.11.3.2's on-disk formats: TAI64N labels ([`tai`]), `supervise/status` and
 //!   `death_tally` ([`status`]).

@@ -1,7 +1,8 @@
 //! The merit programs ([`cmd`], one module each) and their shared helpers.
 //!
 //! Every system call goes through `merit_sys`; each executable in `src/bin/` is one line,
-//! `merit_sys::entry!(program)`.
+//! `merit_sys::entry!(program)`. Comments cite the s6 format specification by file and section
+//! (`control.md §3`): it is in `docs/s6-spec/`.
 //!
 //! * [`cmd`]: every program's `main`, and the table the multi-call binary `merit` dispatches on.
 //! * [`exe`]: our own executable and the programs next to it (whether or not we run as `merit`).

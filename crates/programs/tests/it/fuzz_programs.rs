@@ -458,8 +458,7 @@ fn make_tree(tag: &str) -> TempDir {
 }
 
 fn mkfifo(p: &Path) {
-    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", p.display());
+    merit_sys::mkfifo(p, 0o600).unwrap_or_else(|e| panic!("mkfifo {}: {e}", p.display()));
 }
 
 // ------------------------------------------------------------------------------------------

@@ -182,7 +182,11 @@ fn scanner_command(tmp: &TempDir, combo: Combo, args: &[&str], dir: &Path) -> Co
 
 /// Whether something reads `.s6-svscan/control` (what s6-svscanctl checks).
 fn listening(dir: &Path) -> bool {
-    std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join(".s6-svscan/control")).is_ok()
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(merit_sys::flags::O_NONBLOCK)
+        .open(dir.join(".s6-svscan/control"))
+        .is_ok()
 }
 
 impl Scanner {
@@ -363,7 +367,7 @@ fn write_control(dir: &Path, bytes: &[u8]) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(merit_sys::flags::O_NONBLOCK)
         .open(dir.join(".s6-svscan/control"))
         .unwrap();
     f.write_all(bytes).unwrap();
@@ -951,7 +955,7 @@ fn crash_loops_are_throttled_and_cheap() {
     let sups = sc.wait_sups(&want);
     sleep_ms(1000);
 
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let hz = merit_sys::clock::ticks_per_second() as f64;
     // (scanner, supervisors themselves, their reaped children), in ticks, sampled together.
     let sample = || {
         let (mut own, mut kids) = (0u64, 0u64);
@@ -1376,24 +1380,17 @@ fn pid1_reaps_orphans() {
 /// without any command.
 fn notify_and_rescan(combo: Combo) {
     use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
     let tmp = TempDir::new("svscan-notif");
     let scan = tmp.join("scan");
     make_service(&scan.join("A"), "exec sleep 1000");
-    let mut p = [0i32; 2];
-    assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+    let (r, w) = merit_sys::fd::pipe(false).unwrap();
     let mut cmd = scanner_command(&tmp, combo, &["-d", "3", "-t", "300"], &scan);
     cmd.stdout(Stdio::null()).stderr(std::fs::File::create(tmp.join("err")).unwrap());
-    let wfd = p[1];
+    let wfd = w.as_raw_fd();
     unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(wfd, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || merit_sys::fd::dup2(wfd, 3));
     }
     let d = Daemon::spawn(cmd);
     drop(w);

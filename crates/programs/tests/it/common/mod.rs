@@ -349,24 +349,14 @@ pub fn test_uid() -> u32 {
 /// of `nproc` when given (the hard limit is left alone: raising it needs CAP_SYS_RESOURCE,
 /// which containers lack).
 pub fn as_user(cmd: &mut Command, uid: u32, nproc: Option<u64>) {
-    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut cur) }, 0);
-    let hard = cur.rlim_max;
+    use merit_sys::system::{setrlimit, Resource};
+    let (_, hard) = merit_sys::system::getrlimit(Resource::Nproc).unwrap();
     unsafe {
         cmd.pre_exec(move || {
-            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(uid) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
             if let Some(n) = nproc {
-                let lim = libc::rlimit { rlim_cur: n.min(hard), rlim_max: hard };
-                if libc::setrlimit(libc::RLIMIT_NPROC, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+                setrlimit(Resource::Nproc, n.min(hard), hard)?;
             }
-            if libc::setuid(uid) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
+            merit_sys::system::set_credentials(uid, uid, &[])
         });
     }
 }

@@ -87,22 +87,10 @@ fn raw_environment(cmd: &mut std::process::Command, raw: &[&str]) {
         .map(|(k, v)| CString::new([k, b"=".to_vec(), v].concat()).unwrap())
         .chain(raw.iter().map(|r| CString::new(*r).unwrap()))
         .collect();
-    let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_p.push(std::ptr::null());
-    let mut envp_p: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-    envp_p.push(std::ptr::null());
-    struct Raw(Vec<*const libc::c_char>, Vec<*const libc::c_char>, CString, Vec<CString>, Vec<CString>);
-    // SAFETY: only read in the child, which owns its copy of the memory.
-    unsafe impl Send for Raw {}
-    unsafe impl Sync for Raw {}
-    let raw = Raw(argv_p, envp_p, path, argv, envp);
+    let exec = merit_sys::process::Execve::new(path, argv, envp);
     // SAFETY: the closure only calls execve (async-signal-safe) on memory prepared before.
     unsafe {
-        cmd.pre_exec(move || {
-            let r = &raw;
-            libc::execve(r.2.as_ptr(), r.0.as_ptr(), r.1.as_ptr());
-            Err(std::io::Error::last_os_error())
-        });
+        cmd.pre_exec(move || Err(exec.exec()));
     }
 }
 

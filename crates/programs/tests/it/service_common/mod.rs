@@ -165,7 +165,7 @@ impl Tree {
             use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .write(true)
-                .custom_flags(libc::O_NONBLOCK)
+                .custom_flags(merit_sys::flags::O_NONBLOCK)
                 .open(scan.join(".s6-svscan/control"))
                 .is_ok()
         }));

@@ -148,6 +148,14 @@ pub fn have_real_s6() -> bool {
     ok
 }
 
+/// Runs `case` when the real s6 is installed (see [`have_real_s6`]): for the tests of ours that
+/// need s6 as the oracle or as the other side.
+pub fn with_real_s6(case: impl FnOnce()) {
+    if have_real_s6() {
+        case()
+    }
+}
+
 /// Path of a real s6 binary.
 pub fn real(name: &str) -> PathBuf {
     PathBuf::from("/usr/bin").join(name)

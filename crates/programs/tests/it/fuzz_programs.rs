@@ -203,6 +203,48 @@ struct Prog {
 
 const SVC_LETTERS: &str = "-abqhkti12pcyroduDUxOQ";
 
+/// `service`'s words: its commands, then names, options and values.
+const SERVICE_DICT: [&str; 34] = concat(
+    crate::service_common::SERVICE_COMMANDS,
+    [
+        "web",
+        "none",
+        ".",
+        "..",
+        "a/b",
+        ".x",
+        "--json",
+        "--no-color",
+        "--timeout",
+        "--timeout=1",
+        "--help",
+        "--generate",
+        "--list-names",
+        "--",
+        "-n",
+        "-n3",
+        "-h",
+        "man",
+        "zsh",
+        "fish",
+    ],
+);
+
+/// `a` then `b`, in a constant (`N` must be `A + B`).
+const fn concat<const A: usize, const B: usize, const N: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N);
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
 const PROGS: &[Prog] = &[
     Prog {
         name: "s6-svc",
@@ -355,39 +397,7 @@ const PROGS: &[Prog] = &[
             &["--list-names"],
             &["-h"],
         ],
-        dict: &[
-            "list",
-            "enable",
-            "disable",
-            "start",
-            "stop",
-            "status",
-            "restart",
-            "reload",
-            "resup",
-            "unsup",
-            "logs",
-            "web",
-            "none",
-            ".",
-            "..",
-            "a/b",
-            ".x",
-            "--json",
-            "--no-color",
-            "--timeout",
-            "--timeout=1",
-            "--help",
-            "--generate",
-            "--list-names",
-            "--",
-            "-n",
-            "-n3",
-            "-h",
-            "man",
-            "zsh",
-            "fish",
-        ],
+        dict: &SERVICE_DICT,
         // service(8) EXIT STATUS (LSB): 0 ok, 1 failed, 2 usage, 3 down, 4 unknown service or no
         // permission, 5 not an available service (actions), 7 not running (reload).
         codes: &[0, 1, 2, 3, 4, 5, 7],

@@ -369,18 +369,13 @@ pub fn as_user(cmd: &mut Command, uid: u32, nproc: Option<u64>) {
     }
 }
 
-/// The tests' one random generator (splitmix64): deterministic from its seed, so a failing
-/// random case can be replayed.
-pub struct Rng(pub u64);
+// The tests' one random generator (splitmix64), the fuzzers' settings and report rows, shared
+// with merit-core's tests.
+#[path = "../../../../core/tests/support/shared.rs"]
+mod shared;
+pub use shared::{env_u64, fuzz_seed, report_row, Rng};
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     /// A number below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)

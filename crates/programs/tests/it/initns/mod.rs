@@ -341,6 +341,32 @@ impl Drop for Booted {
     }
 }
 
+/// The log of service `name` (`ROOT/var/log/NAME`), asserting that it ends with the line the
+/// service writes last (`NAME last line`, [`chatty`]'s on SIGTERM).
+pub fn assert_last_line(root: &Path, name: &str) -> String {
+    let log = std::fs::read_to_string(root.join("var/log").join(name)).unwrap();
+    let tail = &log[log.len().saturating_sub(80)..];
+    assert!(log.ends_with(&format!("{name} last line\n")), "{name}: last line missing; log ends {tail:?}");
+    log
+}
+
+/// Asserts that no process has its working directory or executable under `root`.
+pub fn assert_nothing_under(root: &Path) {
+    let left = processes_under(root);
+    assert!(left.is_empty(), "processes left: {left:?}");
+}
+
+/// A fresh folder to boot init in (`TempDir::new(tag)`) and its path, the root of the system;
+/// `None`, after saying why, where PID namespaces cannot be made (the test then skips).
+pub fn ns_root(tag: &str) -> Option<(TempDir, PathBuf)> {
+    if !can_unshare("booting init in a PID namespace") {
+        return None;
+    }
+    let t = TempDir::new(tag);
+    let root = t.path().to_path_buf();
+    Some((t, root))
+}
+
 /// `init skeleton ROOT`, a hostname and ROOT/var/log.
 pub fn skeleton(root: &Path) {
     let st = std::process::Command::new(ours("init")).arg("skeleton").arg(root).status().unwrap();

@@ -481,6 +481,12 @@ impl Relation {
     }
 }
 
+// splitmix64 for the tests: the one generator of merit-core's tests/fuzz.rs and merit-programs'
+// tests.
+#[cfg(test)]
+#[path = "../tests/support/shared.rs"]
+mod shared;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,16 +503,9 @@ mod tests {
         g
     }
 
-    /// splitmix64, as the integration tests' `common::Rng`.
-    struct Rng(u64);
+    use super::shared::Rng;
+
     impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
         fn below(&mut self, n: usize) -> usize {
             (self.next() % (n.max(1) as u64)) as usize
         }

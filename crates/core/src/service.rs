@@ -447,17 +447,7 @@ mod tests {
     fn man_page_documents_everything() {
         let m = doc::man_page("0.1.0");
         assert!(m.starts_with(".TH SERVICE 8 "));
-        for sec in [
-            "NAME",
-            "SYNOPSIS",
-            "DESCRIPTION",
-            "COMMANDS",
-            "OPTIONS",
-            "JSON OUTPUT",
-            "EXIT STATUS",
-            "ENVIRONMENT",
-            "FILES",
-        ] {
+        for sec in doc::MAN_SECTIONS {
             assert!(m.contains(&format!("\n.SH {sec}\n")), "section {sec}");
         }
         for c in doc::COMMANDS {

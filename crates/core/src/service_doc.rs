@@ -220,6 +220,11 @@ pub const FILES: &[(&str, &str)] = &[
     ("/s6/run/.service-NAME.lock", "Lock serialising concurrent invocations of service on NAME."),
 ];
 
+/// The sections the man page must have (its tests look for each in the roff source and in
+/// groff's rendering).
+pub const MAN_SECTIONS: &[&str] =
+    &["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "OUTPUT", "JSON OUTPUT", "EXIT STATUS", "ENVIRONMENT", "FILES"];
+
 /// Commands that take no service name.
 pub const NAMELESS: &[&str] = &["list", "graph"];
 

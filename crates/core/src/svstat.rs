@@ -469,37 +469,23 @@ mod tests {
 
     #[test]
     fn legacy_examples_down() {
-        let term = st(0, 15, 0x08);
-        assert_eq!(legacy(&term, true, false), "down (signal SIGTERM) 100 seconds, normally up, ready 50 seconds\n");
-        assert_eq!(legacy(&term, true, true), "down (signal 15) 100 seconds, normally up, ready 50 seconds\n");
-        assert_eq!(
-            legacy(&st(0, 9, 0x08), true, false),
-            "down (signal SIGKILL) 100 seconds, normally up, ready 50 seconds\n"
-        );
-        assert_eq!(legacy(&st(0, 0, 0x08), false, false), "down (exitcode 0) 100 seconds, ready 50 seconds\n");
-        assert_eq!(
-            legacy(&st(0, 0x0300, 0x08), true, false),
-            "down (exitcode 3) 100 seconds, normally up, ready 50 seconds\n"
-        );
-        assert_eq!(
-            legacy(&st(0, 0x0700, 0x0c), true, false),
-            "down (exitcode 7) 100 seconds, normally up, want up, ready 50 seconds\n"
-        );
-        assert_eq!(
-            legacy(&st(24889, 15, 0x06), true, false),
-            "down (signal SIGTERM) 100 seconds, normally up, want up\n"
-        );
-        assert_eq!(legacy(&st(0, 0, 0), true, false), "down (exitcode 0) 100 seconds, normally up\n");
-        // 14-down-initial-wantup
-        assert_eq!(
-            legacy(&st(0, 0, 0x0c), true, false),
-            "down (exitcode 0) 100 seconds, normally up, want up, ready 50 seconds\n"
-        );
-        // 13-down-after-finish125
-        assert_eq!(
-            legacy(&st(0, 15, 0x08), true, false),
-            "down (signal SIGTERM) 100 seconds, normally up, ready 50 seconds\n"
-        );
+        // (pid, wstat, flags, normally up, -n): what follows "down (".
+        let cases = [
+            // also 13-down-after-finish125
+            (0, 15, 0x08, true, false, "signal SIGTERM) 100 seconds, normally up, ready 50 seconds"),
+            (0, 15, 0x08, true, true, "signal 15) 100 seconds, normally up, ready 50 seconds"),
+            (0, 9, 0x08, true, false, "signal SIGKILL) 100 seconds, normally up, ready 50 seconds"),
+            (0, 0, 0x08, false, false, "exitcode 0) 100 seconds, ready 50 seconds"),
+            (0, 0x0300, 0x08, true, false, "exitcode 3) 100 seconds, normally up, ready 50 seconds"),
+            (0, 0x0700, 0x0c, true, false, "exitcode 7) 100 seconds, normally up, want up, ready 50 seconds"),
+            (24889, 15, 0x06, true, false, "signal SIGTERM) 100 seconds, normally up, want up"),
+            (0, 0, 0, true, false, "exitcode 0) 100 seconds, normally up"),
+            // 14-down-initial-wantup
+            (0, 0, 0x0c, true, false, "exitcode 0) 100 seconds, normally up, want up, ready 50 seconds"),
+        ];
+        for (pid, wstat, flags, normallyup, numeric, want) in cases {
+            assert_eq!(legacy(&st(pid, wstat, flags), normallyup, numeric), format!("down ({want}\n"));
+        }
     }
 
     #[test]
@@ -733,24 +719,11 @@ mod tests {
     #[test]
     fn prefix_matching() {
         use Field::*;
-        assert_eq!(
-            flds(&["-o", "u,w,n,r,pa,pi,e,signa,signu,updowns,readys,updownf,readyf", "d"]),
-            vec![
-                Up,
-                WantedUp,
-                NormallyUp,
-                Ready,
-                Paused,
-                Pid,
-                ExitCode,
-                Signal,
-                Signum,
-                UpdownSince,
-                ReadySince,
-                UpdownFor,
-                ReadyFor
-            ]
-        );
+        // The shortest prefixes pick every field, in order.
+        let all = flds(&["-o", "u,w,n,r,pa,pi,e,signa,signu,updowns,readys,updownf,readyf", "d"]);
+        assert_eq!(all.len(), 13);
+        assert_eq!(all[..7], [Up, WantedUp, NormallyUp, Ready, Paused, Pid, ExitCode]);
+        assert_eq!(all[7..], [Signal, Signum, UpdownSince, ReadySince, UpdownFor, ReadyFor]);
         assert_eq!(flds(&["-o", "s,updown,ready", "d"]), vec![Signal, UpdownSince, Ready]);
         assert_eq!(
             flds(&["-o", "p,pi,r,readys,readyf,sig,signu,up,upd", "d"]),

@@ -117,17 +117,12 @@ const PARSERS: &[Parser] = &[
 // ------------------------------------------------------------------------------------------
 // The generator
 
-/// splitmix64: tiny, fast, good enough to drive mutations, and seekable by construction.
-struct Rng(u64);
+// splitmix64, run settings, report rows: shared with merit-programs' tests.
+#[path = "support/shared.rs"]
+mod shared;
+use shared::{env_u64, fuzz_seed, report_row, Rng};
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     /// Uniform in `0..n` (`n > 0`).
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
@@ -148,18 +143,6 @@ impl Rng {
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
     }
-}
-
-fn hash_name(s: &str) -> u64 {
-    // FNV-1a
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-}
-
-/// The generator of input `index` of parser `name`.
-fn rng_for(seed: u64, name: &str, index: u64) -> Rng {
-    let mut r = Rng(seed ^ hash_name(name).rotate_left(17) ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
-    r.next();
-    r
 }
 
 /// Bytes parsers tend to care about.
@@ -347,7 +330,7 @@ fn mutate(r: &mut Rng, d: &mut Vec<u8>, target: &Parser) {
 
 /// Input `index` of `target`.
 fn generate(seed: u64, target: &Parser, index: u64) -> Vec<u8> {
-    let r = &mut rng_for(seed, target.name, index);
+    let r = &mut Rng::for_case(seed, target.name, index);
     let mode = r.below(20);
     if mode == 0 || target.seeds.is_empty() {
         let n = r.len(target.max_len.min(4096));
@@ -377,15 +360,6 @@ fn generate(seed: u64, target: &Parser, index: u64) -> Vec<u8> {
 // ------------------------------------------------------------------------------------------
 // The runner
 
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    let v = v.trim();
-    match v.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => v.parse().ok(),
-    }
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -394,20 +368,6 @@ fn hex(b: &[u8]) -> String {
 fn show(b: &[u8]) -> String {
     let cut = &b[..b.len().min(512)];
     format!("{} bytes: hex {}{}", b.len(), hex(cut), if b.len() > 512 { "…" } else { "" })
-}
-
-/// Writes a report row on the real stdout (past the capture of the test harness) and, when
-/// MERIT_SUITE_REPORT names a file, appends it there in one write.
-pub fn report_row(name: &str, figure: &str, limit: &str, pass: bool) {
-    let line = format!("SUITE\tfuzz/{name}\t{figure}\t{limit}\t{}\n", if pass { "pass" } else { "fail" });
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
-    if let Ok(path) = std::env::var("MERIT_SUITE_REPORT") {
-        if !path.is_empty() {
-            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(&path) {
-                let _ = f.write_all(line.as_bytes());
-            }
-        }
-    }
 }
 
 fn say(s: &str) {
@@ -527,10 +487,7 @@ fn run_parser(
 
 #[test]
 fn fuzz_parsers() {
-    let seed = env_u64("MERIT_FUZZ_SEED").unwrap_or_else(|| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        now.as_nanos() as u64 ^ ((std::process::id() as u64) << 32)
-    });
+    let seed = fuzz_seed();
     let iters = env_u64("MERIT_FUZZ_ITERS").unwrap_or(10000);
     let only: Option<Vec<String>> =
         std::env::var("MERIT_FUZZ_ONLY").ok().map(|s| s.split(',').map(|x| x.trim().to_string()).collect());

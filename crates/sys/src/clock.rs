@@ -19,6 +19,18 @@ pub fn mono_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Clock ticks per second (`sysconf(_SC_CLK_TCK)`): the unit of the CPU times in
+/// `/proc/PID/stat`. 100 if the system does not say.
+pub fn ticks_per_second() -> u64 {
+    // SAFETY: sysconf takes a plain integer and touches no memory of ours.
+    let n = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if n > 0 {
+        n as u64
+    } else {
+        100
+    }
+}
+
 /// Broken-down time (`localtime_r`, or `gmtime_r` when `utc`) of a Unix second.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrokenDown {
@@ -56,4 +68,13 @@ pub fn broken_down(unix: i64, utc: bool) -> Option<BrokenDown> {
         minute: tm.tm_min as u32,
         second: tm.tm_sec as u32,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ticks_per_second_is_userhz() {
+        // Linux reports USER_HZ, 100 on every architecture merit runs on.
+        assert_eq!(super::ticks_per_second(), 100);
+    }
 }

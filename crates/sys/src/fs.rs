@@ -129,6 +129,45 @@ pub fn fchmod(fd: RawFd, mode: u32) -> Result<()> {
     cvt(unsafe { libc::fchmod(fd, mode as libc::mode_t) }).map(drop)
 }
 
+/// What `statvfs(2)` says about the filesystem holding a path, in blocks of `block_size` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsSpace {
+    /// Fragment size (`f_frsize`): the unit of the counts below.
+    pub block_size: u64,
+    /// Size of the filesystem (`f_blocks`).
+    pub blocks: u64,
+    /// Free blocks (`f_bfree`), those reserved for root included.
+    pub free: u64,
+    /// Free blocks an unprivileged user may use (`f_bavail`).
+    pub available: u64,
+}
+
+/// `statvfs(path)`: the size and free space of the filesystem holding `path`.
+// The field types of `struct statvfs` differ between targets.
+#[allow(clippy::unnecessary_cast)]
+pub fn space<P: CPath + ?Sized>(path: &P) -> Result<FsSpace> {
+    path.with_cstr(|c| {
+        // SAFETY: an all-zero `struct statvfs` is valid; the kernel fills it in.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: valid C string and a valid out-pointer.
+        cvt(unsafe { libc::statvfs(c.as_ptr(), &mut st) })?;
+        Ok(FsSpace {
+            block_size: st.f_frsize as u64,
+            blocks: st.f_blocks as u64,
+            free: st.f_bfree as u64,
+            available: st.f_bavail as u64,
+        })
+    })
+}
+
+/// `mknod(path, S_IFCHR | mode, makedev(major, minor))`: a character device node (subject to
+/// the umask; needs CAP_MKNOD).
+pub fn mknod_char<P: CPath + ?Sized>(path: &P, mode: u32, major: u32, minor: u32) -> Result<()> {
+    let dev = libc::makedev(major, minor);
+    // SAFETY: valid C string; plain integers otherwise.
+    path.with_cstr(|c| cvt(unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | mode as libc::mode_t, dev) }).map(drop))
+}
+
 /// `mkdir(path, mode)` (subject to the umask).
 pub fn mkdir<P: CPath + ?Sized>(path: &P, mode: u32) -> Result<()> {
     // SAFETY: valid C string.
@@ -326,11 +365,17 @@ impl<const N: usize> Dir<N> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn stat_readlink_and_listing() {
-        let d = std::env::temp_dir().join(format!("merit-sys-fs-{}", std::process::id()));
+    /// A fresh, empty directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("merit-sys-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn stat_readlink_and_listing() {
+        let d = scratch("fs");
         std::fs::write(d.join("f"), b"x").unwrap();
         std::fs::create_dir(d.join("sub")).unwrap();
         let long = "t".repeat(600);
@@ -365,13 +410,31 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    #[test]
+    fn space_and_device_nodes() {
+        let d = scratch("space");
+        let s = space(&d).unwrap();
+        assert!(s.block_size > 0 && s.blocks > 0, "{s:?}");
+        assert!(s.available <= s.free && s.free <= s.blocks, "{s:?}");
+        assert_eq!(space(&d.join("nope")).unwrap_err().raw_os_error(), Some(libc::ENOENT));
+        // /dev/null's numbers (1, 3); refused without CAP_MKNOD (or on a nodev mount).
+        match mknod_char(&d.join("null"), 0o666, 1, 3) {
+            Ok(()) => {
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
+                let m = std::fs::metadata(d.join("null")).unwrap();
+                assert!(m.file_type().is_char_device());
+                assert_eq!(m.rdev(), std::fs::metadata("/dev/null").unwrap().rdev());
+            }
+            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}"),
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     /// A FIFO (with no writer: a blocking open would wait forever) or a directory is refused
     /// at once; a regular file is read up to the limit.
     #[test]
     fn small_files() {
-        let d = std::env::temp_dir().join(format!("merit-sys-small-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir(&d).unwrap();
+        let d = scratch("small");
         let c = |p: &std::path::Path| crate::cstr(p).unwrap();
         std::fs::write(d.join("f"), b"abcdef").unwrap();
         assert_eq!(read_small(&c(&d.join("f")), 3).unwrap(), Small::Data(b"abc".to_vec()));

@@ -110,7 +110,8 @@ pub fn rename(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
 /// `open(2)` flags, re-exported so programs need not link `libc` themselves.
 pub mod flags {
     pub use libc::{
-        O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+        O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR,
+        O_TRUNC, O_WRONLY,
     };
 }
 

@@ -321,6 +321,45 @@ pub fn execv(path: &CStr, argv: &[CString]) -> Error {
     Error::last_os_error()
 }
 
+/// An `execve` prepared in advance: the NULL-terminated pointer arrays are built when it is
+/// made, so that [`Execve::exec`] allocates nothing and may run in a child between fork and exec
+/// (a `pre_exec` closure). Unlike `std::process::Command`, the environment is passed exactly as
+/// given: entries without `=`, empty names or duplicates included.
+pub struct Execve {
+    path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    argv_p: Vec<*const libc::c_char>,
+    envp_p: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the pointers point into the heap buffers of `argv` and `envp`, which the value owns,
+// never changes after `new`, and which do not move when the value moves; they are only read.
+unsafe impl Send for Execve {}
+// SAFETY: as above; `exec` takes `&self` and only reads.
+unsafe impl Sync for Execve {}
+
+impl Execve {
+    pub fn new(path: CString, argv: Vec<CString>, envp: Vec<CString>) -> Execve {
+        let nul_ended = |v: &[CString]| v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+        let (argv_p, envp_p) = (nul_ended(&argv), nul_ended(&envp));
+        Execve { path, argv, envp, argv_p, envp_p }
+    }
+
+    /// The argv and environment it will pass.
+    pub fn args(&self) -> (&[CString], &[CString]) {
+        (&self.argv, &self.envp)
+    }
+
+    /// `execve(path, argv, envp)`: returns only on failure. Async-signal-safe.
+    pub fn exec(&self) -> Error {
+        // SAFETY: path is a valid C string; both arrays are NULL-terminated arrays of pointers to
+        // C strings owned by self, alive for the call.
+        unsafe { libc::execve(self.path.as_ptr(), self.argv_p.as_ptr(), self.envp_p.as_ptr()) };
+        Error::last_os_error()
+    }
+}
+
 /// `execvp`-like: `execv` of `prog`, searching PATH when it has no `/`.
 pub fn execvp(prog: &str, argv: &[CString]) -> Error {
     if prog.contains('/') {
@@ -416,5 +455,27 @@ pub fn spawn_processor(prog: &str, dir: &std::path::Path, argv: &[Vec<u8>]) -> R
         }
         libc::execv(ptrs[0], ptrs.as_ptr());
         die(&m_exec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execve_passes_the_environment_verbatim() {
+        let c = |s: &str| CString::new(s).unwrap();
+        let e = Execve::new(c("/usr/bin/env"), vec![c("env")], vec![c("A=1"), c("noequals"), c("=x"), c("A=2")]);
+        assert_eq!(e.args().1.len(), 4);
+        let mut cmd = std::process::Command::new("/nonexistent");
+        // SAFETY: the closure only calls execve on memory prepared before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || Err(e.exec()));
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\nnoequals\n=x\nA=2\n");
+        let bad = Execve::new(c("/nonexistent/x"), vec![c("x")], vec![]);
+        assert_eq!(bad.exec().raw_os_error(), Some(libc::ENOENT));
     }
 }

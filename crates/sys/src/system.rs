@@ -129,6 +129,47 @@ pub fn nofile_limit() -> Result<u64> {
     Ok(r.rlim_cur)
 }
 
+/// A resource whose limits [`getrlimit`], [`setrlimit`] and [`prlimit`] read or set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// `RLIMIT_NOFILE`: open descriptors.
+    Nofile,
+    /// `RLIMIT_NPROC`: processes of the real user.
+    Nproc,
+}
+
+macro_rules! rlimit_resource {
+    ($r:expr) => {
+        match $r {
+            Resource::Nofile => libc::RLIMIT_NOFILE,
+            Resource::Nproc => libc::RLIMIT_NPROC,
+        }
+    };
+}
+
+/// `getrlimit(resource)`: (soft, hard) limits of this process.
+pub fn getrlimit(resource: Resource) -> Result<(u64, u64)> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: r is a valid rlimit to fill.
+    cvt(unsafe { libc::getrlimit(rlimit_resource!(resource), &mut r) })?;
+    Ok((r.rlim_cur, r.rlim_max))
+}
+
+/// `setrlimit(resource, soft, hard)` on this process. Async-signal-safe: a child may call it
+/// between fork and exec. Raising the hard limit needs CAP_SYS_RESOURCE.
+pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> Result<()> {
+    let r = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: r is a valid rlimit.
+    cvt(unsafe { libc::setrlimit(rlimit_resource!(resource), &r) }).map(drop)
+}
+
+/// `prlimit(pid, resource, soft, hard)`: sets the limits of another process (0: this one).
+pub fn prlimit(pid: i32, resource: Resource, soft: u64, hard: u64) -> Result<()> {
+    let r = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: r is a valid rlimit; a null old-limit pointer asks for nothing back.
+    cvt(unsafe { libc::prlimit(pid, rlimit_resource!(resource), &r, std::ptr::null_mut()) }).map(drop)
+}
+
 /// Makes Ctrl-Alt-Del send SIGINT to PID 1 instead of rebooting at once
 /// (`reboot(LINUX_REBOOT_CMD_CAD_OFF)`); PID 1 then reboots in order.
 pub fn ctrl_alt_del_to_sigint() -> Result<()> {
@@ -201,5 +242,41 @@ pub fn cloexec_from(first: i32) {
         .unwrap_or_default();
     for fd in fds.into_iter().filter(|&fd| fd >= first) {
         let _ = crate::fd::set_cloexec(fd, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rlimits_read_and_set() {
+        let (soft, hard) = getrlimit(Resource::Nofile).unwrap();
+        assert!(soft <= hard);
+        assert_eq!(nofile_limit().unwrap(), soft);
+        // A child of ours lowers its own soft limit, then we lower and restore another's.
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("5");
+        let low = soft.min(64);
+        // SAFETY: setrlimit only, async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || setrlimit(Resource::Nofile, low, hard));
+        }
+        let mut child = cmd.spawn().unwrap();
+        let limits = |pid: u32| {
+            let l = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+            let line = l.lines().find(|l| l.starts_with("Max open files")).unwrap().to_owned();
+            line.split_whitespace().nth(3).unwrap().parse::<u64>().unwrap()
+        };
+        let seen = limits(child.id());
+        let r = prlimit(child.id() as i32, Resource::Nofile, low - 1, hard);
+        let seen_after = limits(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen, low);
+        r.unwrap();
+        assert_eq!(seen_after, low - 1);
+        assert_eq!(getrlimit(Resource::Nofile).unwrap(), (soft, hard), "ours unchanged");
+        assert!(getrlimit(Resource::Nproc).is_ok());
     }
 }

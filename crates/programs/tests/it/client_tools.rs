@@ -362,7 +362,22 @@ struct WCase {
     args: &'static [&'static str],
     code: i32,
     /// Checked right after each side's s6-svc exits, with the pid seen before the command.
-    after: fn(&Path, u64) -> bool,
+    after: After,
+}
+
+/// A post-condition: (service directory, pid before the command).
+type After = fn(&Path, u64) -> bool;
+
+/// A [`WCase`] from its fields in order: one line a case.
+fn w(
+    name: &'static str,
+    spec: Spec,
+    before: fn(&Path) -> bool,
+    args: &'static [&str],
+    code: i32,
+    after: After,
+) -> WCase {
+    WCase { name, spec, before, args, code, after }
 }
 
 fn w_cases() -> Vec<WCase> {
@@ -376,144 +391,33 @@ fn w_cases() -> Vec<WCase> {
     let down = |p: &Path| status(p).is_some_and(|s| !s.is_up() && s.ready);
     let up_ready = |p: &Path| status(p).is_some_and(|s| s.is_up() && s.ready);
     vec![
-        WCase { name: "-wu -u", spec: plain_down, before: down, args: &["-wu", "-u"], code: 0, after: |p, _| is_up(p) },
-        WCase {
-            name: "-wU -u (notification-fd)",
-            spec: notif_down,
-            before: down,
-            args: &["-wU", "-u"],
-            code: 0,
-            after: |p, _| st(p).is_up() && st(p).ready,
-        },
-        WCase {
-            name: "-wU -T 400 -u (readiness never comes)",
-            spec: gated_down,
-            before: down,
-            args: &["-wU", "-T", "400", "-u"],
-            code: 99,
-            after: |p, _| st(p).is_up() && !st(p).ready,
-        },
-        WCase {
-            name: "-wU -u without notification-fd",
-            spec: plain_down,
-            before: down,
-            args: &["-wU", "-u"],
-            code: 0,
-            after: |p, _| is_up(p),
-        },
-        WCase { name: "-wd -d", spec: plain_up, before: is_up, args: &["-wd", "-d"], code: 0, after: |p, _| !is_up(p) },
-        WCase {
-            name: "-wD -d",
-            spec: plain_up,
-            before: is_up,
-            args: &["-wD", "-d"],
-            code: 0,
-            after: |p, _| !st(p).is_up() && st(p).ready && !st(p).finishing,
-        },
-        WCase {
-            name: "-wd -d returns while finish runs",
-            spec: finish_gated,
-            before: is_up,
-            args: &["-wd", "-d"],
-            code: 0,
-            after: |p, _| st(p).finishing,
-        },
-        WCase {
-            name: "-wD -T 400 -d times out while finish runs",
-            spec: finish_gated,
-            before: is_up,
-            args: &["-wD", "-T", "400", "-d"],
-            code: 99,
-            after: |p, _| st(p).finishing,
-        },
-        WCase {
-            name: "-wr -r",
-            spec: plain_up,
-            before: is_up,
-            args: &["-wr", "-r"],
-            code: 0,
-            after: |p, old| st(p).is_up() && st(p).pid != old,
-        },
-        WCase {
-            name: "-wR -r (notification-fd)",
-            spec: notif_up,
-            before: up_ready,
-            args: &["-wR", "-r"],
-            code: 0,
-            after: |p, old| st(p).is_up() && st(p).ready && st(p).pid != old,
-        },
-        WCase {
-            name: "-wR -r without notification-fd",
-            spec: plain_up,
-            before: is_up,
-            args: &["-wR", "-r"],
-            code: 0,
-            after: |p, old| st(p).is_up() && st(p).pid != old,
-        },
-        WCase {
-            name: "-wu, no letter, already up",
-            spec: plain_up,
-            before: is_up,
-            args: &["-wu"],
-            code: 0,
-            after: |p, _| is_up(p),
-        },
-        WCase {
-            name: "-wU, no letter, already up+ready",
-            spec: notif_up,
-            before: up_ready,
-            args: &["-wU"],
-            code: 0,
-            after: |p, _| st(p).is_up() && st(p).ready,
-        },
-        WCase {
-            name: "-wd -u on a down service returns at once",
-            spec: plain_down,
-            before: down,
-            args: &["-wd", "-u"],
-            code: 0,
-            after: |_, _| true,
-        },
-        WCase {
-            name: "-T 300 -wu, no letter, down",
-            spec: plain_down,
-            before: down,
-            args: &["-T", "300", "-wu"],
-            code: 99,
-            after: |p, _| !is_up(p),
-        },
-        WCase {
-            name: "-wR -T 300, no letter, down",
-            spec: notif_down,
-            before: down,
-            args: &["-wR", "-T300"],
-            code: 99,
-            after: |p, _| !is_up(p),
-        },
-        WCase {
-            name: "-wU -u, finish exits 125",
-            spec: perm_fail,
-            before: down,
-            args: &["-wU", "-u"],
-            code: 1,
-            after: |p, _| !st(p).wantup,
-        },
-        WCase {
-            name: "-wu -x, supervisor dies",
-            spec: plain_down,
-            before: down,
-            args: &["-wu", "-x"],
-            code: 1,
-            after: |p, _| !running(p),
-        },
-        WCase {
-            name: "-wd -x, already down",
-            spec: plain_down,
-            before: down,
-            args: &["-wd", "-x"],
-            code: 0,
-            after: |_, _| true,
-        },
+        w("-wu -u", plain_down, down, &["-wu", "-u"], 0, |p, _| is_up(p)),
+        w("-wU -u (notification-fd)", notif_down, down, &["-wU", "-u"], 0, |p, _| st(p).is_up() && st(p).ready),
+        w("-wU -T 400 -u (readiness never comes)", gated_down, down, &["-wU", "-T", "400", "-u"], 99, |p, _| {
+            st(p).is_up() && !st(p).ready
+        }),
+        w("-wU -u without notification-fd", plain_down, down, &["-wU", "-u"], 0, |p, _| is_up(p)),
+        w("-wd -d", plain_up, is_up, &["-wd", "-d"], 0, |p, _| !is_up(p)),
+        w("-wD -d", plain_up, is_up, &["-wD", "-d"], 0, |p, _| !st(p).is_up() && st(p).ready && !st(p).finishing),
+        w("-wd -d returns while finish runs", finish_gated, is_up, &["-wd", "-d"], 0, |p, _| st(p).finishing),
+        w("-wD -T 400 -d times out while finish runs", finish_gated, is_up, &["-wD", "-T", "400", "-d"], 99, |p, _| {
+            st(p).finishing
+        }),
+        w("-wr -r", plain_up, is_up, &["-wr", "-r"], 0, |p, old| st(p).is_up() && st(p).pid != old),
+        w("-wR -r (notification-fd)", notif_up, up_ready, &["-wR", "-r"], 0, |p, old| {
+            st(p).is_up() && st(p).ready && st(p).pid != old
+        }),
+        w("-wR -r without notification-fd", plain_up, is_up, &["-wR", "-r"], 0, |p, old| {
+            st(p).is_up() && st(p).pid != old
+        }),
+        w("-wu, no letter, already up", plain_up, is_up, &["-wu"], 0, |p, _| is_up(p)),
+        w("-wU, no letter, already up+ready", notif_up, up_ready, &["-wU"], 0, |p, _| st(p).is_up() && st(p).ready),
+        w("-wd -u on a down service returns at once", plain_down, down, &["-wd", "-u"], 0, |_, _| true),
+        w("-T 300 -wu, no letter, down", plain_down, down, &["-T", "300", "-wu"], 99, |p, _| !is_up(p)),
+        w("-wR -T 300, no letter, down", notif_down, down, &["-wR", "-T300"], 99, |p, _| !is_up(p)),
+        w("-wU -u, finish exits 125", perm_fail, down, &["-wU", "-u"], 1, |p, _| !st(p).wantup),
+        w("-wu -x, supervisor dies", plain_down, down, &["-wu", "-x"], 1, |p, _| !running(p)),
+        w("-wd -x, already down", plain_down, down, &["-wd", "-x"], 0, |_, _| true),
     ]
 }
 
@@ -792,19 +696,13 @@ fn cases(imp: Impl) {
 
 #[test]
 fn with_real_supervisor() {
-    if !have_real_s6() {
-        return;
-    }
-    cases(Impl::Real);
+    with_real_s6(|| cases(Impl::Real));
 }
 
 /// The same cases with merit's s6-supervise: real and our client tools drive it alike.
 #[test]
 fn with_our_supervisor() {
-    if !have_real_s6() {
-        return;
-    }
-    cases(Impl::Ours);
+    with_real_s6(|| cases(Impl::Ours));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -838,7 +736,14 @@ fn error_fixture() -> TempDir {
     tmp
 }
 
-fn compare(prog: &str, cases: &[&[&str]], cwd: &Path) {
+/// Ours and the real `prog` on each case in [`error_fixture`] (when the real s6 is installed):
+/// same output and exit code; and no FIFO left in `DIR/event` for each of `no_fifos_in`.
+fn errors_match_real(prog: &str, cases: &[&[&str]], no_fifos_in: &[&str]) {
+    if !have_real_s6() {
+        return;
+    }
+    let tmp = error_fixture();
+    let cwd = tmp.path();
     let mut diffs = Vec::new();
     for args in cases {
         let r = exec(&real(prog), args, cwd);
@@ -848,14 +753,13 @@ fn compare(prog: &str, cases: &[&[&str]], cwd: &Path) {
         }
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    for n in no_fifos_in {
+        assert!(fifos(&tmp.join(n)).is_empty(), "FIFOs left in {n}/event");
+    }
 }
 
 #[test]
 fn s6_svc_errors_match_real() {
-    if !have_real_s6() {
-        return;
-    }
-    let tmp = error_fixture();
     let many = format!("-{}", "a".repeat(62));
     let too_many = format!("-{}", "a".repeat(63));
     let many_a: [&str; 2] = [&many, "a"];
@@ -923,18 +827,11 @@ fn s6_svc_errors_match_real() {
         &["-wu", "-T", "0", "upst"],
         &["-wu", "upst", "extra"],
     ];
-    compare("s6-svc", &cases, tmp.path());
-    for n in ["a", "st", "nf", "upst", "short"] {
-        assert!(fifos(&tmp.join(n)).is_empty(), "FIFOs left in {n}/event");
-    }
+    errors_match_real("s6-svc", &cases, &["a", "st", "nf", "upst", "short"]);
 }
 
 #[test]
 fn s6_svwait_errors_match_real() {
-    if !have_real_s6() {
-        return;
-    }
-    let tmp = error_fixture();
     let cases: Vec<&[&str]> = vec![
         &[],
         &["-u"],
@@ -962,21 +859,14 @@ fn s6_svwait_errors_match_real() {
         &["-D", "-o", "-a", "-t", "200", "upst", "st"],
         &["-dt5000", "--", "st"],
     ];
-    compare("s6-svwait", &cases, tmp.path());
-    for n in ["a", "st", "upst", "short"] {
-        assert!(fifos(&tmp.join(n)).is_empty(), "FIFOs left in {n}/event");
-    }
+    errors_match_real("s6-svwait", &cases, &["a", "st", "upst", "short"]);
 }
 
 #[test]
 fn s6_svok_errors_match_real() {
-    if !have_real_s6() {
-        return;
-    }
-    let tmp = error_fixture();
     let cases: Vec<&[&str]> =
         vec![&[], &["a"], &["a", "b"], &[""], &["-x"], &["--"], &["f"], &["f/x"], &["nonexistent"], &["st"], &["g"]];
-    compare("s6-svok", &cases, tmp.path());
+    errors_match_real("s6-svok", &cases, &[]);
 }
 
 #[test]

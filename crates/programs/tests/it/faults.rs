@@ -79,7 +79,7 @@ impl Tree {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
             .write(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(merit_sys::flags::O_NONBLOCK)
             .open(self.scan.join(".s6-svscan/control"))
             .is_ok()
     }
@@ -169,10 +169,8 @@ fn scanner_stderr_no_reader() {
 }
 
 /// Sets a resource limit of a running process.
-fn set_limit(pid: i32, res: libc::__rlimit_resource_t, soft: u64, hard: u64) {
-    let lim = libc::rlimit64 { rlim_cur: soft, rlim_max: hard };
-    let r = unsafe { libc::prlimit64(pid, res, &lim, std::ptr::null_mut()) };
-    assert_eq!(r, 0, "prlimit {pid}: {}", std::io::Error::last_os_error());
+fn set_limit(pid: i32, res: merit_sys::system::Resource, soft: u64, hard: u64) {
+    merit_sys::system::prlimit(pid, res, soft, hard).unwrap_or_else(|e| panic!("prlimit {pid}: {e}"));
 }
 
 #[test]
@@ -187,20 +185,14 @@ fn scanner_out_of_descriptors() {
     cmd.stderr(std::fs::File::create(&err).unwrap());
     unsafe {
         use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit { rlim_cur: 48, rlim_max: 4096 };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(|| merit_sys::system::setrlimit(merit_sys::system::Resource::Nofile, 48, 4096));
     }
     t.start(cmd);
     let warned =
         wait_until(PROMPT, || std::fs::read_to_string(&err).unwrap_or_default().contains("Too many open files"));
     let up_before = (0..N).filter(|i| status(&t.scan.join(format!("s{i:02}"))).is_some_and(|s| s.pid != 0)).count();
     let alive = t.scanner.as_mut().unwrap().child.try_wait().unwrap().is_none();
-    set_limit(t.scanner_pid(), libc::RLIMIT_NOFILE, 4096, 4096);
+    set_limit(t.scanner_pid(), merit_sys::system::Resource::Nofile, 4096, 4096);
     t.scanctl("-a");
     let start = Instant::now();
     let all = (0..N).all(|i| {

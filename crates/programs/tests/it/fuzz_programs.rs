@@ -32,14 +32,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------------------------------
-// The generator: common::Rng, seeded per (seed, program, index) so that one case replays alone.
-
-fn keyed_rng(seed: u64, name: &str, index: u64) -> Rng {
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    let mut r = Rng(seed ^ h.rotate_left(17) ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
-    r.next();
-    r
-}
+// The generator: common::Rng, seeded per (seed, program, index) (`Rng::for_case`) so that one
+// case replays alone.
 
 const INTERESTING: &[u8] = b"\n\r\t -+,./:;=@[]()^$*?{}|\\!0123456789aAfFzZ\x01\x7f\x80\xff";
 const NUMBERS: &[&str] = &[
@@ -203,6 +197,48 @@ struct Prog {
 
 const SVC_LETTERS: &str = "-abqhkti12pcyroduDUxOQ";
 
+/// `service`'s words: its commands, then names, options and values.
+const SERVICE_DICT: [&str; 34] = concat(
+    crate::service_common::SERVICE_COMMANDS,
+    [
+        "web",
+        "none",
+        ".",
+        "..",
+        "a/b",
+        ".x",
+        "--json",
+        "--no-color",
+        "--timeout",
+        "--timeout=1",
+        "--help",
+        "--generate",
+        "--list-names",
+        "--",
+        "-n",
+        "-n3",
+        "-h",
+        "man",
+        "zsh",
+        "fish",
+    ],
+);
+
+/// `a` then `b`, in a constant (`N` must be `A + B`).
+const fn concat<const A: usize, const B: usize, const N: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N);
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
 const PROGS: &[Prog] = &[
     Prog {
         name: "s6-svc",
@@ -355,39 +391,7 @@ const PROGS: &[Prog] = &[
             &["--list-names"],
             &["-h"],
         ],
-        dict: &[
-            "list",
-            "enable",
-            "disable",
-            "start",
-            "stop",
-            "status",
-            "restart",
-            "reload",
-            "resup",
-            "unsup",
-            "logs",
-            "web",
-            "none",
-            ".",
-            "..",
-            "a/b",
-            ".x",
-            "--json",
-            "--no-color",
-            "--timeout",
-            "--timeout=1",
-            "--help",
-            "--generate",
-            "--list-names",
-            "--",
-            "-n",
-            "-n3",
-            "-h",
-            "man",
-            "zsh",
-            "fish",
-        ],
+        dict: &SERVICE_DICT,
         // service(8) EXIT STATUS (LSB): 0 ok, 1 failed, 2 usage, 3 down, 4 unknown service or no
         // permission, 5 not an available service (actions), 7 not running (reload).
         codes: &[0, 1, 2, 3, 4, 5, 7],
@@ -458,8 +462,7 @@ fn make_tree(tag: &str) -> TempDir {
 }
 
 fn mkfifo(p: &Path) {
-    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", p.display());
+    merit_sys::mkfifo(p, 0o600).unwrap_or_else(|e| panic!("mkfifo {}: {e}", p.display()));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -573,33 +576,9 @@ fn judge(p: &Prog, c: &Case) -> Option<String> {
     None
 }
 
-fn report_row(name: &str, figure: &str, limit: &str, pass: bool) {
-    let line = format!("SUITE\tfuzz/{name}\t{figure}\t{limit}\t{}\n", if pass { "pass" } else { "fail" });
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
-    if let Ok(path) = std::env::var("MERIT_SUITE_REPORT") {
-        if !path.is_empty() {
-            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(&path) {
-                let _ = f.write_all(line.as_bytes());
-            }
-        }
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    let v = v.trim();
-    match v.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => v.parse().ok(),
-    }
-}
-
 #[test]
 fn fuzz_programs() {
-    let seed = env_u64("MERIT_FUZZ_SEED").unwrap_or_else(|| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        now.as_nanos() as u64 ^ ((std::process::id() as u64) << 32)
-    });
+    let seed = fuzz_seed();
     let iters = env_u64("MERIT_FUZZ_PROGRAM_ITERS")
         .unwrap_or_else(|| env_u64("MERIT_FUZZ_ITERS").map_or(150, |n| (n / 300).max(150)));
     let only: Option<Vec<String>> =
@@ -625,7 +604,7 @@ fn fuzz_programs() {
                 };
                 let (mut n, mut bad, mut max) = (0u64, 0u64, Duration::ZERO);
                 for index in range {
-                    let r = &mut keyed_rng(seed, p.name, index);
+                    let r = &mut Rng::for_case(seed, p.name, index);
                     let args = sanitize(p, tree.path(), gen_args(r, p));
                     let input = if p.stdin { gen_stdin(r) } else { Vec::new() };
                     if only_index.is_some() {
@@ -673,7 +652,7 @@ fn fuzz_getopt() {
     let t0 = Instant::now();
     let mut max = Duration::ZERO;
     for index in 0..iters {
-        let r = &mut keyed_rng(seed, "getopt", index);
+        let r = &mut Rng::for_case(seed, "getopt", index);
         let args = gen_args(r, &prog);
         let spec: Vec<u8> = if r.one_in(8) {
             (0..r.index(12)).map(|_| *r.pick(b"abT:w:-:\x00\xff")).collect()

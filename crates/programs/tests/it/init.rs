@@ -24,11 +24,7 @@ fn make_tree(root: &Path, n: usize) -> Vec<String> {
 
 #[test]
 fn pid_namespace_boot_and_telinit_0() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-boot");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-boot") else { return };
     let names = make_tree(&root, 10);
     let mut b = boot(&root, Boot::default());
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -53,14 +49,9 @@ fn pid_namespace_boot_and_telinit_0() {
     assert!(st.is_some(), "init did not end after telinit 0");
     assert_halted(&st.unwrap(), &b.console_text());
     for n in &names {
-        let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
-        assert!(
-            log.ends_with(&format!("{n} last line\n")),
-            "{n}: last line missing; log ends {:?}",
-            &log[log.len().saturating_sub(80)..]
-        );
+        assert_last_line(&root, n);
     }
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_nothing_under(&root);
 }
 
 /// Two `telinit 0` in a row (the second while the first shutdown runs), then a third once the
@@ -68,11 +59,7 @@ fn pid_namespace_boot_and_telinit_0() {
 /// once, every log ending with its last line.
 #[test]
 fn shutdown_requested_twice_is_one_shutdown() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-twice");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-twice") else { return };
     let names = make_tree(&root, 3);
     for n in &names {
         finish_recorder(&root, n);
@@ -96,11 +83,10 @@ fn shutdown_requested_twice_is_one_shutdown() {
     for n in &names {
         let f = finished(&root, n);
         assert_eq!(f.len(), 1, "{n} stopped once: {f:?}");
-        let log = std::fs::read_to_string(root.join("var/log").join(n)).unwrap();
-        assert!(log.ends_with(&format!("{n} last line\n")), "{n}: last line missing");
+        let log = assert_last_line(&root, n);
         assert_eq!(log.matches("last line").count(), 1, "{n}");
     }
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_nothing_under(&root);
 }
 
 #[test]
@@ -164,11 +150,7 @@ fn telinit_under_a_root_prefix_never_falls_back_to_pid_1() {
 /// exec of s6-svscan, which finds it pending and shuts down.
 #[test]
 fn shutdown_requested_during_stage_1_is_kept_pending() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-early");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-early") else { return };
     skeleton(&root);
     service(&root, "a", "exec sleep 100000");
     let record = root.join("var/log/rc.shutdown");
@@ -181,7 +163,7 @@ fn shutdown_requested_during_stage_1_is_kept_pending() {
     let st = b.wait_end(Duration::from_secs(30)).expect("the early shutdown request was lost");
     assert_halted(&st, &b.console_text());
     assert_eq!(std::fs::read_to_string(&record).unwrap(), "rc.shutdown halt\n");
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_nothing_under(&root);
 }
 
 /// Mere's own catch-all logger (its `s6-svscan-log` run script, unchanged: execline, then
@@ -271,11 +253,7 @@ fn the_tree_runs_merits_programs_before_same_named_ones_earlier_in_path() {
 /// entry (the service's own folder).
 #[test]
 fn a_path_from_etc_s6_env_gets_merits_directory_first() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-envpath");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-envpath") else { return };
     skeleton(&root);
     let fake = root.join("fake-bin");
     std::fs::create_dir_all(&fake).unwrap();
@@ -308,5 +286,5 @@ fn a_path_from_etc_s6_env_gets_merits_directory_first() {
     b.telinit("0");
     let st = b.wait_end(Duration::from_secs(30)).expect("init did not end after telinit 0");
     assert_halted(&st, &b.console_text());
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_nothing_under(&root);
 }

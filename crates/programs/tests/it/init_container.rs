@@ -21,11 +21,7 @@ fn main_service(root: &std::path::Path, body: &str) {
 /// are used by the other tests).
 #[test]
 fn main_service_exit_code_becomes_the_containers() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("ctr-main");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("ctr-main") else { return };
     skeleton(&root);
     main_service(&root, "sleep 1\nexit 3");
     service(&root, "web", &chatty("web"));
@@ -48,13 +44,9 @@ fn main_service_exit_code_becomes_the_containers() {
         vec![(256, 15)],
         "worker stopped by SIGTERM"
     );
-    let log = std::fs::read_to_string(root.join("var/log/web")).unwrap();
-    assert!(
-        log.contains("web line 3\n") && log.ends_with("web last line\n"),
-        "web log ends {:?}",
-        &log[log.len().saturating_sub(80)..]
-    );
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    let log = assert_last_line(&root, "web");
+    assert!(log.contains("web line 3\n"), "web log: {log:?}");
+    assert_nothing_under(&root);
 }
 
 /// SIGTERM to the namespace's PID 1 (from the host): every service stops, the one ignoring
@@ -62,11 +54,7 @@ fn main_service_exit_code_becomes_the_containers() {
 /// main service died of a signal.
 #[test]
 fn sigterm_stops_everything_within_the_grace_period() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("ctr-term");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("ctr-term") else { return };
     skeleton(&root);
     main_service(&root, "exec sleep 100000");
     service(&root, "stubborn", STUBBORN);
@@ -85,8 +73,8 @@ fn sigterm_stops_everything_within_the_grace_period() {
     assert!(took < Duration::from_secs(8), "SIGTERM took {took:?} (grace 3 s)");
     assert_eq!(finished(&root, "stubborn").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(256, 9)]);
     assert_eq!(finished(&root, "main").iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(), vec![(256, 15)]);
-    assert!(std::fs::read_to_string(root.join("var/log/polite")).unwrap().ends_with("polite last line\n"));
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_last_line(&root, "polite");
+    assert_nothing_under(&root);
 }
 
 /// `--log-stdout`: no catch-all logger, the output of a service without a logger appears on
@@ -94,11 +82,7 @@ fn sigterm_stops_everything_within_the_grace_period() {
 /// and restarted every second) leave no zombie: none is seen twice, 100 ms apart, over 4 s.
 #[test]
 fn log_stdout_and_no_zombies() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("ctr-zomb");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("ctr-zomb") else { return };
     skeleton(&root);
     service(&root, "talker", "i=0\nwhile :; do i=$((i+1)); echo \"talker says hello $i\"; sleep 0.1; done");
     service(&root, "orphaner", "while :; do (sleep 0.1 &); (sleep 0.05 &); (exec sleep 0.02 &); sleep 0.05; done");
@@ -135,7 +119,7 @@ fn log_stdout_and_no_zombies() {
     let console = b.console_text();
     assert_eq!(st.code(), Some(0), "{st:?}\n{console}");
     assert!(console.contains("talker says hello 3\n"), "service output on init's stdout:\n{console}");
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_nothing_under(&root);
 }
 
 /// Outside PID 1 (a host running `init --container` from merit.service, or a tree in a folder)

@@ -12,11 +12,7 @@ use std::time::{Duration, Instant};
 /// `polite` stops at once. The whole shutdown ends soon after the grace period.
 #[test]
 fn services_ignoring_term_are_killed_at_shutdown() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-stubborn");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-stubborn") else { return };
     skeleton(&root);
     let tk = service(&root, "tk", STUBBORN);
     std::fs::write(tk.join("timeout-kill"), "300\n").unwrap();
@@ -53,19 +49,15 @@ fn services_ignoring_term_are_killed_at_shutdown() {
     assert!(console.contains("stubborn did not stop within 2000 ms: killing it"), "{console}");
     assert!(!console.contains("/tk did not stop"), "tk was the supervisor's to kill:\n{console}");
     assert!(took < Duration::from_secs(12), "shutdown took {took:?}");
-    assert!(std::fs::read_to_string(root.join("var/log/polite")).unwrap().ends_with("polite last line\n"));
-    assert!(processes_under(&root).is_empty(), "processes left: {:?}", processes_under(&root));
+    assert_last_line(&root, "polite");
+    assert_nothing_under(&root);
 }
 
 /// rc.init exits 1 at once: the scanner still runs its init-services, and the system shuts
 /// down cleanly.
 #[test]
 fn failing_rc_init_does_not_stop_the_boot() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-rcfail");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-rcfail") else { return };
     skeleton(&root);
     write_exec(&root.join("etc/s6/rc.init"), "#!/bin/sh\necho rc.init failing\nexit 1\n");
     // A service of the scanner's own (init-services), and an enabled one that rc.init never
@@ -84,11 +76,7 @@ fn failing_rc_init_does_not_stop_the_boot() {
 /// reader): the writes fail (EPIPE) but rc.init is not killed by SIGPIPE, and goes on.
 #[test]
 fn rc_init_writing_before_the_catch_all_logger_survives() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-rcpipe");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-rcpipe") else { return };
     skeleton(&root);
     write_exec(
         &root.join("etc/s6/rc.init"),
@@ -190,11 +178,7 @@ fn scanner_failing_runs_the_crash_script() {
 /// The scanner cannot exec its finish (not executable): that too ends in the crash script.
 #[test]
 fn scanner_unable_to_exec_finish_runs_the_crash_script() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-crash2");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-crash2") else { return };
     skeleton(&root);
     let marker = crash_script(&root);
     merit_sys::fs::chmod(&root.join("etc/s6/init-services/.s6-svscan/finish"), 0o644).unwrap();
@@ -341,11 +325,7 @@ fn scanner_crash_keeps_pid_1_up_reaping_and_halting() {
 /// cannot be made, and telinit 0 halts all the same.
 #[test]
 fn shutdown_proceeds_when_its_marker_cannot_be_made() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-romarker");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-romarker") else { return };
     skeleton(&root);
     service(&root, "a", &chatty("a"));
     logger(&root, "a");
@@ -360,7 +340,7 @@ fn shutdown_proceeds_when_its_marker_cannot_be_made() {
     b.halt_cleanly("read-only /run/merit");
     let console = b.console_text();
     assert!(console.contains("shutting-down: Read-only file system: shutting down all the same"), "{console}");
-    assert!(std::fs::read_to_string(root.join("var/log/a")).unwrap().ends_with("a last line\n"));
+    assert_last_line(&root, "a");
 }
 
 /// rc.init gets descriptors 0, 1 and 2 only (none of stage 1's), an empty signal mask and no
@@ -368,11 +348,7 @@ fn shutdown_proceeds_when_its_marker_cannot_be_made() {
 /// shows the signal state it inherited. Its output reaches the catch-all logger.
 #[test]
 fn rc_init_gets_only_stdio_and_default_signals() {
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-rcfds");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-rcfds") else { return };
     skeleton(&root);
     write_exec(
         &root.join("etc/s6/rc.init"),
@@ -406,11 +382,7 @@ fn rc_init_gets_only_stdio_and_default_signals() {
 #[test]
 fn shutdown_unmounts_mount_points_whatever_their_bytes() {
     use std::os::unix::ffi::OsStrExt;
-    if !can_unshare("booting init in a PID namespace") {
-        return;
-    }
-    let t = TempDir::new("init-umount");
-    let root = t.path().to_path_buf();
+    let Some((_t, root)) = ns_root("init-umount") else { return };
     skeleton(&root);
     service(&root, "a", "exec sleep 100000");
     let odd = [

@@ -13,7 +13,7 @@
 
 use crate::common::{cannot_run, command, have_real_s6, ours, real, wait_until, Rng, TempDir, PROMPT};
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -393,11 +393,7 @@ impl Feeder {
         let fd = stdin.as_raw_fd();
         std::thread::sleep(Duration::from_millis(4));
         assert!(
-            wait_until(PROMPT, || {
-                let mut n: libc::c_int = 0;
-                unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
-                n == 0
-            }),
+            wait_until(PROMPT, || { merit_sys::fd::fionread(fd).map_or(true, |n| n == 0) }),
             "logger did not read its input"
         );
     }
@@ -794,7 +790,7 @@ fn modes_follow_umask() {
                 .stdin(Stdio::piped());
             unsafe {
                 std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
-                    libc::umask(mask as libc::mode_t);
+                    merit_sys::umask(mask);
                     Ok(())
                 });
             }
@@ -862,12 +858,7 @@ fn signals() {
         c.args(["-d", "3", &format!("./{who}-notif")]).current_dir(w.path()).stdin(Stdio::piped());
         let wfd = wr.as_raw_fd();
         unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
-                if libc::dup2(wfd, 3) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+            std::os::unix::process::CommandExt::pre_exec(&mut c, move || merit_sys::fd::dup2(wfd, 3));
         }
         let mut child = c.spawn().unwrap();
         drop(wr);
@@ -881,9 +872,7 @@ fn signals() {
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    merit_sys::fd::pipe(false).unwrap()
 }
 
 #[test]

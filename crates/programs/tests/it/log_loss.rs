@@ -38,7 +38,7 @@
 
 use crate::common::*;
 use std::io::Write;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -560,10 +560,7 @@ exec sleep 600"#
             .find(|&p| proc_stat(p).is_some_and(|(_, ppid, _)| ppid == me))
     }
     fn free_blocks(&self) -> u64 {
-        let p = std::ffi::CString::new(self.inside("").as_os_str().as_encoded_bytes()).unwrap();
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        assert_eq!(unsafe { libc::statvfs(p.as_ptr(), &mut st) }, 0);
-        st.f_bfree as u64
+        merit_sys::fs::space(&self.inside("")).unwrap().free
     }
 }
 
@@ -585,9 +582,7 @@ fn proc_stat(pid: i32) -> Option<(char, i32, u64)> {
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    merit_sys::fd::pipe(false).unwrap()
 }
 
 /// Scenario 2, blocking: 6000 lines (about 170 KiB) through a pipe into a logdir on a tmpfs with

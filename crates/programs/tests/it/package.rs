@@ -50,7 +50,7 @@ fn cargo_version() -> String {
 
 /// What the test needs beyond root and dist/bin, if something is missing.
 fn need(progs: &[&str]) -> Option<String> {
-    if unsafe { libc::geteuid() } != 0 {
+    if merit_sys::geteuid() != 0 {
         return Some("not root (dpkg --root, chroot and mount namespaces need it)".into());
     }
     if !dist().join("merit").is_file() {
@@ -102,8 +102,7 @@ fn make_root(r: &Path) {
     for a in list.lines().filter(|a| !a.is_empty() && *a != "busybox") {
         std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).unwrap();
     }
-    let null = std::ffi::CString::new(r.join("dev/null").as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mknod(null.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) }, 0, "mknod");
+    merit_sys::fs::mknod_char(&r.join("dev/null"), 0o666, 1, 3).expect("mknod");
     std::fs::write(
         r.join("etc/passwd"),
         "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
@@ -280,7 +279,7 @@ impl Unit {
         let root = std::fs::read_link(format!("/proc/{}/root", self.main)).unwrap();
         assert_eq!(root, self.root.canonicalize().unwrap(), "main pid {} is not ours", self.main);
         let t = Instant::now();
-        unsafe { libc::kill(self.main, libc::SIGTERM) };
+        let _ = merit_sys::signal::kill(self.main, merit_sys::signal::SIGTERM);
         let status = self.state.join("main.status");
         assert!(wait_until(Duration::from_secs(30), || status.exists()), "not stopped in 30 s:\n{}", self.journal());
         let took = t.elapsed();

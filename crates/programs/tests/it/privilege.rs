@@ -39,7 +39,7 @@ fn scanner(tmp: &TempDir, umask: u32) -> Daemon {
     c.env("PATH", format!("{}:/usr/bin:/bin", ours("").display()));
     unsafe {
         c.pre_exec(move || {
-            libc::umask(umask as libc::mode_t);
+            merit_sys::umask(umask);
             Ok(())
         });
     }

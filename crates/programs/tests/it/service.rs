@@ -176,8 +176,5 @@ fn transcript_replay_ours() {
 
 #[test]
 fn transcript_replay_real_s6() {
-    if !have_real_s6() {
-        return;
-    }
-    replay(Impl::Real);
+    with_real_s6(|| replay(Impl::Real));
 }

@@ -82,19 +82,8 @@ fn man_page_renders() {
         .replace("\x1b[4m", "")
         .replace("\x1b[22m", "")
         .replace("\x1b[24m", "");
-    for sec in [
-        "NAME",
-        "SYNOPSIS",
-        "DESCRIPTION",
-        "COMMANDS",
-        "OPTIONS",
-        "OUTPUT",
-        "JSON OUTPUT",
-        "EXIT STATUS",
-        "ENVIRONMENT",
-        "FILES",
-    ] {
-        assert!(text.lines().any(|l| l == sec), "section {sec} in\n{text}");
+    for sec in merit_core::service::doc::MAN_SECTIONS {
+        assert!(text.lines().any(|l| l == *sec), "section {sec} in\n{text}");
     }
     for c in merit_core::service::doc::COMMANDS {
         assert!(text.lines().any(|l| l.trim_start().starts_with(c.name)), "command {}", c.name);
@@ -139,31 +128,14 @@ fn set(words: &[&str]) -> BTreeSet<String> {
     words.iter().map(|s| s.to_string()).collect()
 }
 
-const CMDS: [&str; 14] = [
-    "list",
-    "enable",
-    "disable",
-    "start",
-    "stop",
-    "status",
-    "restart",
-    "reload",
-    "resup",
-    "unsup",
-    "logs",
-    "needs",
-    "needed-by",
-    "graph",
-];
-
 /// The cases every shell must get right: (words typed, the word being completed, MERIT_ROOT,
 /// expected candidates). `{A}`/`{B}` stand for the two roots.
 /// (words typed, word being completed, MERIT_ROOT, expected candidates)
 type Case = (Vec<&'static str>, &'static str, Option<&'static str>, BTreeSet<String>);
 
 fn cases() -> Vec<Case> {
-    let named: Vec<&str> = CMDS.iter().copied().filter(|c| !["list", "graph"].contains(c)).collect();
-    let mut first: Vec<&str> = CMDS.to_vec();
+    let named = named_commands();
+    let mut first: Vec<&str> = SERVICE_COMMANDS.to_vec();
     first.extend(["ntpd", "nginx", "klogd"]);
     vec![
         (vec!["--root", "{A}"], "", None, set(&first)),

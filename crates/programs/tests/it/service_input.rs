@@ -8,22 +8,6 @@ use crate::service_common::*;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-/// Commands that take a name.
-const NAMED: [&str; 12] = [
-    "enable",
-    "disable",
-    "start",
-    "stop",
-    "status",
-    "restart",
-    "reload",
-    "resup",
-    "unsup",
-    "logs",
-    "needs",
-    "needed-by",
-];
-
 /// A tree with `up1` (supervised, up, enabled, logged), `idle` (available only) and `norun` (a
 /// directory without run), under a running scanner.
 fn tree(tag: &str) -> Tree {
@@ -53,7 +37,7 @@ fn refused_names_exit_2_and_touch_nothing() {
     let before = t.snapshot();
     let bad = ["", ".", "..", "a/b", "../up1", "/etc", ".hidden", ".up1", "a\nb", "a\tb", "x\x7f", "\x1b[31m", "a\rb"];
     for name in bad {
-        for cmd in NAMED {
+        for cmd in named_commands() {
             for args in [[cmd, name], [name, cmd]] {
                 let r = t.service(&args);
                 assert_eq!(r.code, 2, "{args:?}: {r:?}");
@@ -107,7 +91,7 @@ fn not_available_exits_4_or_5() {
     let t = tree("svc-unavail");
     let before = t.snapshot();
     for name in ["nosuch", "norun", "noexec", "-x"] {
-        for cmd in NAMED {
+        for cmd in named_commands() {
             for args in [[cmd, name], [name, cmd]] {
                 let r = t.service(&args);
                 assert_eq!(

@@ -110,7 +110,7 @@ impl Sv {
         unsafe {
             use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
-                libc::umask(0o022);
+                merit_sys::umask(0o022);
                 Ok(())
             });
         }
@@ -189,7 +189,7 @@ impl Sv {
     fn ctl(&self, letters: &str) {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(merit_sys::flags::O_NONBLOCK)
             .open(self.p("supervise/control"))
             .expect("supervisor listening on supervise/control");
         merit_sys::fd::set_nonblock(f.as_raw_fd(), false).unwrap();
@@ -978,9 +978,7 @@ both!(sup_sigterm, sup_sighup, sup_sigquit, sup_sigint, exit_letter);
 
 /// Bytes pending in a FIFO.
 fn fifo_pending(f: &std::fs::File) -> i32 {
-    let mut n: libc::c_int = 0;
-    unsafe { libc::ioctl(f.as_raw_fd(), libc::FIONREAD, &mut n) };
-    n
+    merit_sys::fd::fionread(f.as_raw_fd()).map_or(0, |n| n as i32)
 }
 
 fn random_from(allowed: &[u8], n: usize) -> Vec<u8> {
@@ -1086,7 +1084,7 @@ fn fdinfo_flags(pid: i32, fd: i32) -> Option<u32> {
 
 /// Close-on-exec, or already closed.
 fn fd_cloexec(pid: i32, fd: i32) -> bool {
-    fdinfo_flags(pid, fd).map_or(true, |f| f & libc::O_CLOEXEC as u32 != 0)
+    fdinfo_flags(pid, fd).map_or(true, |f| f & merit_sys::flags::O_CLOEXEC as u32 != 0)
 }
 
 fn run_environment(imp: Impl) {
@@ -1127,7 +1125,11 @@ fn run_environment(imp: Impl) {
     assert!(run[3].1.starts_with("pipe:["), "{imp:?}: fd 4 = {}", run[3].1);
     assert!(sup.iter().any(|f| f.1 == run[3].1 && f.0 > 2), "{imp:?}: supervisor lacks the pipe");
     let flags = fdinfo_flags(pid, 4).unwrap();
-    assert_eq!(flags & libc::O_ACCMODE as u32, libc::O_WRONLY as u32, "{imp:?}: fd 4 write-only");
+    assert_eq!(
+        flags & merit_sys::flags::O_ACCMODE as u32,
+        merit_sys::flags::O_WRONLY as u32,
+        "{imp:?}: fd 4 write-only"
+    );
 }
 
 /// argv[0] of run and finish, seen through a program that names itself by argv[0] in its
@@ -1156,11 +1158,7 @@ fn run_argv0(imp: Impl) {
 /// Whether some process holds a POSIX write lock on `path`; returns its pid.
 fn lock_holder(path: &Path) -> Option<i32> {
     let f = std::fs::File::open(path).ok()?;
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_RDLCK as libc::c_short;
-    fl.l_whence = libc::SEEK_SET as libc::c_short;
-    unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETLK, &mut fl) };
-    (fl.l_type != libc::F_UNLCK as libc::c_short).then_some(fl.l_pid)
+    merit_sys::lock::write_lock_holder(f.as_raw_fd()).ok()?
 }
 
 /// `/proc/locks` entries `(kind, pid)` on the inode of `path`.

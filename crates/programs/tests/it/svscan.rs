@@ -182,7 +182,11 @@ fn scanner_command(tmp: &TempDir, combo: Combo, args: &[&str], dir: &Path) -> Co
 
 /// Whether something reads `.s6-svscan/control` (what s6-svscanctl checks).
 fn listening(dir: &Path) -> bool {
-    std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join(".s6-svscan/control")).is_ok()
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(merit_sys::flags::O_NONBLOCK)
+        .open(dir.join(".s6-svscan/control"))
+        .is_ok()
 }
 
 impl Scanner {
@@ -277,6 +281,14 @@ fn each(combos: &[Combo], f: impl Fn(Combo) + Sync) {
     });
 }
 
+/// `f(combo, arg)` on every scanner pair at once, for each of `args` in turn.
+fn each_arg(args: &[&str], f: impl Fn(Combo, &str) + Sync) {
+    let combos = scanner_pair();
+    for a in args {
+        each(&combos, |c| f(c, a));
+    }
+}
+
 /// Ours and the real scanner, both with the real supervisor (isolates the scanner), when the
 /// real s6 is installed; else ours + ours only.
 fn scanner_pair() -> Vec<Combo> {
@@ -363,7 +375,7 @@ fn write_control(dir: &Path, bytes: &[u8]) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(merit_sys::flags::O_NONBLOCK)
         .open(dir.join(".s6-svscan/control"))
         .unwrap();
     f.write_all(bytes).unwrap();
@@ -639,11 +651,11 @@ fn shutdown_case(combo: Combo, how: &str) {
     cleanup(&tmp);
 }
 
-#[test]
-fn letters_t_i_q_tb_hup_or_term_loggers() {
-    let combos = scanner_pair();
+/// [`shutdown_case`] for each way of stopping in `hows` on every scanner pair, all at once; the
+/// failed cases are listed.
+fn shutdown_cases(hows: &[&'static str]) {
     let cases: Vec<(Combo, &str)> =
-        combos.iter().flat_map(|&c| ["t", "i", "q", "tb"].into_iter().map(move |h| (c, h))).collect();
+        scanner_pair().into_iter().flat_map(|c| hows.iter().map(move |&h| (c, h))).collect();
     std::thread::scope(|s| {
         let hs: Vec<_> = cases.iter().map(|&(c, h)| s.spawn(move || shutdown_case(c, h))).collect();
         let mut failed = Vec::new();
@@ -654,6 +666,11 @@ fn letters_t_i_q_tb_hup_or_term_loggers() {
         }
         assert!(failed.is_empty(), "failed: {failed:?}");
     });
+}
+
+#[test]
+fn letters_t_i_q_tb_hup_or_term_loggers() {
+    shutdown_cases(&["t", "i", "q", "tb"]);
 }
 
 /// A kill request replaces an earlier one of the same batch (s6 assigns, it does not OR): `-tn`
@@ -686,9 +703,7 @@ fn letters_last_wins(combo: Combo, letters: &str) {
 
 #[test]
 fn letters_later_kill_and_exit_mode_win() {
-    let combos = scanner_pair();
-    each(&combos, |c| letters_last_wins(c, "tn"));
-    each(&combos, |c| letters_last_wins(c, "bt"));
+    each_arg(&["tn", "bt"], letters_last_wins);
 }
 
 #[test]
@@ -785,19 +800,7 @@ fn signals_hup_alrm_and_ignored_defaults() {
 
 #[test]
 fn signals_term_int_hup_loggers_quit_terms_them() {
-    let combos = scanner_pair();
-    let cases: Vec<(Combo, &str)> =
-        combos.iter().flat_map(|&c| ["SIGTERM", "SIGINT", "SIGQUIT"].into_iter().map(move |h| (c, h))).collect();
-    std::thread::scope(|s| {
-        let hs: Vec<_> = cases.iter().map(|&(c, h)| s.spawn(move || shutdown_case(c, h))).collect();
-        let mut failed = Vec::new();
-        for (h, case) in hs.into_iter().zip(&cases) {
-            if h.join().is_err() {
-                failed.push(*case);
-            }
-        }
-        assert!(failed.is_empty(), "failed: {failed:?}");
-    });
+    shutdown_cases(&["SIGTERM", "SIGINT", "SIGQUIT"]);
 }
 
 /// `.s6-svscan/SIGUSR1` and `SIGTERM` are spawned instead of the default (with the SIGTERM
@@ -951,7 +954,7 @@ fn crash_loops_are_throttled_and_cheap() {
     let sups = sc.wait_sups(&want);
     sleep_ms(1000);
 
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let hz = merit_sys::clock::ticks_per_second() as f64;
     // (scanner, supervisors themselves, their reaped children), in ticks, sampled together.
     let sample = || {
         let (mut own, mut kids) = (0u64, 0u64);
@@ -1038,17 +1041,7 @@ fn layout(combo: Combo) -> Vec<String> {
 
 #[test]
 fn edge_layout_dangling_dotdir_logfile_symlink() {
-    let mut combos = vec![OURS_OURS];
-    if have_real_s6() {
-        combos.push(REAL_REAL);
-    }
-    let results = Mutex::new(Vec::new());
-    each(&combos, |c| {
-        let r = layout(c);
-        results.lock().unwrap().push(r);
-    });
-    let r = results.into_inner().unwrap();
-    assert!(r.windows(2).all(|w| w[0] == w[1]), "{r:?}");
+    same_ours_and_real(layout);
 }
 
 /// `-c 2` with three services: one warning, two supervisors.
@@ -1077,13 +1070,19 @@ fn max_services(combo: Combo) -> String {
 
 #[test]
 fn edge_max_services() {
+    same_ours_and_real(max_services);
+}
+
+/// `f` on ours + ours and, when the real s6 is installed, on real + real, at once: both must
+/// give the same result.
+fn same_ours_and_real<R: std::fmt::Debug + PartialEq + Send>(f: impl Fn(Combo) -> R + Sync) {
     let mut combos = vec![OURS_OURS];
     if have_real_s6() {
         combos.push(REAL_REAL);
     }
     let results = Mutex::new(Vec::new());
     each(&combos, |c| {
-        let r = max_services(c);
+        let r = f(c);
         results.lock().unwrap().push(r);
     });
     let r = results.into_inner().unwrap();
@@ -1376,24 +1375,17 @@ fn pid1_reaps_orphans() {
 /// without any command.
 fn notify_and_rescan(combo: Combo) {
     use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
     let tmp = TempDir::new("svscan-notif");
     let scan = tmp.join("scan");
     make_service(&scan.join("A"), "exec sleep 1000");
-    let mut p = [0i32; 2];
-    assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+    let (r, w) = merit_sys::fd::pipe(false).unwrap();
     let mut cmd = scanner_command(&tmp, combo, &["-d", "3", "-t", "300"], &scan);
     cmd.stdout(Stdio::null()).stderr(std::fs::File::create(tmp.join("err")).unwrap());
-    let wfd = p[1];
+    let wfd = w.as_raw_fd();
     unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(wfd, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || merit_sys::fd::dup2(wfd, 3));
     }
     let d = Daemon::spawn(cmd);
     drop(w);
@@ -1442,9 +1434,7 @@ fn catch_all(combo: Combo, letter: &str) {
 
 #[test]
 fn catch_all_logger_is_unlogged_and_hupped() {
-    let combos = scanner_pair();
-    each(&combos, |c| catch_all(c, "t"));
-    each(&combos, |c| catch_all(c, "q"));
+    each_arg(&["t", "q"], catch_all);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,9 +79,12 @@ impl Svc {
         let dir = tmp.join("svc");
         std::fs::create_dir_all(dir.join("supervise")).unwrap();
         let lock = locked.then(|| {
-            let fd =
-                merit_sys::fd::open(&dir.join("supervise/lock"), libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o644)
-                    .unwrap();
+            let fd = merit_sys::fd::open(
+                &dir.join("supervise/lock"),
+                merit_sys::flags::O_RDWR | merit_sys::flags::O_CREAT | merit_sys::flags::O_CLOEXEC,
+                0o644,
+            )
+            .unwrap();
             use std::os::fd::AsRawFd;
             assert!(merit_sys::lock::try_write_lock(fd.as_raw_fd()).unwrap());
             fd
@@ -446,7 +449,7 @@ fn error_paths_match_real() {
     // stdout closed, stdout full, stdout a pipe without reader (SIGPIPE default, then ignored).
     let r = same("stdout closed", &with_dir(&q, &d), |c| unsafe {
         c.pre_exec(|| {
-            libc::close(1);
+            merit_sys::fd::close(1);
             Ok(())
         });
     });
@@ -462,10 +465,7 @@ fn error_paths_match_real() {
             c.stdout(Stdio::from(wr));
             if ignore {
                 unsafe {
-                    c.pre_exec(|| {
-                        libc::signal(merit_sys::signal::SIGPIPE, libc::SIG_IGN);
-                        Ok(())
-                    });
+                    c.pre_exec(|| merit_sys::signal::ignore(merit_sys::signal::SIGPIPE));
                 }
             }
         });
@@ -474,7 +474,7 @@ fn error_paths_match_real() {
     // stderr closed: the error is lost, the exit code stays.
     let r = same("stderr closed", &["-o", ",", &d], |c| unsafe {
         c.pre_exec(|| {
-            libc::close(2);
+            merit_sys::fd::close(2);
             Ok(())
         });
     });

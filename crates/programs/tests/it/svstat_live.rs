@@ -106,16 +106,10 @@ fn live_states(imp: Impl) {
 
 #[test]
 fn live_states_under_our_supervisor() {
-    if !have_real_s6() {
-        return;
-    }
-    live_states(Impl::Ours);
+    with_real_s6(|| live_states(Impl::Ours));
 }
 
 #[test]
 fn live_states_under_real_supervisor() {
-    if !have_real_s6() {
-        return;
-    }
-    live_states(Impl::Real);
+    with_real_s6(|| live_states(Impl::Real));
 }

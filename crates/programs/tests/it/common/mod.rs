@@ -148,6 +148,14 @@ pub fn have_real_s6() -> bool {
     ok
 }
 
+/// Runs `case` when the real s6 is installed (see [`have_real_s6`]): for the tests of ours that
+/// need s6 as the oracle or as the other side.
+pub fn with_real_s6(case: impl FnOnce()) {
+    if have_real_s6() {
+        case()
+    }
+}
+
 /// Path of a real s6 binary.
 pub fn real(name: &str) -> PathBuf {
     PathBuf::from("/usr/bin").join(name)
@@ -349,40 +357,25 @@ pub fn test_uid() -> u32 {
 /// of `nproc` when given (the hard limit is left alone: raising it needs CAP_SYS_RESOURCE,
 /// which containers lack).
 pub fn as_user(cmd: &mut Command, uid: u32, nproc: Option<u64>) {
-    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut cur) }, 0);
-    let hard = cur.rlim_max;
+    use merit_sys::system::{setrlimit, Resource};
+    let (_, hard) = merit_sys::system::getrlimit(Resource::Nproc).unwrap();
     unsafe {
         cmd.pre_exec(move || {
-            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(uid) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
             if let Some(n) = nproc {
-                let lim = libc::rlimit { rlim_cur: n.min(hard), rlim_max: hard };
-                if libc::setrlimit(libc::RLIMIT_NPROC, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+                setrlimit(Resource::Nproc, n.min(hard), hard)?;
             }
-            if libc::setuid(uid) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
+            merit_sys::system::set_credentials(uid, uid, &[])
         });
     }
 }
 
-/// The tests' one random generator (splitmix64): deterministic from its seed, so a failing
-/// random case can be replayed.
-pub struct Rng(pub u64);
+// The tests' one random generator (splitmix64), the fuzzers' settings and report rows, shared
+// with merit-core's tests.
+#[path = "../../../../core/tests/support/shared.rs"]
+mod shared;
+pub use shared::{env_u64, fuzz_seed, report_row, Rng};
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     /// A number below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)

@@ -85,7 +85,7 @@ impl Podman {
             Ok(out) => out.expect("podman output"),
             Err(_) => {
                 // Still our child (not yet reaped by wait_with_output): the pid is ours.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let _ = merit_sys::signal::kill(pid, merit_sys::signal::SIGKILL);
                 let out = rx.recv().expect("podman output").expect("podman output");
                 panic!("podman {args:?} took more than {timeout:?}: {}", text(&out));
             }
@@ -155,9 +155,7 @@ impl Drop for Podman {
             .collect();
         points.reverse();
         for p in points {
-            if let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) {
-                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-            }
+            let _ = merit_sys::system::umount(&p, true);
         }
     }
 }

@@ -87,22 +87,10 @@ fn raw_environment(cmd: &mut std::process::Command, raw: &[&str]) {
         .map(|(k, v)| CString::new([k, b"=".to_vec(), v].concat()).unwrap())
         .chain(raw.iter().map(|r| CString::new(*r).unwrap()))
         .collect();
-    let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_p.push(std::ptr::null());
-    let mut envp_p: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-    envp_p.push(std::ptr::null());
-    struct Raw(Vec<*const libc::c_char>, Vec<*const libc::c_char>, CString, Vec<CString>, Vec<CString>);
-    // SAFETY: only read in the child, which owns its copy of the memory.
-    unsafe impl Send for Raw {}
-    unsafe impl Sync for Raw {}
-    let raw = Raw(argv_p, envp_p, path, argv, envp);
+    let exec = merit_sys::process::Execve::new(path, argv, envp);
     // SAFETY: the closure only calls execve (async-signal-safe) on memory prepared before.
     unsafe {
-        cmd.pre_exec(move || {
-            let r = &raw;
-            libc::execve(r.2.as_ptr(), r.0.as_ptr(), r.1.as_ptr());
-            Err(std::io::Error::last_os_error())
-        });
+        cmd.pre_exec(move || Err(exec.exec()));
     }
 }
 
@@ -351,6 +339,32 @@ impl Drop for Booted {
             let _ = merit_sys::signal::kill(self.pid1, merit_sys::signal::SIGKILL);
         }
     }
+}
+
+/// The log of service `name` (`ROOT/var/log/NAME`), asserting that it ends with the line the
+/// service writes last (`NAME last line`, [`chatty`]'s on SIGTERM).
+pub fn assert_last_line(root: &Path, name: &str) -> String {
+    let log = std::fs::read_to_string(root.join("var/log").join(name)).unwrap();
+    let tail = &log[log.len().saturating_sub(80)..];
+    assert!(log.ends_with(&format!("{name} last line\n")), "{name}: last line missing; log ends {tail:?}");
+    log
+}
+
+/// Asserts that no process has its working directory or executable under `root`.
+pub fn assert_nothing_under(root: &Path) {
+    let left = processes_under(root);
+    assert!(left.is_empty(), "processes left: {left:?}");
+}
+
+/// A fresh folder to boot init in (`TempDir::new(tag)`) and its path, the root of the system;
+/// `None`, after saying why, where PID namespaces cannot be made (the test then skips).
+pub fn ns_root(tag: &str) -> Option<(TempDir, PathBuf)> {
+    if !can_unshare("booting init in a PID namespace") {
+        return None;
+    }
+    let t = TempDir::new(tag);
+    let root = t.path().to_path_buf();
+    Some((t, root))
 }
 
 /// `init skeleton ROOT`, a hostname and ROOT/var/log.

@@ -12,6 +12,30 @@ pub const SCAN: &str = "s6/run";
 pub const AVAILABLE: &str = "etc/s6/services/available";
 pub const ENABLED: &str = "etc/s6/services/enabled";
 
+/// `service`'s commands, in the order of its usage text (what the tests expect; the program's
+/// own list is `merit_core::service::doc::COMMANDS`).
+pub const SERVICE_COMMANDS: [&str; 14] = [
+    "list",
+    "enable",
+    "disable",
+    "start",
+    "stop",
+    "status",
+    "restart",
+    "reload",
+    "resup",
+    "unsup",
+    "logs",
+    "needs",
+    "needed-by",
+    "graph",
+];
+
+/// The commands that take a service name: all but `list` and `graph`.
+pub fn named_commands() -> Vec<&'static str> {
+    SERVICE_COMMANDS.into_iter().filter(|c| !["list", "graph"].contains(c)).collect()
+}
+
 /// How a test service is made.
 #[derive(Clone, Debug, Default)]
 pub struct Spec {
@@ -165,7 +189,7 @@ impl Tree {
             use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .write(true)
-                .custom_flags(libc::O_NONBLOCK)
+                .custom_flags(merit_sys::flags::O_NONBLOCK)
                 .open(scan.join(".s6-svscan/control"))
                 .is_ok()
         }));

@@ -1,0 +1,244 @@
+//! Boot in dependency order (issue 12, round 2): s6-supervise holds the FIRST start of a
+//! service that declares dependencies (`dependencies.d/`, `dependencies`) until each sibling it
+//! needs is up and, with `notification-fd`, ready; `init copy-enabled` pulls in what the
+//! enabled services need; the shutdown stops the dependents first. Boot order is observed from
+//! the services' own stamps (wall-clock nanoseconds written by their run scripts).
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// A run body that writes `start` (its start stamp), then, after `delay` seconds, `ready`
+/// (its ready stamp) and the readiness line on fd 3; then sleeps.
+fn stamping(delay: &str) -> String {
+    format!("date +%s%N > start\nsleep {delay}\ndate +%s%N > ready\necho >&3\nexec sleep 1000")
+}
+
+/// A service `NAME` in `scan` with `notification-fd` 3 (ready after `delay`) that needs `needs`
+/// (in `dependencies.d/` when `dir_form`, else in the `dependencies` file).
+fn svc(scan: &Path, name: &str, delay: &str, needs: &[&str], dir_form: bool) -> PathBuf {
+    let d = scan.join(name);
+    make_service(&d, &stamping(delay));
+    std::fs::write(d.join("notification-fd"), "3\n").unwrap();
+    if dir_form && !needs.is_empty() {
+        std::fs::create_dir_all(d.join("dependencies.d")).unwrap();
+        for n in needs {
+            std::fs::write(d.join("dependencies.d").join(n), "").unwrap();
+        }
+    } else if !needs.is_empty() {
+        std::fs::write(d.join("dependencies"), needs.iter().map(|n| format!("{n}\n")).collect::<String>()).unwrap();
+    }
+    d
+}
+
+fn stamp(dir: &Path, which: &str) -> Option<u128> {
+    std::fs::read_to_string(dir.join(which)).ok()?.trim().parse().ok()
+}
+
+fn scanner(imp: Impl, scan: &Path, log: &Path) -> Daemon {
+    let mut cmd = command(imp.bin("s6-svscan"));
+    cmd.arg("-t0").arg(scan).stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap());
+    Daemon::spawn(cmd)
+}
+
+fn wait_ready(dirs: &[&Path]) -> bool {
+    wait_until(Duration::from_secs(20), || dirs.iter().all(|d| stamp(d, "ready").is_some()))
+}
+
+fn stop_scanner(imp: Impl, scan: &Path, mut d: Daemon) {
+    let _ = run(imp.bin("s6-svscanctl"), &["-t", scan.to_str().unwrap()], scan);
+    d.wait_timeout(Duration::from_secs(10));
+}
+
+/// net (ready after 0.4 s) <- db (dependencies.d) <- web (dependencies file); solo needs
+/// nothing. Each one's first start is after the ready stamp of what it needs; solo does not
+/// wait for anyone.
+#[test]
+fn first_start_waits_for_each_dependency_to_be_ready() {
+    let t = TempDir::new("boot-order");
+    let scan = t.join("scan");
+    let net = svc(&scan, "net", "0.4", &[], true);
+    let db = svc(&scan, "db", "0.2", &["net"], true);
+    let web = svc(&scan, "web", "0", &["db"], false);
+    let solo = svc(&scan, "solo", "0", &[], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    assert!(
+        wait_ready(&[&net, &db, &web, &solo]),
+        "not all ready: {}",
+        std::fs::read_to_string(t.join("err")).unwrap()
+    );
+    let (n, d_, w) = (stamp(&net, "ready").unwrap(), stamp(&db, "start").unwrap(), stamp(&web, "start").unwrap());
+    assert!(d_ >= n, "db started {d_} before net was ready {n}");
+    let db_ready = stamp(&db, "ready").unwrap();
+    assert!(w >= db_ready, "web started {w} before db was ready {db_ready}");
+    // Independent services start together: solo was up before net was ready.
+    assert!(stamp(&solo, "start").unwrap() < n, "solo waited for net");
+    // The supervisor of a held service said nothing (nothing missing, no cycle).
+    let err = std::fs::read_to_string(t.join("err")).unwrap();
+    assert!(!err.contains("warning"), "{err}");
+    stop_scanner(Impl::Ours, &scan, d);
+}
+
+/// The real s6-svscan and s6-supervise ignore the dependency files: the same tree comes up
+/// and is driven by s6-svc as any other (nothing of ours is needed to run it).
+#[test]
+fn real_s6_runs_a_tree_with_dependencies() {
+    if !have_real_s6() {
+        return;
+    }
+    let t = TempDir::new("boot-order-real");
+    let scan = t.join("scan");
+    let net = svc(&scan, "net", "0.4", &[], true);
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let web = svc(&scan, "web", "0", &["db"], false);
+    let d = scanner(Impl::Real, &scan, &t.join("err"));
+    assert!(wait_ready(&[&net, &db, &web]));
+    // Not gated: db did not wait for net's readiness.
+    assert!(stamp(&db, "start").unwrap() < stamp(&net, "ready").unwrap());
+    let out = run(real("s6-svc"), &["-wD", "-d", db.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    assert!(!status(&db).unwrap().is_up());
+    let out = run(real("s6-svc"), &["-wU", "-u", db.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    assert!(status(&db).unwrap().is_up());
+    stop_scanner(Impl::Real, &scan, d);
+}
+
+/// A dependency that is not in the scan directory: warned about once (both names), the
+/// service stays "down, want up"; `s6-svc -d` cancels the held start; once the dependency
+/// appears (a rescan) and the service is wanted up again, it starts after the dependency is
+/// ready.
+#[test]
+fn missing_dependency_holds_the_start_and_down_cancels_it() {
+    let t = TempDir::new("boot-order-missing");
+    let scan = t.join("scan");
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    let err = || std::fs::read_to_string(t.join("err")).unwrap_or_default();
+    assert!(wait_until(PROMPT, || err().contains("db needs net, which is not in the scan directory")), "{}", err());
+    let st = status(&db).unwrap();
+    assert!(!st.is_up() && st.wantup, "{st:?}");
+    // s6-svstat shows it down, wanted up; commands work meanwhile.
+    let out = run(ours("s6-svc"), &["-d", db.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    assert!(wait_until(PROMPT, || !status(&db).unwrap().wantup));
+    // The dependency appears; db is wanted down: nothing starts.
+    let net = svc(&t.path().join("staging"), "net", "0.3", &[], true);
+    std::fs::rename(&net, scan.join("net")).unwrap();
+    let net = scan.join("net");
+    let _ = run(ours("s6-svscanctl"), &["-a", scan.to_str().unwrap()], &scan);
+    assert!(wait_ready(&[&net]));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(stamp(&db, "start").is_none(), "db started while wanted down");
+    // Wanted up again: the first start still waits for net (ready now): starts at once.
+    let out = run(ours("s6-svc"), &["-u", db.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    assert!(wait_ready(&[&db]), "{}", err());
+    assert!(stamp(&db, "start").unwrap() >= stamp(&net, "ready").unwrap());
+    assert_eq!(err().matches("db needs net").count(), 1, "{}", err());
+    stop_scanner(Impl::Ours, &scan, d);
+}
+
+/// The gate applies to the first start only: with net down (wanted down), db's run dying is
+/// restarted at once, as s6-rc leaves a running dependent alone.
+#[test]
+fn restart_after_a_death_is_not_gated() {
+    let t = TempDir::new("boot-order-restart");
+    let scan = t.join("scan");
+    let net = svc(&scan, "net", "0", &[], true);
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    assert!(wait_ready(&[&net, &db]));
+    let out = run(ours("s6-svc"), &["-wD", "-d", net.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    let first = status(&db).unwrap().pid;
+    std::fs::remove_file(db.join("ready")).unwrap();
+    let out = run(ours("s6-svc"), &["-k", db.to_str().unwrap()], &scan);
+    assert!(out.status.success());
+    assert!(wait_ready(&[&db]), "db was not restarted with net down");
+    assert_ne!(status(&db).unwrap().pid, first);
+    assert!(!status(&net).unwrap().is_up());
+    stop_scanner(Impl::Ours, &scan, d);
+}
+
+/// A cycle never blocks a boot: each service of `a -> b -> a` starts without waiting, with the
+/// cycle in a warning; c, which needs a, waits for a as usual.
+#[test]
+fn a_cycle_starts_without_waiting_and_says_so() {
+    let t = TempDir::new("boot-order-cycle");
+    let scan = t.join("scan");
+    let a = svc(&scan, "a", "0.3", &["b"], true);
+    let b = svc(&scan, "b", "0.3", &["a"], false);
+    let c = svc(&scan, "c", "0", &["a"], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    assert!(wait_ready(&[&a, &b, &c]), "{}", std::fs::read_to_string(t.join("err")).unwrap());
+    let err = std::fs::read_to_string(t.join("err")).unwrap();
+    assert!(err.contains("dependency cycle: a -> b -> a: starting without waiting"), "{err}");
+    assert!(err.contains("dependency cycle: b -> a -> b: starting without waiting"), "{err}");
+    assert!(stamp(&c, "start").unwrap() >= stamp(&a, "ready").unwrap());
+    stop_scanner(Impl::Ours, &scan, d);
+}
+
+/// An available service `name` of the tree under `root` (enabled when `enabled`) that needs
+/// `needs` (in `dependencies.d/`).
+fn defined(root: &Path, name: &str, needs: &[&str], enabled: bool) {
+    let d = root.join("etc/s6/services/available").join(name);
+    make_service(&d, "exec sleep 1000");
+    if !needs.is_empty() {
+        std::fs::create_dir_all(d.join("dependencies.d")).unwrap();
+        for n in needs {
+            std::fs::write(d.join("dependencies.d").join(n), "").unwrap();
+        }
+    }
+    if enabled {
+        let en = root.join("etc/s6/services/enabled");
+        std::fs::create_dir_all(&en).unwrap();
+        std::os::unix::fs::symlink(format!("../available/{name}"), en.join(name)).unwrap();
+    }
+}
+
+/// `init copy-enabled` pulls in what the enabled services need (one line each on its stderr,
+/// the catch-all log at boot); a service in a cycle or with a missing dependency is copied
+/// without its dependency files (it starts without waiting), with the reason; the definitions
+/// are left as they are.
+#[test]
+fn copy_enabled_pulls_in_what_is_needed() {
+    let t = TempDir::new("boot-order-pull");
+    let root = t.path();
+    defined(root, "net", &[], false);
+    defined(root, "db", &["net"], true);
+    defined(root, "web", &["db", "ghost"], true);
+    defined(root, "a", &["b"], true);
+    defined(root, "b", &["a"], false);
+    defined(root, "unused", &[], false);
+    std::fs::create_dir_all(root.join("s6/run")).unwrap();
+    let out = command(ours("init")).arg("copy-enabled").env("MERIT_ROOT", root).stdin(Stdio::null()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "init: pulling in b (needed by a)",
+            "init: pulling in net (needed by db)",
+            "init: web needs ghost, which is not an available service: web starts without waiting for its dependencies",
+            "init: dependency cycle: a -> b -> a: a, b start without waiting for their dependencies",
+        ],
+        "{err}"
+    );
+    let scan = root.join("s6/run");
+    let mut copied: Vec<String> = std::fs::read_dir(&scan)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    copied.sort();
+    assert_eq!(copied, ["a", "b", "db", "net", "web"]);
+    assert!(scan.join("db/dependencies.d/net").is_file());
+    for n in ["a", "b", "web"] {
+        assert!(!scan.join(n).join("dependencies.d").exists(), "{n} keeps its dependencies");
+        assert!(root.join("etc/s6/services/available").join(n).join("dependencies.d").is_dir());
+    }
+}

@@ -92,8 +92,7 @@ fn bring_down(scan: &Path, grace: u64) {
 
     // 0. With dependencies: the services that others need are stopped after those.
     let whole = Deadline::after_ms(grace.max(1));
-    in_reverse_order(&mains, whole, grace);
-    let grace = whole.remaining_ms().unwrap_or(0);
+    let left = if in_reverse_order(&mains, whole, grace) { whole.remaining_ms().unwrap_or(0) } else { grace };
     // 1. The scanner stops every service (down-signal, timeout-kill), HUPs the loggers'
     //    supervisors, closes the log pipes, and waits for all of its supervisors.
     if svdir::write_control(scan, svdir::SVSCAN, b"t").is_err() {
@@ -103,7 +102,7 @@ fn bring_down(scan: &Path, grace: u64) {
         }
     }
     // 2. Services within the grace period, then SIGKILL.
-    for d in still_running(&mains, grace) {
+    for d in still_running(&mains, left) {
         say(&format!("{} did not stop within {} ms: killing it", d.display(), grace));
         let _ = svdir::send_control(&d, b"k");
     }
@@ -125,21 +124,22 @@ fn bring_down(scan: &Path, grace: u64) {
 /// layer in parallel, each service given its own `timeout-kill` (else what is
 /// left of the grace) before `k`, all within `whole`. The last layer is
 /// left to the scanner's `t`, with the loggers. Without dependencies nothing is done here
-/// (the shutdown is what it always was); a cycle is said and the order given up.
-fn in_reverse_order(mains: &[PathBuf], whole: Deadline, grace: u64) {
+/// (the shutdown is what it always was); a cycle is said and the order given up. Whether
+/// something was stopped here.
+fn in_reverse_order(mains: &[PathBuf], whole: Deadline, grace: u64) -> bool {
     let by_name: std::collections::BTreeMap<String, PathBuf> =
         mains.iter().filter_map(|d| d.file_name().map(|n| (n.to_string_lossy().into_owned(), d.clone()))).collect();
     let (graph, _) = crate::tree::dependency_graph(by_name.keys().cloned(), |n| by_name.get(n).cloned());
     let set: std::collections::BTreeSet<String> = by_name.keys().cloned().collect();
     if !set.iter().any(|n| graph.direct_needs(n).iter().any(|d| set.contains(d))) {
-        return;
+        return false;
     }
     // Layers of the reversed graph: the first is what nobody needs.
     let layers = match graph.reverse().layers(Some(&set)) {
         Ok(l) => l,
         Err(e) => {
             say(&format!("{}: stopping the services in no particular order", e.message()));
-            return;
+            return false;
         }
     };
     for layer in layers.iter().take(layers.len().saturating_sub(1)) {
@@ -176,9 +176,10 @@ fn in_reverse_order(mains: &[PathBuf], whole: Deadline, grace: u64) {
         });
         if whole.passed() {
             say(&format!("the services did not stop within {grace} ms"));
-            return;
+            return true;
         }
     }
+    true
 }
 
 /// Down: no `run` nor `finish` (a pid of 0), or no supervisor.

@@ -13,8 +13,9 @@
 //! dependency (as s6-svwait does) and looks again at every event; while that dependency has no
 //! `event/` yet (no supervisor so far), it looks again every [`RECHECK_MS`] ms.
 //!
-//! A dependency that is not in the scan directory is warned about once (it may appear on a
-//! rescan: the gate keeps waiting). A service in a dependency cycle starts without waiting,
+//! A dependency that is not in the scan directory, or that is wanted down, is not waited for:
+//! it is not coming up by itself (`service --no-deps NAME start` starts NAME alone; init copies
+//! what is needed before what needs it). Both names are in a warning, once. A service in a dependency cycle starts without waiting,
 //! with a warning (never block a boot on bad configuration). A logger (`NAME/log`, as
 //! s6-svscan names it) has no gate. A service directory without dependency files costs two
 //! failed opens at start-up and nothing else.
@@ -40,7 +41,7 @@ pub(super) struct Gate {
     held: bool,
     /// The cycle check is done (at the first hold: the siblings may not be there at start-up).
     checked: bool,
-    /// Missing dependencies already warned about.
+    /// Dependencies not waited for (absent, wanted down) already warned about.
     warned: BTreeSet<String>,
     /// The subscription to the event fifodir of the dependency waited for: (its index, it).
     sub: Option<(usize, Subscription)>,
@@ -55,14 +56,15 @@ enum Dep {
     Waiting {
         has_events: bool,
     },
-    Missing,
+    /// Not up, and not going to be: no such sibling, or wanted down.
+    Absent(&'static str),
 }
 
 fn dep_dir(name: &str) -> PathBuf {
     Path::new("..").join(name)
 }
 
-/// Up (a pid, not finishing) and, with `notification-fd`, ready.
+/// Satisfied: up (a pid, not finishing) and, with `notification-fd`, ready.
 fn dep_state(name: &str) -> Dep {
     use merit_sys::fs::Small;
     let dir = dep_dir(name);
@@ -71,14 +73,16 @@ fn dep_state(name: &str) -> Dep {
         Ok(Small::Data(b)) => StatusFile::decode(&b),
         _ => None,
     });
-    let satisfied =
-        st.is_some_and(|s| s.is_up() && (s.ready || std::fs::symlink_metadata(dir.join("notification-fd")).is_err()));
-    if satisfied {
-        return Dep::Satisfied;
-    }
-    match std::fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => Dep::Waiting { has_events: dir.join("event").is_dir() },
-        _ => Dep::Missing,
+    match st {
+        Some(s) if s.is_up() && (s.ready || std::fs::symlink_metadata(dir.join("notification-fd")).is_err()) => {
+            Dep::Satisfied
+        }
+        Some(s) if !s.wantup => Dep::Absent("which is wanted down"),
+        // No status yet: its supervisor is starting.
+        _ => match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => Dep::Waiting { has_events: dir.join("event").is_dir() },
+            _ => Dep::Absent("which is not in the scan directory"),
+        },
     }
 }
 
@@ -121,12 +125,11 @@ impl Gate {
             match dep_state(name) {
                 Dep::Satisfied => {}
                 Dep::Waiting { has_events } => first = first.or(Some((i, has_events))),
-                Dep::Missing => {
+                Dep::Absent(why) => {
                     if !self.warned.contains(name) {
                         self.warned.insert(name.clone());
-                        diag.warn(&format!("{me} needs {name}, which is not in the scan directory: waiting for it"));
+                        diag.warn(&format!("{me} needs {name}, {why}: not waiting for it"));
                     }
-                    first = first.or(Some((i, false)));
                 }
             }
         }

@@ -10,13 +10,15 @@
 //! state machine waits for its `RunSpawned` answer, the service is "down, want up", `d` (or
 //! anything that turns "wanted up" off, but `o`) cancels the hold, commands and signals keep
 //! working. While held, the gate subscribes to the `event/` fifodir of the first unsatisfied
-//! dependency (as s6-svwait does) and looks again at every event; while that dependency has no
-//! `event/` yet (no supervisor so far), it looks again every [`RECHECK_MS`] ms.
+//! dependency (as s6-svwait does, creating `event/` when that one's supervisor has not made it
+//! yet) and looks again at every event; should the subscription fail, it looks again every
+//! [`RECHECK_MS`] ms.
 //!
 //! A dependency that is not in the scan directory, or that is wanted down, is not waited for:
 //! it is not coming up by itself (`service --no-deps NAME start` starts NAME alone; init copies
-//! what is needed before what needs it). Both names are in a warning, once. A service in a dependency cycle starts without waiting,
-//! with a warning (never block a boot on bad configuration). A logger (`NAME/log`, as
+//! what is needed before what needs it). Both names are in a warning, once. A service in a dependency cycle (of services all held)
+//! starts without waiting any longer once held for [`CYCLE_CHECK_MS`], with a warning naming
+//! the cycle (never block a boot on bad configuration; init's boot strips cycles before). A logger (`NAME/log`, as
 //! s6-svscan names it) has no gate. A service directory without dependency files costs two
 //! failed opens at start-up and nothing else.
 
@@ -31,8 +33,11 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// How often a dependency without `event/` (no supervisor yet) is looked at again.
+/// How often a dependency is looked at again when its `event/` cannot be subscribed to.
 pub(super) const RECHECK_MS: u64 = 150;
+/// How long a start is held before the gate looks for a dependency cycle through this service
+/// (reading the siblings' dependency files costs more than the wait of an ordinary boot).
+pub(super) const CYCLE_CHECK_MS: u64 = 1000;
 
 pub(super) struct Gate {
     /// The services needed, by name (`../NAME`).
@@ -41,6 +46,8 @@ pub(super) struct Gate {
     held: bool,
     /// The cycle check is done (at the first hold: the siblings may not be there at start-up).
     checked: bool,
+    /// When to look for a cycle (monotonic ns): a hold of [`CYCLE_CHECK_MS`].
+    cycle_at: Option<u64>,
     /// Dependencies not waited for (absent, wanted down) already warned about.
     warned: BTreeSet<String>,
     /// The subscription to the event fifodir of the dependency waited for: (its index, it).
@@ -52,10 +59,8 @@ pub(super) struct Gate {
 /// What one dependency is now.
 enum Dep {
     Satisfied,
-    /// Not up or not ready; whether its `event/` exists (a supervisor has set it up).
-    Waiting {
-        has_events: bool,
-    },
+    /// Not up or not ready yet (or its supervisor is not there yet).
+    Waiting,
     /// Not up, and not going to be: no such sibling, or wanted down.
     Absent(&'static str),
 }
@@ -78,9 +83,10 @@ fn dep_state(name: &str) -> Dep {
             Dep::Satisfied
         }
         Some(s) if !s.wantup => Dep::Absent("which is wanted down"),
-        // No status yet: its supervisor is starting.
-        _ => match std::fs::metadata(&dir) {
-            Ok(m) if m.is_dir() => Dep::Waiting { has_events: dir.join("event").is_dir() },
+        Some(_) => Dep::Waiting,
+        // No status yet: its supervisor is starting, or there is no such service.
+        None => match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => Dep::Waiting,
             _ => Dep::Absent("which is not in the scan directory"),
         },
     }
@@ -111,20 +117,21 @@ impl Gate {
             needs,
             held: false,
             checked: false,
+            cycle_at: None,
             warned: BTreeSet::new(),
             sub: None,
             recheck_at: None,
         }))
     }
 
-    /// The first dependency not satisfied (its index, whether it has an `event/`), warning
-    /// once about each missing one.
-    fn first_unsatisfied(&mut self, diag: &Diag, me: &str) -> Option<(usize, bool)> {
+    /// The first dependency waited for (its index), warning once about each one that is not
+    /// coming (absent, wanted down).
+    fn first_unsatisfied(&mut self, diag: &Diag, me: &str) -> Option<usize> {
         let mut first = None;
         for (i, name) in self.needs.iter().enumerate() {
             match dep_state(name) {
                 Dep::Satisfied => {}
-                Dep::Waiting { has_events } => first = first.or(Some((i, has_events))),
+                Dep::Waiting => first = first.or(Some(i)),
                 Dep::Absent(why) => {
                     if !self.warned.contains(name) {
                         self.warned.insert(name.clone());
@@ -137,11 +144,13 @@ impl Gate {
     }
 
     /// Whether every dependency is satisfied now; else, subscribes to the event fifodir of the
-    /// first one that is not (or, without one, arms the timer).
+    /// first one that is not (creating its `event/` when its supervisor has not yet, as
+    /// s6-svwait does: the supervisor's first event then wakes us), or, should that fail, arms
+    /// the timer.
     fn satisfied(&mut self, diag: &Diag, me: &str) -> bool {
         // Bounded: dependencies that change state under our feet are looked at again later.
         for _ in 0..=self.needs.len() {
-            let Some((i, has_events)) = self.first_unsatisfied(diag, me) else {
+            let Some(i) = self.first_unsatisfied(diag, me) else {
                 self.sub = None;
                 self.recheck_at = None;
                 return true;
@@ -151,15 +160,13 @@ impl Gate {
             }
             self.sub = None;
             self.recheck_at = None;
-            if has_events {
-                let (s, ns) = clock::wall();
-                let label = merit_core::tai::Tain::from_unix(s, ns).label();
-                let dir = self.needs.get(i).map(|n| dep_dir(n).join("event"));
-                if let Some(Ok(sub)) = dir.map(|d| Subscription::new(&d, &label)) {
-                    // The state may have changed before the subscription: look once more.
-                    self.sub = Some((i, sub));
-                    continue;
-                }
+            let (s, ns) = clock::wall();
+            let label = merit_core::tai::Tain::from_unix(s, ns).label();
+            let dir = self.needs.get(i).map(|n| dep_dir(n).join("event"));
+            if let Some(Ok(sub)) = dir.map(|d| Subscription::new(&d, &label)) {
+                // The state may have changed before the subscription: look once more.
+                self.sub = Some((i, sub));
+                continue;
             }
             break;
         }
@@ -170,9 +177,10 @@ impl Gate {
     /// Whether this service is in a dependency cycle (then: warned, not gated).
     fn in_cycle(&self, diag: &Diag, me: &str) -> bool {
         let roots = self.needs.iter().cloned();
+        // A sibling that is up waits for nobody: no deadlock goes through it.
         let (mut graph, _) = crate::tree::dependency_graph(roots, |n| {
             let d = dep_dir(n);
-            (n != me && d.is_dir()).then_some(d)
+            (n != me && !matches!(dep_state(n), Dep::Satisfied | Dep::Absent(_)) && d.is_dir()).then_some(d)
         });
         graph.add(me, &self.needs);
         let reach = graph.needs_closure(&self.needs.iter().map(|s| s.as_str()).collect::<Vec<_>>());
@@ -224,18 +232,14 @@ impl Driver {
             return true;
         }
         let me = own_name(&self.dir_arg);
-        if !g.checked {
-            g.checked = true;
-            if g.in_cycle(&self.diag, &me) {
-                self.gate = None;
-                return false;
-            }
-        }
         if g.satisfied(&self.diag, &me) {
             self.gate = None;
             return false;
         }
         g.held = true;
+        if !g.checked {
+            g.cycle_at = Some(clock::mono_ns() + CYCLE_CHECK_MS * 1_000_000);
+        }
         true
     }
 
@@ -245,6 +249,7 @@ impl Driver {
             g.held = false;
             g.sub = None;
             g.recheck_at = None;
+            g.cycle_at = None;
         }
     }
 
@@ -255,7 +260,14 @@ impl Driver {
 
     /// `timeout` (ms), shortened to the gate's next look when that comes first.
     pub(super) fn gate_timeout(&self, timeout: Option<u64>) -> Option<u64> {
-        let Some(at) = self.gate.as_ref().and_then(|g| g.recheck_at) else { return timeout };
+        let g = self.gate.as_ref();
+        let at = match (g.and_then(|g| g.recheck_at), g.and_then(|g| g.cycle_at)) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(at) => at,
+                None => return timeout,
+            },
+        };
         let ms = at.saturating_sub(clock::mono_ns()).div_ceil(1_000_000);
         Some(timeout.map_or(ms, |t| t.min(ms)))
     }
@@ -269,8 +281,20 @@ impl Driver {
                 let mut buf = [0u8; 64];
                 while matches!(s.read_events(&mut buf), Ok(n) if n > 0) {}
             }
-        } else if !g.recheck_at.is_some_and(|at| clock::mono_ns() >= at) {
-            return;
+        } else {
+            let now = clock::mono_ns();
+            if g.held && g.cycle_at.is_some_and(|at| now >= at) {
+                g.cycle_at = None;
+                g.checked = true;
+                if g.in_cycle(&self.diag, &own_name(&self.dir_arg)) {
+                    self.gate = None;
+                    self.carry_out(&[Effect::SpawnRun]);
+                    return;
+                }
+            }
+            if !g.recheck_at.is_some_and(|at| now >= at) {
+                return;
+            }
         }
         if !g.held {
             return;

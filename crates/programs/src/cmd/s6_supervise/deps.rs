@@ -52,6 +52,9 @@ pub(super) struct Gate {
     warned: BTreeSet<String>,
     /// The subscription to the event fifodir of the dependency waited for: (its index, it).
     sub: Option<(usize, Subscription)>,
+    /// Whether the dependency subscribed to declares `notification-fd`: then its `u` (up, not
+    /// ready yet) is no reason to look again.
+    sub_notifies: bool,
     /// When to look again (monotonic ns), while no subscription is possible.
     recheck_at: Option<u64>,
 }
@@ -120,6 +123,7 @@ impl Gate {
             cycle_at: None,
             warned: BTreeSet::new(),
             sub: None,
+            sub_notifies: false,
             recheck_at: None,
         }))
     }
@@ -166,6 +170,10 @@ impl Gate {
             if let Some(Ok(sub)) = dir.map(|d| Subscription::new(&d, &label)) {
                 // The state may have changed before the subscription: look once more.
                 self.sub = Some((i, sub));
+                self.sub_notifies = self
+                    .needs
+                    .get(i)
+                    .is_some_and(|n| std::fs::symlink_metadata(dep_dir(n).join("notification-fd")).is_ok());
                 continue;
             }
             break;
@@ -277,9 +285,22 @@ impl Driver {
     pub(super) fn gate_turn(&mut self, event: bool) {
         let Some(g) = self.gate.as_mut() else { return };
         if event {
+            // Only an event that may make the dependency satisfied (or not coming) is worth a
+            // look: not `u` when it will say `U` once ready. (`s`, its supervisor started, is:
+            // a `down` file makes it wanted down.)
+            let mut look = false;
             if let Some((_, s)) = &g.sub {
                 let mut buf = [0u8; 64];
-                while matches!(s.read_events(&mut buf), Ok(n) if n > 0) {}
+                while let Ok(n) = s.read_events(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let quiet = |b: &u8| *b == b'u' && g.sub_notifies;
+                    look |= !buf.get(..n).unwrap_or(&[]).iter().all(quiet);
+                }
+            }
+            if !look {
+                return;
             }
         } else {
             let now = clock::mono_ns();

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Benchmarks merit's `service` against Mere Linux's s6-service script, side by side, in one run.
 
-    bench/service.py [--quick] [--runs N] [--available N] [--enabled N] [--no-build]
+    bench/service.py [--quick] [--runs N] [--available N] [--enabled N] [--deps] [--no-build]
 
 Both drive the same tree under a temp root, supervised by the real s6 (s6-svscan and
 s6-supervise from /usr/bin): N available services (default 200), M of them enabled, copied into
-the scan directory and running (default 100). Mere's script is ../shared/mere/s6-service
+the scan directory and running (default 100); with --deps every service declares dependencies
+(dependencies.d/, chains of 10: each service needs the one before it; the real s6 ignores them,
+and `service list` must not read them). Mere's script is ../shared/mere/s6-service
 (beside the repository), copied to a temp file with its SCAN_DIR, AVAIL_DIR and ENABL_DIR lines
 prefixed by the root; it finds the s6 tools in PATH. Measured, alternating ours and Mere's:
   list    `service list` (table): median wall time per run; ratio ours/Mere (target <= 0.02).
@@ -114,7 +116,7 @@ def wait_for(cond, timeout=60.0):
     return False
 
 
-def build_tree(root, available, enabled):
+def build_tree(root, available, enabled, deps=False):
     for d in (SCAN, AVAIL, ENABL):
         os.makedirs(os.path.join(root, d))
     names = ["svc%03d" % i for i in range(available)]
@@ -124,6 +126,9 @@ def build_tree(root, available, enabled):
         with open(os.path.join(d, "run"), "w") as f:
             f.write("#!/bin/sh\nexec sleep 100000\n")
         os.chmod(os.path.join(d, "run"), 0o755)
+        if deps and i % 10:
+            os.makedirs(os.path.join(d, "dependencies.d"))
+            open(os.path.join(d, "dependencies.d", names[i - 1]), "w").close()
         if i < enabled:
             os.symlink("../available/" + n, os.path.join(root, ENABL, n))
             shutil.copytree(d, os.path.join(root, SCAN, n), symlinks=True)
@@ -174,6 +179,8 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per command and implementation (default 20)")
     ap.add_argument("--available", type=int, default=200, help="available services (200)")
     ap.add_argument("--enabled", type=int, default=100, help="of which enabled and running (100)")
+    ap.add_argument("--deps", action="store_true",
+                    help="every service declares dependencies (chains of 10) in dependencies.d/")
     ap.add_argument("--no-build", action="store_true", help="do not run scripts/build")
     ap.add_argument("--dir", help="where to make the tree (default: /dev/shm when it is a tmpfs, "
                     "as Mere's /s6 is, else the system's temp dir)")
@@ -213,7 +220,7 @@ def main():
     try:
         root = os.path.join(top, "root")
         scan = os.path.join(root, SCAN)
-        names = build_tree(root, a.available, a.enabled)
+        names = build_tree(root, a.available, a.enabled, a.deps)
         script = os.path.join(top, "s6-service")
         mere_copy(mere, root, script)
         env = dict(os.environ)
@@ -222,10 +229,12 @@ def main():
         env["NO_COLOR"] = "1"
 
         log("== merit bench: service = %s, Mere's script = %s, s6 = %s" % (ours, mere, real_dir))
-        log("   %d cpus, kernel %s; %d available services, %d enabled and running under the real s6-svscan"
-            % (os.cpu_count(), os.uname().release, a.available, a.enabled))
+        log("   %d cpus, kernel %s; %d available services, %d enabled and running under the real s6-svscan%s"
+            % (os.cpu_count(), os.uname().release, a.available, a.enabled,
+               "; with dependencies (chains of 10)" if a.deps else ""))
         log("   tree in %s (%s)" % (top, "tmpfs" if is_tmpfs(top) else "not a tmpfs: Mere's /s6 is one"))
-        scanner = subprocess.Popen([os.path.join(real_dir, "s6-svscan"), scan], stdin=subprocess.DEVNULL,
+        # -c: s6-svscan supervises at most 500 services by default.
+        scanner = subprocess.Popen([os.path.join(real_dir, "s6-svscan"), "-c", str(2 * a.enabled + 10), scan], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, preexec_fn=_child_setup)
         if not wait_for(lambda: all(is_up(os.path.join(scan, n)) for n in names[:a.enabled])):

@@ -271,31 +271,144 @@ impl Tree {
         Ok(Some(hidden))
     }
 
-    /// Every service of `enabled/` (the directories its entries name) copied into the scan
-    /// directory, in name order, as [`Tree::install_copy`] does (each copy atomic, one already
-    /// there kept), each `prepare`d before it is renamed into place (init wraps a container's
-    /// main service there, so that even one that dies at once is seen as such): the boot-time
-    /// step of rc.init, `init copy-enabled`. Returns the failures.
-    pub fn copy_enabled(&self, prepare: &dyn Fn(&Path) -> Result<()>) -> Vec<(String, Error)> {
+    /// Every service of `enabled/` (the directories its entries name), and every service they
+    /// need, directly or not, that is not enabled (pulled in from `available/`), copied into
+    /// the scan directory as [`Tree::install_copy`] does (each copy atomic, one already there
+    /// kept), each `prepare`d before it is renamed into place (init wraps a container's main
+    /// service there, so that even one that dies at once is seen as such): the boot-time step
+    /// of rc.init, `init copy-enabled`. See [`Tree::boot_plan`] for the order and what is
+    /// said (through `note`). Returns the failures.
+    pub fn copy_enabled(&self, prepare: &dyn Fn(&Path) -> Result<()>, note: &dyn Fn(&str)) -> Vec<(String, Error)> {
         let mut failed = Vec::new();
-        let Ok(rd) = std::fs::read_dir(&self.enabled) else { return failed };
-        let mut names: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
-            .collect();
-        names.sort();
-        for name in names {
-            let src = self.link(&name);
-            if !src.is_dir() {
-                continue;
-            }
-            if let Err(e) = self.copy_into_scan(&name, &src, prepare) {
-                failed.push((name, e));
+        let plan = self.boot_plan();
+        for n in &plan.notes {
+            note(n);
+        }
+        for (name, src) in &plan.order {
+            let ungated = plan.ungated.contains(name);
+            let prep = |copy: &Path| -> Result<()> {
+                if ungated {
+                    remove_dependency_files(copy)?;
+                }
+                prepare(copy)
+            };
+            if let Err(e) = self.copy_into_scan(name, src, &prep) {
+                failed.push((name.clone(), e));
             }
         }
         failed
     }
+
+    /// What the boot copies into the scan directory, in which order, and what it says:
+    /// * the enabled services (the directories the entries of `enabled/` name) and every
+    ///   service they need, directly or not, from `available/` (a note per service pulled in:
+    ///   `pulling in NAME (needed by A, B)`);
+    /// * in dependency order (what is needed first, by name within a layer), so that a
+    ///   supervisor started by a scan in the middle of the copies never misses a sibling;
+    /// * a service in a dependency cycle, or that needs a service which is not available, is
+    ///   `ungated`: its copy loses its dependency files, so that it starts without waiting
+    ///   (a boot never blocks on bad configuration), with a note naming the cycle or the
+    ///   missing service. Its definition is left as it is.
+    pub fn boot_plan(&self) -> BootPlan {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut plan = BootPlan::default();
+        let Ok(rd) = std::fs::read_dir(&self.enabled) else { return plan };
+        let mut sources: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let src = self.link(&name);
+            if !name.starts_with('.') && src.is_dir() {
+                sources.insert(name, src);
+            }
+        }
+        let enabled: Vec<String> = sources.keys().cloned().collect();
+        let (graph, errors) = dependency_graph(enabled.iter().cloned(), |n| {
+            sources.get(n).cloned().or_else(|| self.is_available(n).then(|| self.definition(n)))
+        });
+        for (name, e) in &errors {
+            let why = match e {
+                DepsError::Io(p, err) => format!("{name}: unable to read {}: {err}", p.display()),
+                DepsError::Bad(d) => d.message(),
+            };
+            plan.notes.push(format!("{why}: {name} starts without waiting for its dependencies"));
+        }
+        let set: BTreeSet<String> = graph.names().map(str::to_string).collect();
+        for name in &set {
+            if sources.contains_key(name) {
+                continue;
+            }
+            let by: Vec<String> = graph.direct_needed_by(name).into_iter().filter(|b| set.contains(b)).collect();
+            plan.notes.push(format!("pulling in {name} (needed by {})", by.join(", ")));
+            sources.insert(name.clone(), self.definition(name));
+        }
+        // Missing dependencies and cycles: those services start without waiting.
+        let mut sound = merit_core::deps::Graph::new();
+        for name in &set {
+            let needs = graph.direct_needs(name);
+            if let Some(missing) = needs.iter().find(|n| !set.contains(*n)) {
+                let e = merit_core::deps::DepError::Missing { service: name.clone(), needed: missing.clone() };
+                plan.notes.push(format!("{}: {name} starts without waiting for its dependencies", e.message()));
+                plan.ungated.insert(name.clone());
+            }
+        }
+        let refs: Vec<&str> = set.iter().map(String::as_str).collect();
+        let in_cycle: BTreeSet<String> = refs
+            .iter()
+            .filter(|n| {
+                let needs: Vec<&str> = graph.direct_needs(n).iter().map(String::as_str).collect();
+                graph.needs_closure(&needs).contains(**n)
+            })
+            .map(|n| n.to_string())
+            .collect();
+        if !in_cycle.is_empty() {
+            let mut sub = merit_core::deps::Graph::new();
+            for n in &in_cycle {
+                let needs: Vec<String> =
+                    graph.direct_needs(n).iter().filter(|x| in_cycle.contains(*x)).cloned().collect();
+                sub.add(n, &needs);
+            }
+            let names: Vec<&str> = in_cycle.iter().map(String::as_str).collect();
+            let cycle = sub.find_cycle().map(|c| merit_core::deps::DepError::Cycle(c).message());
+            plan.notes.push(format!(
+                "{}: {} start without waiting for their dependencies",
+                cycle.unwrap_or_else(|| "dependency cycle".into()),
+                names.join(", ")
+            ));
+            plan.ungated.extend(in_cycle);
+        }
+        for name in &set {
+            let needs: Vec<String> =
+                if plan.ungated.contains(name) { Vec::new() } else { graph.direct_needs(name).to_vec() };
+            sound.add(name, &needs);
+        }
+        let order: Vec<String> = sound
+            .layers(None)
+            .map(|l| l.into_iter().flatten().collect())
+            .unwrap_or_else(|_| set.iter().cloned().collect());
+        plan.order = order.into_iter().filter_map(|n| sources.get(&n).cloned().map(|src| (n, src))).collect();
+        plan
+    }
+}
+
+/// What the boot copies (see [`Tree::boot_plan`]).
+#[derive(Debug, Default)]
+pub struct BootPlan {
+    /// (name, definition directory), in the order of the copies.
+    pub order: Vec<(String, PathBuf)>,
+    /// Services whose copy loses its dependency files (a cycle, a missing dependency).
+    pub ungated: std::collections::BTreeSet<String>,
+    /// What to say on the catch-all log, one line each.
+    pub notes: Vec<String>,
+}
+
+/// Removes `dependencies.d/` and `dependencies` from a copy of a definition.
+fn remove_dependency_files(copy: &Path) -> Result<()> {
+    let ignore_absent = |r: Result<()>| match r {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        r => r,
+    };
+    ignore_absent(std::fs::remove_dir_all(copy.join(merit_core::deps::DIR)))?;
+    ignore_absent(std::fs::remove_file(copy.join(merit_core::deps::FILE)))
 }
 
 /// Why the dependencies of a definition could not be read.

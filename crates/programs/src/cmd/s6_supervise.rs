@@ -30,6 +30,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 mod config;
+mod deps;
 mod setup;
 mod spawn;
 
@@ -55,6 +56,8 @@ struct Driver {
     notification: Option<OwnedFd>,
     /// A `run` child waiting for its `lock-fd` lock before its exec.
     pending: Option<Pending>,
+    /// The first start's wait for the services this one needs (module `deps`).
+    gate: Option<Box<deps::Gate>>,
 }
 
 impl Driver {
@@ -135,7 +138,7 @@ impl Driver {
             }
             Effect::SpawnRun => {
                 // One start at a time: a child waiting for its lock reports for itself.
-                if self.pending.is_none() {
+                if self.pending.is_none() && !self.hold_for_dependencies() {
                     if let Some(outcome) = self.spawn_run() {
                         self.answer(Input::RunSpawned(outcome));
                     }
@@ -150,6 +153,7 @@ impl Driver {
                 let _ = signal::kill(pid as i32, SIGKILL);
             }
             Effect::Exit => {
+                self.gate = None;
                 if let Some(p) = &self.pending {
                     let _ = signal::kill(p.pid, SIGKILL);
                 }
@@ -290,11 +294,17 @@ impl Driver {
                 fd::PollFd::new(control.as_raw_fd()),
                 fd::PollFd::new(self.notification.as_ref().map_or(-1, |f| f.as_raw_fd())),
                 fd::PollFd::new(self.pending.as_ref().map_or(-1, |p| p.report.as_raw_fd())),
+                fd::PollFd::new(self.gate_fd()),
             ];
-            if let Err(e) = fd::poll(&mut set, timeout) {
+            // The gate's descriptor and timer only while there is a gate.
+            let (n, timeout) = if self.gate.is_some() { (5, self.gate_timeout(timeout)) } else { (4, timeout) };
+            if let Err(e) = fd::poll(set.get_mut(..n).unwrap_or(&mut []), timeout) {
                 self.diag.fatal_err(111, "unable to poll", &e);
             }
-            let [signals, control_ready, notification, report] = set.map(|p| p.ready);
+            let [signals, control_ready, notification, report, gate] = set.map(|p| p.ready);
+            if self.gate.is_some() {
+                self.gate_turn(gate);
+            }
             // Signals first; the FIFO is read on the next turn, as s6 does.
             if signals && self.read_signals(sigfd) {
                 continue;
@@ -338,7 +348,8 @@ pub fn main() {
     let want_up = setup::reset_tally_and_read_down(&diag);
 
     let (sup, fx) = Supervisor::start(want_up, now());
-    let mut drv = Driver { diag, dir_arg, sup, queue: InputQueue::default(), notification: None, pending: None };
+    let gate = deps::Gate::load(&diag, &dir_arg);
+    let mut drv = Driver { diag, dir_arg, sup, queue: InputQueue::default(), notification: None, pending: None, gate };
     drv.carry_out(fx.as_slice());
     drv.run(&sigfd, &control)
 }

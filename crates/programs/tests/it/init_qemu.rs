@@ -7,7 +7,9 @@
 //! `s6-svscan-log`, running as Mere's nobody, uid 99), runs `service list`, stops and starts one service, steps the
 //! wall clock an hour back and two forward (the restart throttle and `s6-svc -T` must follow
 //! the monotonic clock: safe here, the guest's clock is its own), and powers off with
-//! `telinit 7`. The kernel command line carries words init must ignore (`single`,
+//! `telinit 7`. Two more services depend on each other: app needs base, which is not enabled
+//! (init pulls it in); app's first start comes after base is ready, and at the power-off base
+//! is stopped only once app is down. The kernel command line carries words init must ignore (`single`,
 //! `shutdown`) and an environment entry with an empty name (`=foo=bar`). The test reads the serial console.
 //!
 //! Under CI=true this test must run: a missing QEMU, kernel, busybox or dist/bin fails it.
@@ -248,7 +250,7 @@ exec >/dev/console 2>&1
 dmesg -n 1
 echo "boot-test: waiting for the services"
 n=0
-until s6-svwait -u -t 1000 /s6/run/ticker /s6/run/el /s6/run/sleeper 2>/dev/null; do
+until s6-svwait -u -t 1000 /s6/run/ticker /s6/run/el /s6/run/sleeper /s6/run/app 2>/dev/null; do
     n=$((n+1))
     if [ "$n" -gt 120 ]; then
         echo "boot-test: FAILED: services not up"
@@ -259,6 +261,9 @@ until s6-svwait -u -t 1000 /s6/run/ticker /s6/run/el /s6/run/sleeper 2>/dev/null
     sleep 0.5
 done
 echo "boot-test: all services up (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+# app needs base (not enabled: pulled in), ready 0.5 s after its start.
+echo "boot-test: app started $(cat /run/app.start)"
+echo "boot-test: pulled in: $(grep -c 'init: pulling in base (needed by app)' /s6/uncaught-logs/current) line(s)"
 service list
 service sleeper stop
 echo "boot-test: sleeper: $(s6-svstat /s6/run/sleeper)"
@@ -381,6 +386,27 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     // Dies at once, restarted once a second (the clock-step checks count its deaths).
     svc("crasher", "#!/bin/sh\nexit 1\n")?;
     std::fs::write(avail.join("crasher/max-death-tally"), "4096\n").map_err(|e| e.to_string())?;
+    // Boot and shutdown in dependency order: app needs base, which is not enabled (pulled in)
+    // and ready 0.5 s after its start; each says on the console what it saw of the other.
+    svc(
+        "app",
+        "#!/bin/sh\nif [ -e /run/base.ready ]; then echo 'after base was ready' > /run/app.start; \
+         else echo 'BEFORE base was ready' > /run/app.start; fi\n\
+         trap 'sleep 0.3; touch /run/app.stopped; exit 0' TERM\nwhile :; do sleep 0.1; done\n",
+    )?;
+    std::fs::create_dir_all(avail.join("app/dependencies.d")).map_err(|e| e.to_string())?;
+    std::fs::write(avail.join("app/dependencies.d/base"), "").map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(avail.join("base")).map_err(|e| e.to_string())?;
+    std::fs::write(
+        avail.join("base/run"),
+        "#!/bin/sh\ntrap 'if [ -e /run/app.stopped ]; then w=after; else w=BEFORE; fi; \
+         echo \"base: stopped $w app was down\" > /dev/console; exit 0' TERM\n\
+         sleep 0.5\ntouch /run/base.ready\necho >&3\nwhile :; do sleep 0.1; done\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::set_permissions(avail.join("base/run"), std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(avail.join("base/notification-fd"), "3\n").map_err(|e| e.to_string())?;
     let rc_init = std::fs::read_to_string(etc.join("rc.init")).map_err(|e| e.to_string())?;
     std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n"))
         .map_err(|e| e.to_string())?;
@@ -555,6 +581,9 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         "boot-test: clock back: ",
         "boot-test: clock forward: ",
         "boot-test: clock steps done",
+        "boot-test: app started after base was ready",
+        "boot-test: pulled in: 1 line(s)",
+        "base: stopped after app was down",
         "rc.shutdown: poweroff",
         "init: all services stopped, filesystems unmounted: powering off",
         "reboot: Power down",

@@ -120,7 +120,8 @@ fn wait_for_logger(fifo: &Path) {
     let _ = merit_sys::fd::dup2(to, 2);
 }
 
-/// `init copy-enabled`: every service of `enabled/` copied into the scan directory (see
+/// `init copy-enabled`: every service of `enabled/`, and what they need (pulled in, each said
+/// on the catch-all log), copied into the scan directory in dependency order (see
 /// [`crate::tree::Tree::copy_enabled`]), then a rescan request. In a container, a main
 /// service's `finish` is wrapped before the copy is renamed into place, so that even a main
 /// service that dies at once is seen as such.
@@ -128,7 +129,7 @@ pub(super) fn copy_enabled() -> i32 {
     let l = Layout::from_env(None);
     let t = l.tree();
     let container = container_mode(&l);
-    let failed = t.copy_enabled(&|copy| if container { mark_main_service(copy) } else { Ok(()) });
+    let failed = t.copy_enabled(&|copy| if container { mark_main_service(copy) } else { Ok(()) }, &|m| say(m));
     for (name, e) in &failed {
         say(&format!("unable to copy {name} into {}: {e}", t.scan.display()));
     }

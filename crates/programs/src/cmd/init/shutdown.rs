@@ -73,7 +73,8 @@ fn first_request(l: &Layout) -> bool {
     }
 }
 
-/// The services of `scan` down within `grace` ms, then their loggers, then the catch-all
+/// The services of `scan` down within `grace` ms (in reverse dependency order when they
+/// declare dependencies: see [`in_reverse_order`]), then their loggers, then the catch-all
 /// logger.
 fn bring_down(scan: &Path, grace: u64) {
     let services: Vec<PathBuf> = std::fs::read_dir(scan)
@@ -89,6 +90,9 @@ fn bring_down(scan: &Path, grace: u64) {
         services.into_iter().partition(|p| p.ends_with("s6-svscan-log"));
     let loggers: Vec<PathBuf> = mains.iter().map(|p| p.join("log")).filter(|p| p.is_dir()).collect();
 
+    // 0. With dependencies: the services that others need are stopped after those.
+    let whole = Deadline::after_ms(grace.max(1));
+    let left = if in_reverse_order(&mains, whole, grace) { whole.remaining_ms().unwrap_or(0) } else { grace };
     // 1. The scanner stops every service (down-signal, timeout-kill), HUPs the loggers'
     //    supervisors, closes the log pipes, and waits for all of its supervisors.
     if svdir::write_control(scan, svdir::SVSCAN, b"t").is_err() {
@@ -98,7 +102,7 @@ fn bring_down(scan: &Path, grace: u64) {
         }
     }
     // 2. Services within the grace period, then SIGKILL.
-    for d in still_running(&mains, grace) {
+    for d in still_running(&mains, left) {
         say(&format!("{} did not stop within {} ms: killing it", d.display(), grace));
         let _ = svdir::send_control(&d, b"k");
     }
@@ -111,6 +115,76 @@ fn bring_down(scan: &Path, grace: u64) {
     for d in still_running(&catch_all, 1000) {
         let _ = svdir::send_control(&d, b"hx");
     }
+}
+
+/// Stops the services of `mains` that others need only once those are down: the dependency
+/// graph of the scan-directory copies (`dependencies.d/`, `dependencies`), gone through layer
+/// by layer in reverse dependency order (first the services nobody needs, those without
+/// dependencies among them; a service only once everything that needs it is down), each
+/// layer in parallel, each service given its own `timeout-kill` (else what is
+/// left of the grace) before `k`, all within `whole`. The last layer is
+/// left to the scanner's `t`, with the loggers. Without dependencies nothing is done here
+/// (the shutdown is what it always was); a cycle is said and the order given up. Whether
+/// something was stopped here.
+fn in_reverse_order(mains: &[PathBuf], whole: Deadline, grace: u64) -> bool {
+    let by_name: std::collections::BTreeMap<String, PathBuf> =
+        mains.iter().filter_map(|d| d.file_name().map(|n| (n.to_string_lossy().into_owned(), d.clone()))).collect();
+    let (graph, _) = crate::tree::dependency_graph(by_name.keys().cloned(), |n| by_name.get(n).cloned());
+    let set: std::collections::BTreeSet<String> = by_name.keys().cloned().collect();
+    if !set.iter().any(|n| graph.direct_needs(n).iter().any(|d| set.contains(d))) {
+        return false;
+    }
+    // Layers of the reversed graph: the first is what nobody needs.
+    let layers = match graph.reverse().layers(Some(&set)) {
+        Ok(l) => l,
+        Err(e) => {
+            say(&format!("{}: stopping the services in no particular order", e.message()));
+            return false;
+        }
+    };
+    for layer in layers.iter().take(layers.len().saturating_sub(1)) {
+        let dirs: Vec<&PathBuf> = layer.iter().filter_map(|n| by_name.get(n)).collect();
+        for d in &dirs {
+            let _ = svdir::send_control(d, b"d");
+        }
+        let left = whole.remaining_ms().unwrap_or(0);
+        // Each one's own limit: its timeout-kill, else what is left of the grace.
+        let mut limits: Vec<(&PathBuf, Deadline, bool)> = dirs
+            .iter()
+            .map(|d| {
+                let tk = std::fs::read_to_string(d.join("timeout-kill"))
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .filter(|&t| t > 0);
+                (*d, Deadline::after_ms(tk.map_or(left, |t| t.min(left)).max(1)), false)
+            })
+            .collect();
+        whole.wait_until(STEP, || {
+            let mut all_down = true;
+            for (d, limit, killed) in limits.iter_mut() {
+                if is_down(d) {
+                    continue;
+                }
+                all_down = false;
+                if !*killed && limit.passed() {
+                    say(&format!("{} did not stop within its time: killing it", d.display()));
+                    let _ = svdir::send_control(d, b"k");
+                    *killed = true;
+                }
+            }
+            all_down
+        });
+        if whole.passed() {
+            say(&format!("the services did not stop within {grace} ms"));
+            return true;
+        }
+    }
+    true
+}
+
+/// Down: no `run` nor `finish` (a pid of 0), or no supervisor.
+fn is_down(d: &Path) -> bool {
+    !svdir::supervisor_running(d).unwrap_or(false) || svdir::read_status(d).map_or(true, |s| s.pid == 0)
 }
 
 /// The service directories of `dirs` whose supervisor still runs after at most `ms` ms of

@@ -214,6 +214,7 @@ impl Driver {
             p.cancelled = true;
             let _ = signal::kill(p.pid, SIGKILL);
         }
+        self.release_hold();
     }
 
     /// Settles the pending child once its report pipe says something, or once it has died

@@ -23,7 +23,7 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "list",
         args: "",
         summary: "show every defined service, its status and whether it starts at boot",
-        text: "Show every service defined in the available directory, sorted by name, in the table of Mere Linux: its status (up, down, or unknown when it is not supervised) and whether it starts at boot (enabled or disabled). On a terminal the status word is coloured. With --json, a JSON array of objects instead (see JSON OUTPUT).",
+        text: "Show every service defined in the available directory, sorted by name, in the table of Mere Linux: its status (up, down, failed when its supervisor gave up restarting it after restart-limit deaths, or unknown when it is not supervised) and whether it starts at boot (enabled or disabled). On a terminal the status word is coloured. With --json, a JSON array of objects instead (see JSON OUTPUT).",
     },
     CommandDoc {
         name: "enable",
@@ -53,7 +53,7 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "status",
         args: "",
         summary: "show the service's status line (as s6-svstat -n)",
-        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. When the service declares dependencies, a second line follows: \"needs:\" and its direct dependencies with their state, for example \"needs: db (up), net (unknown)\"; nothing is added for a service without dependencies. Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
+        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. When the service declares dependencies, a second line follows: \"needs:\" and its direct dependencies with their state, for example \"needs: db (up), net (unknown)\"; nothing is added for a service without dependencies. A service with merit's restart-delay or restart-limit files gets more lines: when its supervisor gave up, why (\"failed: 5 deaths in 10 s, last exit code 3\"), and while it is held back, \"restart delay: 400 ms\". Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
     },
     CommandDoc {
         name: "restart",
@@ -197,7 +197,7 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
 /// JSON fields: name, type, meaning.
 pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
     ("name", "string", "the service name"),
-    ("status", "string", "\"up\", \"down\", or \"unknown\" when not supervised"),
+    ("status", "string", "\"up\", \"down\", \"failed\" (down for good: its supervisor gave up, see restart-limit), or \"unknown\" when not supervised"),
     ("pid", "number|null", "pid of the service when up"),
     ("seconds", "number|null", "seconds since it went up or down"),
     ("ready_seconds", "number|null", "seconds since it became ready (up and ready, or down with finish over); null when not ready"),
@@ -209,9 +209,16 @@ pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
     ("onboot", "string", "\"enabled\" or \"disabled\""),
 ];
 
+/// merit's own JSON fields, after onboot, present only for services with the files that enable
+/// them: name, type, meaning.
+pub const JSON_EXTRA_FIELDS: &[(&str, &str, &str)] = &[
+    ("failed", "string|null", "why the supervisor gave up, as status prints it (restart-limit); null when it did not"),
+    ("restart_delay_ms", "number", "the delay before the last restart (restart-delay), 0 when none"),
+];
+
 /// Files.
 pub const FILES: &[(&str, &str)] = &[
-    ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart."),
+    ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart, and merit's restart-delay (MIN MAX in milliseconds: the delay after each quick death doubles from MIN up to MAX, and is reset once the service stays up for MAX) and restart-limit (N SECONDS: after N deaths within SECONDS the supervisor gives up: the service stays down, want down, and list shows it failed until start or s6-svc -u)."),
     ("/etc/s6/services/available/NAME/dependencies.d/", "One empty regular file per service NAME needs, named after it (see DEPENDENCIES)."),
     ("/etc/s6/services/available/NAME/dependencies", "The older form: one needed service per line (see DEPENDENCIES)."),
     ("/etc/s6/services/enabled/NAME", "A link to ../available/NAME when NAME starts at boot (rc.init copies these into the scan directory)."),
@@ -332,6 +339,12 @@ pub fn man_page(version: &str) -> String {
     m += &roff("With --json, list prints an array and status prints one object. Each object has these fields, in this order; a field that does not apply is null (all but name, status and onboot when the service is not supervised):");
     m += "\n";
     for (f, ty, t) in JSON_FIELDS {
+        m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
+    }
+    m += ".PP\n";
+    m += &roff("These fields follow, only for a service with restart-delay or restart-limit in its directory:");
+    m += "\n";
+    for (f, ty, t) in JSON_EXTRA_FIELDS {
         m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
     }
     m += ".PP\n";

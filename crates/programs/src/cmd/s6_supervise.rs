@@ -29,6 +29,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+mod backoff;
 mod config;
 mod setup;
 mod spawn;
@@ -55,6 +56,10 @@ struct Driver {
     notification: Option<OwnedFd>,
     /// A `run` child waiting for its `lock-fd` lock before its exec.
     pending: Option<Pending>,
+    /// `restart-delay` / `restart-limit` (module `backoff`), when the service has one.
+    restart: Option<Box<backoff::Restart>>,
+    /// What `supervise/merit-state` says (written only for services with the new files).
+    merit: backoff::State,
 }
 
 impl Driver {
@@ -192,7 +197,10 @@ impl Driver {
                     } else if Some(r.pid as u64) == self.sup.child_pid() {
                         use merit_core::supervisor::State::*;
                         match self.sup.state() {
-                            Up | LastUp => self.feed(Input::RunDied(wstat)),
+                            Up | LastUp => {
+                                self.backoff_before_run_died(wstat);
+                                self.feed(Input::RunDied(wstat));
+                            }
                             Finish | LastFinish => self.feed(Input::FinishDied(wstat)),
                             Down => {}
                         }
@@ -259,6 +267,7 @@ impl Driver {
                 Ok(n) => {
                     for &b in buf.get(..n).unwrap_or(&[]) {
                         if let Some(c) = Control::from_byte(b) {
+                            self.backoff_sees_control(c);
                             self.feed(Input::Control(c));
                         }
                     }
@@ -338,7 +347,18 @@ pub fn main() {
     let want_up = setup::reset_tally_and_read_down(&diag);
 
     let (sup, fx) = Supervisor::start(want_up, now());
-    let mut drv = Driver { diag, dir_arg, sup, queue: InputQueue::default(), notification: None, pending: None };
+    let restart = backoff::load(&diag);
+    let mut drv = Driver {
+        diag,
+        dir_arg,
+        sup,
+        queue: InputQueue::default(),
+        notification: None,
+        pending: None,
+        restart,
+        merit: backoff::State::default(),
+    };
+    drv.start_merit_state();
     drv.carry_out(fx.as_slice());
     drv.run(&sigfd, &control)
 }

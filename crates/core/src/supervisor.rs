@@ -144,6 +144,9 @@ pub enum Input {
     /// follows the death of `run` that the driver is about to feed: fed just before that
     /// [`Input::RunDied`], only for services that have one of those files.
     Backoff(Decision),
+    /// `run` of a service with `notify-socket` and `watchdog-timeout` sent no `WATCHDOG=1`
+    /// within the timeout (or sent `WATCHDOG=trigger`): restart it.
+    WatchdogExpired,
 }
 
 /// Something the driver must do, in the order given.
@@ -373,6 +376,7 @@ impl Supervisor {
             Input::RunDied(wstat) => self.on_run_died(wstat, now, &mut fx),
             Input::FinishDied(wstat) => self.on_finish_died(wstat, now, &mut fx),
             Input::Backoff(decision) => self.on_backoff(decision, now),
+            Input::WatchdogExpired => self.on_watchdog(now, cfg, &mut fx),
         }
         fx
     }
@@ -600,6 +604,26 @@ impl Supervisor {
                     Decision::Restart { delay_ms } => AfterDeath::NotBefore(now.mono + u64::from(delay_ms) * MILLI),
                     Decision::GiveUp { .. } => AfterDeath::GiveUp,
                 });
+            }
+            S::Down | S::Finish | S::LastFinish => {}
+        }
+    }
+
+    /// The watchdog of `run` expired: as `r` (down-signal, then SIGCONT), and SIGKILL after
+    /// `timeout-kill` (5 s when it is 0: a service that stopped pinging may not answer its
+    /// down-signal either). Nothing to do when `run` is not alive.
+    fn on_watchdog(&mut self, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
+        use State as S;
+        match self.state {
+            S::Up | S::LastUp => {
+                let pid = self.status.pid;
+                fx.push(Effect::Kill { pid, sig: cfg.down_signal() });
+                fx.push(Effect::Kill { pid, sig: SIGCONT });
+                let t = match cfg.timeout_kill() {
+                    0 => KILL_REPEAT,
+                    ms => u64::from(ms) * MILLI,
+                };
+                self.deadline = Some(now.mono + t);
             }
             S::Down | S::Finish | S::LastFinish => {}
         }

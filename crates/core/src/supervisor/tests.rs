@@ -82,6 +82,7 @@ fn all_inputs() -> Vec<Input> {
         Input::Backoff(Decision::Restart { delay_ms: 0 }),
         Input::Backoff(Decision::Restart { delay_ms: 4000 }),
         Input::Backoff(Decision::GiveUp { deaths: 3, window_s: 10 }),
+        Input::WatchdogExpired,
     ]);
     v
 }
@@ -122,9 +123,10 @@ fn row(input: &Input) -> usize {
         Input::RunDied(_) => 24,
         Input::FinishDied(_) => 25,
         Input::Backoff(_) => 26,
+        Input::WatchdogExpired => 27,
     }
 }
-const ROWS: usize = 27;
+const ROWS: usize = 28;
 
 /// The column of a state, also without wildcard: a new state does not compile here.
 fn column(state: State) -> usize {
@@ -730,4 +732,22 @@ fn giving_up_stays_down_until_u() {
     let fx = s.step(Input::Backoff(Decision::GiveUp { deaths: 3, window_s: 10 }), at(10), c);
     assert!(fx.as_slice().is_empty());
     assert_eq!(s.deadline(), before.deadline());
+}
+
+/// The watchdog: down-signal and SIGCONT to run, SIGKILL after 5 s (timeout-kill 0); nothing
+/// once run is dead.
+#[test]
+fn watchdog_restarts_run() {
+    let c = &mut cfg();
+    let mut s = in_state(State::Up);
+    let fx = s.step(Input::WatchdogExpired, at(10), c);
+    assert_eq!(fx.as_slice(), &[E::Kill { pid: RUN, sig: SIGTERM }, E::Kill { pid: RUN, sig: SIGCONT }]);
+    assert_eq!(s.deadline(), Some(15 * SECOND));
+    assert!(s.status().wantup, "restarted, not stopped");
+    let fx = s.step(Input::Timeout, at(15), c);
+    assert_eq!(fx.as_slice(), &[E::Kill { pid: RUN, sig: SIGKILL }]);
+    for st in [State::Down, State::Finish, State::LastFinish] {
+        let mut s = in_state(st);
+        assert!(s.step(Input::WatchdogExpired, at(10), c).as_slice().is_empty());
+    }
 }

@@ -31,6 +31,7 @@ use std::path::Path;
 
 mod backoff;
 mod config;
+mod notify;
 mod setup;
 mod spawn;
 
@@ -58,6 +59,8 @@ struct Driver {
     pending: Option<Pending>,
     /// `restart-delay` / `restart-limit` (module `backoff`), when the service has one.
     restart: Option<Box<backoff::Restart>>,
+    /// The sd_notify socket (module `notify`), when the service has `notify-socket`.
+    notify: Option<Box<notify::Notify>>,
     /// What `supervise/merit-state` says (written only for services with the new files).
     merit: backoff::State,
 }
@@ -294,16 +297,26 @@ impl Driver {
                 self.feed(Input::Timeout);
                 continue;
             }
+            // Only for a service with notify-socket and watchdog-timeout.
+            let timeout = match (timeout, self.watchdog_timeout()) {
+                (_, Some(0)) => {
+                    self.check_watchdog();
+                    continue;
+                }
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let mut set = [
                 fd::PollFd::new(sigfd.as_raw_fd()),
                 fd::PollFd::new(control.as_raw_fd()),
                 fd::PollFd::new(self.notification.as_ref().map_or(-1, |f| f.as_raw_fd())),
                 fd::PollFd::new(self.pending.as_ref().map_or(-1, |p| p.report.as_raw_fd())),
+                fd::PollFd::new(self.notify_fd()),
             ];
             if let Err(e) = fd::poll(&mut set, timeout) {
                 self.diag.fatal_err(111, "unable to poll", &e);
             }
-            let [signals, control_ready, notification, report] = set.map(|p| p.ready);
+            let [signals, control_ready, notification, report, notify] = set.map(|p| p.ready);
             // Signals first; the FIFO is read on the next turn, as s6 does.
             if signals && self.read_signals(sigfd) {
                 continue;
@@ -314,6 +327,9 @@ impl Driver {
             if report {
                 self.settle_pending(None);
             }
+            if notify {
+                self.read_notify();
+            }
             if control_ready {
                 self.read_control(control);
             }
@@ -321,6 +337,9 @@ impl Driver {
                 if clock::mono_ns() >= d {
                     self.feed(Input::Timeout);
                 }
+            }
+            if self.notify.is_some() {
+                self.check_watchdog();
             }
         }
     }
@@ -348,6 +367,7 @@ pub fn main() {
 
     let (sup, fx) = Supervisor::start(want_up, now());
     let restart = backoff::load(&diag);
+    let notify = notify::load(&diag);
     let mut drv = Driver {
         diag,
         dir_arg,
@@ -356,6 +376,7 @@ pub fn main() {
         notification: None,
         pending: None,
         restart,
+        notify,
         merit: backoff::State::default(),
     };
     drv.start_merit_state();

@@ -227,6 +227,15 @@ fn merit_lines(m: &MeritState) -> Vec<String> {
     } else if m.delay_ms > 0 {
         v.push(format!("restart delay: {} ms", m.delay_ms));
     }
+    if let Some(p) = m.notify {
+        v.push(format!("notify: {}", p.word()));
+    }
+    if let Some(text) = &m.status {
+        v.push(format!("status: {text}"));
+    }
+    if let Some(p) = m.mainpid {
+        v.push(format!("main pid: {p}"));
+    }
     v
 }
 
@@ -235,6 +244,9 @@ fn merit_json(m: &MeritState) -> Vec<(&'static str, String)> {
     vec![
         ("failed", m.failure_reason().map_or_else(|| "null".to_string(), |r| json_string(&r))),
         ("restart_delay_ms", m.delay_ms.to_string()),
+        ("notify", m.notify.map_or_else(|| "null".to_string(), |p| json_string(p.word()))),
+        ("notify_status", m.status.as_deref().map_or_else(|| "null".to_string(), json_string)),
+        ("main_pid", m.mainpid.map_or_else(|| "null".to_string(), |p| p.to_string())),
     ]
 }
 

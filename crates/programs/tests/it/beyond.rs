@@ -79,7 +79,10 @@ fn restart_limit_gives_up() {
             .and_then(|b| merit_core::backoff::MeritState::decode(&b).ok())
             .is_some_and(|m| m.failed)
     };
-    assert!(wait_until(Duration::from_secs(20), failed), "never gave up");
+    assert!(
+        wait_until(Duration::from_secs(20), || failed() && status(&svc).is_some_and(|s| !s.is_up())),
+        "never gave up"
+    );
     let st = status(&svc).unwrap();
     assert!(!st.is_up() && !st.wantup, "{st:?}");
     // Stays down: no fourth life.
@@ -101,7 +104,7 @@ fn restart_limit_gives_up() {
     let j = t.service(&["--json", "crashy", "status"]);
     assert!(
         j.out.contains("\"status\":\"failed\"")
-            && j.out.contains(",\"failed\":\"failed: 3 deaths in 30 s, last exit code 3\",\"restart_delay_ms\":0}"),
+            && j.out.contains(",\"failed\":\"failed: 3 deaths in 30 s, last exit code 3\",\"restart_delay_ms\":0,"),
         "{}",
         j.out
     );
@@ -116,4 +119,188 @@ fn restart_limit_gives_up() {
     let r = t.service(&["crashy", "status"]);
     assert_eq!(r.out.lines().count(), 1, "{}", r.out);
     t.shutdown();
+}
+
+// ------------------------------------------------------------------------------------------
+// notify-socket
+
+const SYSTEMD_NOTIFY: &str = "/usr/bin/systemd-notify";
+
+/// Whether the real systemd-notify is here (installed by .ci/run; required under CI).
+fn have_systemd_notify() -> bool {
+    Path::new(SYSTEMD_NOTIFY).exists() || !cannot_run("notify-socket tests", "/usr/bin/systemd-notify is not installed")
+}
+
+/// Starts our s6-supervise on `svc` with its stderr kept in `err`.
+fn supervise_logged(svc: &Path, err: &Path) -> Daemon {
+    let mut cmd = command(ours("s6-supervise"));
+    cmd.arg(svc.file_name().unwrap())
+        .current_dir(svc.parent().unwrap())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(err).unwrap());
+    let d = Daemon::spawn(cmd);
+    assert!(wait_until(PROMPT, || merit_sys::lock::supervisor_running(svc).unwrap_or(false) && status(svc).is_some()));
+    d
+}
+
+fn merit_state(svc: &Path) -> merit_core::backoff::MeritState {
+    std::fs::read(svc.join("supervise/merit-state"))
+        .ok()
+        .and_then(|b| merit_core::backoff::MeritState::decode(&b).ok())
+        .unwrap_or_default()
+}
+
+/// `systemd-notify --status=` and `--ready` from the run script (after a second): `service
+/// start` waits for READY=1, `s6-svwait -U` (ours and the real one) return on it, `service
+/// status` and `--json` show the STATUS text; `MAINPID=` from the service is accepted.
+#[test]
+fn systemd_notify_from_the_run_script() {
+    if !have_systemd_notify() {
+        return;
+    }
+    let mut t = Tree::new("beyond-notify");
+    let pre = format!("sleep 1\n{n} --status='listening on :80'\n{n} MAINPID=$$\n{n} --ready", n = SYSTEMD_NOTIFY);
+    t.add("web", Spec { pre, ..Default::default() });
+    std::fs::write(t.def("web").join("notify-socket"), "").unwrap();
+    t.boot(Impl::Ours, &[]);
+    let started = std::time::Instant::now();
+    t.service(&["start", "web"]).ok("Starting web... OK\n");
+    assert!(started.elapsed() >= Duration::from_millis(900), "start did not wait for READY=1");
+    let svc = t.svc("web");
+    let st = status(&svc).unwrap();
+    assert!(st.is_up() && st.ready, "{st:?}");
+    let r = t.service(&["web", "status"]);
+    let lines: Vec<&str> = r.out.lines().collect();
+    assert!(lines[0].starts_with(&format!("up (pid {}) ", st.pid)), "{}", r.out);
+    assert_eq!(
+        &lines[1..],
+        ["notify: ready", "status: listening on :80", &format!("main pid: {}", st.pid)],
+        "{}",
+        r.out
+    );
+    let j = t.service(&["--json", "web", "status"]);
+    assert!(
+        j.out.contains(&format!(
+            ",\"notify\":\"ready\",\"notify_status\":\"listening on :80\",\"main_pid\":{}}}",
+            st.pid
+        )),
+        "{}",
+        j.out
+    );
+    // Down, then up: s6-svwait -U, ours and the real one, return when READY=1 comes again.
+    let svc_cmd = |b: std::path::PathBuf, args: &[&str]| {
+        let st = std::process::Command::new(b).args(args).arg(&svc).status().unwrap();
+        assert!(st.success(), "{args:?}");
+    };
+    svc_cmd(ours("s6-svc"), &["-wD", "-T", "10000", "-d"]);
+    let mut waiters: Vec<_> = [ours("s6-svwait")]
+        .into_iter()
+        .chain(have_real_s6().then(|| real("s6-svwait")))
+        .map(|b| std::process::Command::new(b).args(["-U", "-t", "20000"]).arg(&svc).spawn().unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    svc_cmd(ours("s6-svc"), &["-u"]);
+    for w in &mut waiters {
+        assert!(w.wait().unwrap().success());
+    }
+    assert!(started.elapsed() >= Duration::from_millis(900), "s6-svwait -U returned before READY=1");
+    // Ours s6-svc -wU too (the real one needs a notification-fd file: see below).
+    svc_cmd(ours("s6-svc"), &["-wD", "-T", "10000", "-d"]);
+    let started = std::time::Instant::now();
+    svc_cmd(ours("s6-svc"), &["-wU", "-T", "20000", "-u"]);
+    assert!(started.elapsed() >= Duration::from_millis(900), "s6-svc -wU returned before READY=1");
+    assert!(status(&svc).unwrap().ready);
+    t.shutdown();
+}
+
+/// READY=1 from a child of run (a background subshell), and the real `s6-svc -wU` on a
+/// service that also has a notification-fd file (the real s6-svc checks for it).
+#[test]
+fn systemd_notify_from_a_child_and_real_svc_wu() {
+    if !have_systemd_notify() || !have_real_s6() {
+        return;
+    }
+    let t = TempDir::new("beyond-child");
+    let svc = t.join("svc");
+    make_service(&svc, &format!("( sleep 1; {SYSTEMD_NOTIFY} --ready ) &\nexec sleep 100000"));
+    std::fs::write(svc.join("notify-socket"), "").unwrap();
+    std::fs::write(svc.join("notification-fd"), "3\n").unwrap();
+    let _sup = supervise_logged(&svc, &t.join("err"));
+    assert!(wait_until(PROMPT, || status(&svc).is_some_and(|s| s.is_up() && s.ready)));
+    let st = std::process::Command::new(real("s6-svc")).args(["-wD", "-T", "20000", "-d"]).arg(&svc).status().unwrap();
+    assert!(st.success());
+    let started = std::time::Instant::now();
+    let st = std::process::Command::new(real("s6-svc")).args(["-wU", "-T", "20000", "-u"]).arg(&svc).status().unwrap();
+    assert!(st.success() && started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    let s = status(&svc).unwrap();
+    assert!(s.is_up() && s.ready);
+    assert_eq!(merit_state(&svc).notify, Some(merit_core::backoff::NotifyPhase::Ready));
+}
+
+/// Malformed datagrams and a MAINPID= from a process that is not the service's are ignored
+/// with a warning; the supervisor goes on, and a later READY=1 counts.
+#[test]
+fn bad_datagrams_are_ignored() {
+    let t = TempDir::new("beyond-bad");
+    let svc = t.join("svc");
+    make_service(&svc, "exec sleep 100000");
+    std::fs::write(svc.join("notify-socket"), "").unwrap();
+    let err = t.join("err");
+    let _sup = supervise_logged(&svc, &err);
+    assert!(wait_until(PROMPT, || status(&svc).is_some_and(|s| s.is_up())));
+    let sock = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    let to = svc.join("supervise/notify");
+    for d in [&b"READY=1\0x"[..], b"garbage", &vec![b'a'; 5000], b"MAINPID=4242\nSTATUS=hello\n"] {
+        sock.send_to(d, &to).unwrap();
+    }
+    let e = || std::fs::read_to_string(&err).unwrap_or_default();
+    assert!(wait_until(PROMPT, || e().contains("MAINPID=4242")), "{}", e());
+    let e = e();
+    assert!(
+        e.contains("warning: ignoring a malformed notification from pid ") && e.contains("NUL byte at offset 7"),
+        "{e}"
+    );
+    assert!(e.contains("line 1 is not KEY=VALUE"), "{e}");
+    assert!(e.contains("datagram of 5000 bytes"), "{e}");
+    assert!(
+        e.contains(&format!(
+            "warning: ignoring MAINPID=4242 from pid {}: not a process of the service",
+            std::process::id()
+        )),
+        "{e}"
+    );
+    assert!(!status(&svc).unwrap().ready, "a malformed READY=1 counted");
+    let m = merit_state(&svc);
+    assert_eq!((m.status.as_deref(), m.mainpid), (Some("hello"), None));
+    sock.send_to(b"READY=1", &to).unwrap();
+    assert!(wait_until(PROMPT, || status(&svc).is_some_and(|s| s.ready)));
+}
+
+/// `watchdog-timeout`: a run that stops pinging is restarted; one that pings is left alone.
+#[test]
+fn watchdog_restarts_a_silent_service() {
+    if !have_systemd_notify() {
+        return;
+    }
+    let t = TempDir::new("beyond-watchdog");
+    let quiet = t.join("quiet");
+    make_service(&quiet, &format!("{SYSTEMD_NOTIFY} --ready\nexec sleep 100000"));
+    let pinging = t.join("pinging");
+    make_service(
+        &pinging,
+        &format!("{SYSTEMD_NOTIFY} --ready\nwhile :; do {SYSTEMD_NOTIFY} WATCHDOG=1; sleep 0.2; done"),
+    );
+    for s in [&quiet, &pinging] {
+        std::fs::write(s.join("notify-socket"), "").unwrap();
+        std::fs::write(s.join("watchdog-timeout"), "1500\n").unwrap();
+    }
+    let _a = supervise_logged(&quiet, &t.join("err-quiet"));
+    let _b = supervise_logged(&pinging, &t.join("err-pinging"));
+    assert!(wait_until(PROMPT, || [&quiet, &pinging].iter().all(|s| status(s).is_some_and(|s| s.is_up()))));
+    let (q0, p0) = (status(&quiet).unwrap().pid, status(&pinging).unwrap().pid);
+    assert!(wait_until(PROMPT, || status(&quiet).is_some_and(|s| s.is_up() && s.pid != q0)), "not restarted");
+    assert_eq!(status(&pinging).unwrap().pid, p0, "a pinging service was restarted");
+    let e = std::fs::read_to_string(t.join("err-quiet")).unwrap();
+    assert!(e.contains("warning: no WATCHDOG=1 within watchdog-timeout: restarting the service"), "{e}");
 }

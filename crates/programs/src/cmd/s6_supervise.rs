@@ -30,6 +30,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 mod backoff;
+mod cgroup;
 mod config;
 mod notify;
 mod setup;
@@ -61,6 +62,8 @@ struct Driver {
     restart: Option<Box<backoff::Restart>>,
     /// The sd_notify socket (module `notify`), when the service has `notify-socket`.
     notify: Option<Box<notify::Notify>>,
+    /// The service's own cgroup (module `cgroup`), when it has one.
+    cgroup: Option<Box<cgroup::Cgroup>>,
     /// What `supervise/merit-state` says (written only for services with the new files).
     merit: backoff::State,
 }
@@ -122,6 +125,10 @@ impl Driver {
                 }
             }
             Effect::Event(bytes) => {
+                // Down (run dead, finish over): what is left in the service's cgroup goes.
+                if self.cgroup.is_some() && bytes.contains(&b'D') {
+                    self.cgroup_after_down();
+                }
                 if let Err(e) = fifodir::notify(Path::new("event"), bytes) {
                     self.diag.warn_err("unable to notify event directory", &e);
                 }
@@ -368,6 +375,7 @@ pub fn main() {
     let (sup, fx) = Supervisor::start(want_up, now());
     let restart = backoff::load(&diag);
     let notify = notify::load(&diag);
+    let cgroup = cgroup::load(&diag);
     let mut drv = Driver {
         diag,
         dir_arg,
@@ -377,8 +385,10 @@ pub fn main() {
         pending: None,
         restart,
         notify,
+        cgroup,
         merit: backoff::State::default(),
     };
+    drv.merit.cgroup = drv.cgroup_path();
     drv.start_merit_state();
     drv.carry_out(fx.as_slice());
     drv.run(&sigfd, &control)

@@ -236,17 +236,42 @@ fn merit_lines(m: &MeritState) -> Vec<String> {
     if let Some(p) = m.mainpid {
         v.push(format!("main pid: {p}"));
     }
+    if let Some(c) = &m.cgroup {
+        let u = merit_sys::cgroup::usage(Path::new(c));
+        let mut parts = Vec::new();
+        if let Some(b) = u.memory_bytes {
+            parts.push(format!("memory {:.1} MiB", b as f64 / 1048576.0));
+        }
+        if let Some(n) = u.pids {
+            parts.push(format!("{n} pids"));
+        }
+        if let Some(us) = u.cpu_usec {
+            parts.push(format!("cpu {:.2} s", us as f64 / 1e6));
+        }
+        let usage = if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) };
+        v.push(format!("cgroup: {c}{usage}"));
+        if let Some(n) = m.cgroup_left.filter(|&n| n > 0) {
+            v.push(format!("left behind at the last stop: {n} processes, killed"));
+        }
+    }
     v
 }
 
 /// The JSON fields `status` and `list` add for a service with merit's files.
 fn merit_json(m: &MeritState) -> Vec<(&'static str, String)> {
+    let usage = m.cgroup.as_deref().map(|c| merit_sys::cgroup::usage(Path::new(c)));
+    let opt_json = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |n| n.to_string());
     vec![
         ("failed", m.failure_reason().map_or_else(|| "null".to_string(), |r| json_string(&r))),
         ("restart_delay_ms", m.delay_ms.to_string()),
         ("notify", m.notify.map_or_else(|| "null".to_string(), |p| json_string(p.word()))),
         ("notify_status", m.status.as_deref().map_or_else(|| "null".to_string(), json_string)),
         ("main_pid", m.mainpid.map_or_else(|| "null".to_string(), |p| p.to_string())),
+        ("cgroup", m.cgroup.as_deref().map_or_else(|| "null".to_string(), json_string)),
+        ("cgroup_left", opt_json(m.cgroup_left.map(u64::from))),
+        ("memory_current", opt_json(usage.and_then(|u| u.memory_bytes))),
+        ("pids_current", opt_json(usage.and_then(|u| u.pids))),
+        ("cpu_usec", opt_json(usage.and_then(|u| u.cpu_usec))),
     ]
 }
 

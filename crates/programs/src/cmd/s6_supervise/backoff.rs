@@ -77,7 +77,7 @@ impl Driver {
     /// At start-up: a fresh merit-state for a service with the new files; a stale one (left
     /// by a supervisor of the same directory that had them) removed otherwise.
     pub(super) fn start_merit_state(&self) {
-        if self.restart.is_some() || self.notify.is_some() {
+        if self.restart.is_some() || self.notify.is_some() || self.cgroup.is_some() {
             self.write_merit_state();
         } else {
             merit_sys::fs::unlink_void(c"supervise/merit-state");

@@ -389,3 +389,52 @@ fn without_cgroup_file_leftovers_survive() {
     }
     assert!(!svc.join("supervise/merit-state").exists());
 }
+
+/// A limit the kernel refuses is warned with the file and the value, and the service still
+/// starts; without a usable cgroup2 hierarchy (not root, v1 only, read-only) the supervisor
+/// warns once and runs the service as s6 does.
+#[test]
+fn refused_limit_or_no_cgroup_warns_and_runs() {
+    let t = TempDir::new("beyond-limit-file");
+    let svc = t.join("svc");
+    make_service(&svc, "exec sleep 100000");
+    std::fs::write(svc.join("pids-max"), "lots\n").unwrap();
+    let err = t.join("err");
+    let base = format!("merit-test-lim-{}", std::process::id());
+    let mut cmd = command(ours("s6-supervise"));
+    cmd.arg("svc")
+        .current_dir(t.path())
+        .env("MERIT_CGROUP_BASE", &base)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let sup = Daemon::spawn(cmd);
+    assert!(wait_until(PROMPT, || status(&svc).is_some_and(|s| s.is_up())), "the service did not start");
+    let e = std::fs::read_to_string(&err).unwrap();
+    let usable = merit_sys::cgroup::find(Path::new("/"));
+    match &usable {
+        Ok(mount) => {
+            let cg = mount.join(&base).join("svc");
+            assert!(
+                e.contains(&format!(
+                    "s6-supervise svc: warning: unable to set pids-max to \"lots\" ({}/pids.max): ",
+                    cg.display()
+                )) && e.contains("; the service runs without this limit\n"),
+                "{e}"
+            );
+        }
+        Err(why) => assert!(
+            e.contains(&format!(
+                "s6-supervise svc: warning: no usable cgroup2 hierarchy ({why}): running the service without its own cgroup\n"
+            )),
+            "{e}"
+        ),
+    }
+    assert_eq!(e.lines().count(), 1, "one warning: {e}");
+    drop(sup);
+    if let Ok(mount) = usable {
+        kill_processes_under(t.path());
+        let cg = mount.join(&base).join("svc");
+        assert!(wait_until(PROMPT, || std::fs::remove_dir(&cg).is_ok() || !cg.exists()));
+        let _ = std::fs::remove_dir(mount.join(&base));
+    }
+}

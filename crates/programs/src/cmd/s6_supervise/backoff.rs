@@ -50,6 +50,8 @@ fn read_policy<T>(
 }
 
 /// Reads `restart-delay` and `restart-limit` (one open each, at start-up).
+// Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+#[inline(never)]
 pub(super) fn load(diag: &Diag) -> Option<Box<Restart>> {
     let policy = Policy {
         delay: read_policy(diag, "restart-delay", parse_restart_delay),
@@ -106,6 +108,8 @@ impl Driver {
 
     /// `run` died with `wstat` (not yet fed): the policy's decision is fed first, for a death
     /// the supervisor did not ask for while the service is wanted up.
+    // Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+    #[inline(never)]
     pub(super) fn backoff_before_run_died(&mut self, wstat: u16) {
         let Some(r) = self.restart.as_mut() else { return };
         let asked = std::mem::replace(&mut r.asked, false);

@@ -63,6 +63,8 @@ fn base_dir(diag: &Diag) -> Option<PathBuf> {
 }
 
 /// Sets up the service's cgroup when the service directory asks for one.
+// Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+#[inline(never)]
 pub(super) fn load(diag: &Diag) -> Option<Box<Cgroup>> {
     if !exists("cgroup") && !LIMIT_FILES.iter().any(|(f, _)| exists(f)) {
         return None;
@@ -118,6 +120,8 @@ impl Driver {
     }
 
     /// The service is down (`run` dead, `finish` over): kills what is left in its cgroup.
+    // Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+    #[inline(never)]
     pub(super) fn cgroup_after_down(&mut self) {
         let Some(c) = &self.cgroup else { return };
         match cgroup::kill_all(&c.dir, KILL_WAIT_MS) {

@@ -51,6 +51,8 @@ fn mono_ms() -> u64 {
 
 /// Reads `notify-socket` and `watchdog-timeout`, binds the socket and sets `NOTIFY_SOCKET` for
 /// the children (the supervisor is single-threaded: nothing else reads the environment).
+// Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+#[inline(never)]
 pub(super) fn load(diag: &Diag) -> Option<Box<Notify>> {
     match std::fs::symlink_metadata("notify-socket") {
         Ok(_) => {}
@@ -170,6 +172,8 @@ impl Driver {
     }
 
     /// Reads every waiting datagram and acts on it.
+    // Out of the supervisor's loop: its frame (a 4 KiB buffer, say) must not grow the loop's.
+    #[inline(never)]
     pub(super) fn read_notify(&mut self) {
         self.notify_track_life();
         let mut buf = [0u8; DATAGRAM_MAX + 1];

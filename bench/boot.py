@@ -187,7 +187,39 @@ def ns_run(argv, scan_of_pid1, names, timeout=30.0):
         kill_ns(p, pid1)
 
 
-def bench_namespace(n, runs):
+def cgroup_mount():
+    """The cgroup2 hierarchy our supervisors would use (as merit_sys::cgroup::find), or None."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            points = [l.split(" - ")[0].split()[4] for l in f if " - cgroup2 " in l]
+    except OSError:
+        return None
+    for m in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        if m in points and os.access(m, os.W_OK):
+            return m
+    return None
+
+
+def remove_cgroups(base):
+    """Removes our services' cgroups below base (their processes are gone), then base."""
+    if not os.path.isdir(base):
+        return
+    for name in os.listdir(base):
+        d = os.path.join(base, name)
+        if os.path.isdir(d):
+            for _ in range(200):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.01)
+    try:
+        os.rmdir(base)
+    except OSError:
+        pass
+
+
+def bench_namespace(n, runs, cgroup=False):
     log(f"== PID namespace: {n} services (#!/bin/sh + exec sleep 100000), {runs} runs each")
     base = mktemp("ns")
     # On a tmpfs, as init's own /s6 is: the supervisors' mkdir/mkfifo cost the same for all.
@@ -207,14 +239,34 @@ def bench_namespace(n, runs):
         os.symlink(f"../available/{name}", os.path.join(tree, "etc/s6/services/enabled", name))
 
     def reset_scan():
-        for name in names:
-            for sub in ("supervise", "event"):
-                shutil.rmtree(os.path.join(scan, name, sub), ignore_errors=True)
-        shutil.rmtree(os.path.join(scan, ".s6-svscan"), ignore_errors=True)
+        for d in (scan, os.path.join(base, "scan-cgroup")):
+            for name in names:
+                for sub in ("supervise", "event"):
+                    shutil.rmtree(os.path.join(d, name, sub), ignore_errors=True)
+            shutil.rmtree(os.path.join(d, ".s6-svscan"), ignore_errors=True)
 
+    # s6-svscan supervises at most 500 services unless told (-c).
+    cap = ["-c", str(n + 10)] if n > 490 else []
     variants = [
-        ("s6", [os.path.join(REAL, "s6-svscan"), scan], lambda pid1: scan),
-        ("ours", [os.path.join(DIST, "s6-svscan"), scan], lambda pid1: scan),
+        ("s6", [os.path.join(REAL, "s6-svscan")] + cap + [scan], lambda pid1: scan),
+        ("ours", [os.path.join(DIST, "s6-svscan")] + cap + [scan], lambda pid1: scan),
+    ]
+    cg_base = None
+    if cgroup:
+        mount = cgroup_mount()
+        if mount is None:
+            log("  (--cgroup: no writable cgroup2 hierarchy: no cgroup variant)")
+        else:
+            # The same services, each with a `cgroup` file, below a cgroup of the benchmark's own.
+            cg_scan = os.path.join(base, "scan-cgroup")
+            services(cg_scan, n)
+            for name in names:
+                open(os.path.join(cg_scan, name, "cgroup"), "w").close()
+            cg_name = f"merit-bench-{os.getpid()}"
+            cg_base = os.path.join(mount, cg_name)
+            argv = ["env", f"MERIT_CGROUP_BASE={cg_name}", os.path.join(DIST, "s6-svscan")] + cap + [cg_scan]
+            variants.append(("ours+cgroup", argv, lambda pid1: cg_scan))
+    variants += [
         ("init", [os.path.join(DIST, "init"), "--root", tree],
          lambda pid1: f"/proc/{pid1}/root{tree}/s6/run"),
     ]
@@ -223,6 +275,8 @@ def bench_namespace(n, runs):
         for name, argv, scan_of in variants:  # interleaved: same machine load for all
             reset_scan()
             t = ns_run(argv, scan_of, names)
+            if cg_base:
+                remove_cgroups(cg_base)
             if t is None:
                 log(f"  run {r + 1}: {name}: services not up within 30 s")
             else:
@@ -237,6 +291,7 @@ def bench_namespace(n, runs):
             extra = f"   ratio {name}/s6 {median(xs) / s6:.2f}"
         rng = f"(min {fmt_ms(min(xs)).strip()}, max {fmt_ms(max(xs)).strip()})" if xs else ""
         label = {"s6": "real s6-svscan as PID 1", "ours": "our s6-svscan as PID 1",
+                 "ours+cgroup": "ours, a cgroup per service",
                  "init": "our init as PID 1 (full boot)"}[name]
         log(f"  {label:<32} all {n} up after {fmt_ms(median(xs))} {rng}{extra}")
     return results
@@ -560,6 +615,8 @@ def main():
     ap.add_argument("--services", type=int, default=20)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--cgroup", action="store_true",
+                    help="namespace: also our s6-svscan over the same services with a cgroup file each")
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -570,7 +627,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
         if os.path.isfile(os.path.join(REAL, "s6-svscan")):
-            bench_namespace(args.services, args.runs)
+            bench_namespace(args.services, args.runs, cgroup=args.cgroup)
         else:
             log(f"== PID namespace: skipped (no real s6 in {REAL}: apt-get install s6)")
         if not args.no_qemu:

@@ -224,12 +224,16 @@ impl NotifyPhase {
 /// notify ready
 /// status listening on :80
 /// cgroup-left 2
+/// mainpid 1234
+/// cgroup /sys/fs/cgroup/merit/web
 /// ```
 /// `failed` 0/1; `deaths N SECONDS` (deaths in the window, the window); `last` is `none`,
 /// `exit CODE` or `signal NUMBER`; `delay` milliseconds; `notify` is `none`, `ready`,
 /// `reloading` or `stopping`; `status` (only when the service sent one) runs to the end of the
 /// line with `\` written `\\` and a newline `\n`; `cgroup-left` (only when a cgroup was
-/// emptied) the number of processes left in the cgroup after `run` and `finish`.
+/// emptied) the number of processes left in the cgroup after `run` and `finish`; `mainpid` (only
+/// when the service sent an accepted `MAINPID=`) that pid; `cgroup` (only when the service runs
+/// in its own cgroup) the cgroup's directory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MeritState {
     pub failed: bool,
@@ -240,6 +244,10 @@ pub struct MeritState {
     pub notify: Option<NotifyPhase>,
     pub status: Option<String>,
     pub cgroup_left: Option<u32>,
+    /// `MAINPID=` accepted from the service's own processes.
+    pub mainpid: Option<i32>,
+    /// The service's cgroup (a directory path), when it runs in one.
+    pub cgroup: Option<String>,
 }
 
 /// Why a merit-state file could not be decoded.
@@ -281,6 +289,13 @@ impl MeritState {
         }
         if let Some(n) = self.cgroup_left {
             s.push_str(&format!("cgroup-left {n}\n"));
+        }
+        if let Some(p) = self.mainpid {
+            s.push_str(&format!("mainpid {p}\n"));
+        }
+        if let Some(c) = &self.cgroup {
+            // A path has no newline (the supervisor refuses one).
+            s.push_str(&format!("cgroup {}\n", c.replace('\n', "?")));
         }
         s.into_bytes()
     }
@@ -340,6 +355,8 @@ impl MeritState {
                 }
                 b"status" => st.status = Some(unescape(value)),
                 b"cgroup-left" => st.cgroup_left = Some(num(value).ok_or_else(bad)?),
+                b"cgroup" => st.cgroup = Some(String::from_utf8_lossy(value).into_owned()),
+                b"mainpid" => st.mainpid = Some(num(value).and_then(|p| i32::try_from(p).ok()).ok_or_else(bad)?),
                 _ => {}
             }
         }
@@ -569,6 +586,8 @@ mod tests {
             notify: Some(NotifyPhase::Ready),
             status: Some("listening on :80".into()),
             cgroup_left: Some(2),
+            mainpid: Some(1234),
+            cgroup: Some("/sys/fs/cgroup/merit/web".into()),
         }
     }
 
@@ -577,7 +596,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(full().encode()).unwrap(),
             "merit-state 1\nfailed 1\ndeaths 5 10\nlast exit 3\ndelay 400\nnotify ready\n\
-             status listening on :80\ncgroup-left 2\n"
+             status listening on :80\ncgroup-left 2\nmainpid 1234\ncgroup /sys/fs/cgroup/merit/web\n"
         );
         assert_eq!(
             String::from_utf8(MeritState::default().encode()).unwrap(),

@@ -192,6 +192,8 @@ pub fn parse_words(words: &[String]) -> Result<Invocation, UsageError> {
 pub enum RunState {
     Up,
     Down,
+    /// Down for good: its supervisor gave up restarting it (`restart-limit`).
+    Failed,
     /// Not supervised.
     Unknown,
 }
@@ -201,8 +203,14 @@ impl RunState {
         match self {
             RunState::Up => "up",
             RunState::Down => "down",
+            RunState::Failed => "failed",
             RunState::Unknown => "unknown",
         }
+    }
+
+    /// Down, whether or not its supervisor gave up.
+    pub fn is_down(self) -> bool {
+        matches!(self, RunState::Down | RunState::Failed)
     }
 }
 
@@ -253,7 +261,7 @@ pub fn render_list(rows: &[ListRow], colour: Colour) -> String {
             Colour::Ansi => {
                 let code = match r.state {
                     RunState::Up => "32",
-                    RunState::Down => "31",
+                    RunState::Down | RunState::Failed => "31",
                     RunState::Unknown => "33",
                 };
                 format!("\x1b[{code}m{w}\x1b[0m")
@@ -289,6 +297,9 @@ pub struct JsonStatus {
     pub exit_code: Option<u32>,
     pub signal: Option<u32>,
     pub onboot: &'static str,
+    /// merit's own fields ([`doc::JSON_EXTRA_FIELDS`]), each a key and its JSON value, in that
+    /// order, after `onboot`: present only for services with the files that enable them.
+    pub extra: Vec<(&'static str, String)>,
 }
 
 /// A JSON string literal.
@@ -317,8 +328,12 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 impl JsonStatus {
     /// One JSON object, fields in the documented order; a field that does not apply is `null`.
     pub fn to_json(&self) -> String {
+        let mut extra = String::new();
+        for (k, v) in &self.extra {
+            extra.push_str(&format!(",{}:{v}", json_string(k)));
+        }
         format!(
-            "{{\"name\":{},\"status\":{},\"pid\":{},\"seconds\":{},\"ready_seconds\":{},\"normally_up\":{},\"want_up\":{},\"paused\":{},\"exit_code\":{},\"signal\":{},\"onboot\":{}}}",
+            "{{\"name\":{},\"status\":{},\"pid\":{},\"seconds\":{},\"ready_seconds\":{},\"normally_up\":{},\"want_up\":{},\"paused\":{},\"exit_code\":{},\"signal\":{},\"onboot\":{}{extra}}}",
             json_string(&self.name),
             json_string(self.status),
             opt(self.pid),

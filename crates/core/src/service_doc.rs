@@ -23,7 +23,7 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "list",
         args: "",
         summary: "show every defined service, its status and whether it starts at boot",
-        text: "Show every service defined in the available directory, sorted by name, in the table of Mere Linux: its status (up, down, or unknown when it is not supervised) and whether it starts at boot (enabled or disabled). On a terminal the status word is coloured. With --json, a JSON array of objects instead (see JSON OUTPUT).",
+        text: "Show every service defined in the available directory, sorted by name, in the table of Mere Linux: its status (up, down, failed when its supervisor gave up restarting it after restart-limit deaths, or unknown when it is not supervised) and whether it starts at boot (enabled or disabled). On a terminal the status word is coloured. With --json, a JSON array of objects instead (see JSON OUTPUT).",
     },
     CommandDoc {
         name: "enable",
@@ -53,7 +53,7 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "status",
         args: "",
         summary: "show the service's status line (as s6-svstat -n)",
-        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. When the service declares dependencies, a second line follows: \"needs:\" and its direct dependencies with their state, for example \"needs: db (up), net (unknown)\"; nothing is added for a service without dependencies. Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
+        text: "Print the status line of s6-svstat -n, for example \"up (pid 168) 3508103 seconds\" or \"down (signal 15) 6 seconds, normally up, ready 6 seconds\"; on a terminal, the last 10 lines of the log follow. When the service declares dependencies, a second line follows: \"needs:\" and its direct dependencies with their state, for example \"needs: db (up), net (unknown)\"; nothing is added for a service without dependencies. A service with merit's restart-delay, restart-limit or notify-socket files gets more lines: when its supervisor gave up, why (\"failed: 5 deaths in 10 s, last exit code 3\"); while it is held back, \"restart delay: 400 ms\"; what it announced on its notify socket: \"notify: ready\" (or reloading, stopping), \"status: TEXT\" (its last STATUS=), \"main pid: N\"; its cgroup and what it uses, \"cgroup: /sys/fs/cgroup/merit/web (memory 1.2 MiB, 3 pids, cpu 0.52 s)\", and how many processes it left behind, killed, when it last went down (\"left behind at the last stop: 2 processes, killed\"). Exit 0 when the service is up, 3 when it is down or not supervised (\"NAME is not a supervised service\" on standard error), 4 when its status cannot be read (for example \"Permission denied\" for a user who may not read SCANDIR/NAME/supervise, as s6-svstat) or NAME is not an available service. With --json, one JSON object instead (see JSON OUTPUT), with the same exit codes.",
     },
     CommandDoc {
         name: "restart",
@@ -197,7 +197,7 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
 /// JSON fields: name, type, meaning.
 pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
     ("name", "string", "the service name"),
-    ("status", "string", "\"up\", \"down\", or \"unknown\" when not supervised"),
+    ("status", "string", "\"up\", \"down\", \"failed\" (down for good: its supervisor gave up, see restart-limit), or \"unknown\" when not supervised"),
     ("pid", "number|null", "pid of the service when up"),
     ("seconds", "number|null", "seconds since it went up or down"),
     ("ready_seconds", "number|null", "seconds since it became ready (up and ready, or down with finish over); null when not ready"),
@@ -209,9 +209,24 @@ pub const JSON_FIELDS: &[(&str, &str, &str)] = &[
     ("onboot", "string", "\"enabled\" or \"disabled\""),
 ];
 
+/// merit's own JSON fields, after onboot, present only for services with the files that enable
+/// them: name, type, meaning.
+pub const JSON_EXTRA_FIELDS: &[(&str, &str, &str)] = &[
+    ("failed", "string|null", "why the supervisor gave up, as status prints it (restart-limit); null when it did not"),
+    ("restart_delay_ms", "number", "the delay before the last restart (restart-delay), 0 when none"),
+    ("notify", "string|null", "the last state the service announced on its notify socket: \"ready\", \"reloading\" or \"stopping\""),
+    ("notify_status", "string|null", "the last STATUS= text it sent (control characters shown as ?)"),
+    ("main_pid", "number|null", "the MAINPID= it sent from one of its own processes"),
+    ("cgroup", "string|null", "the service's own cgroup (see the cgroup file), null when it has none"),
+    ("cgroup_left", "number|null", "how many processes were left in the cgroup, and killed, when the service last went down"),
+    ("memory_current", "number|null", "memory.current of the cgroup, bytes (null without the memory controller)"),
+    ("pids_current", "number|null", "pids.current of the cgroup (null without the pids controller)"),
+    ("cpu_usec", "number|null", "usage_usec of the cgroup's cpu.stat: CPU time in microseconds"),
+];
+
 /// Files.
 pub const FILES: &[(&str, &str)] = &[
-    ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart."),
+    ("/etc/s6/services/available/NAME", "The definition of NAME: a s6 service directory with an executable run, optionally log/run, finish, notification-fd, down, restart, and merit's restart-delay (MIN MAX in milliseconds: the delay after each quick death doubles from MIN up to MAX, and is reset once the service stays up for MAX) and restart-limit (N SECONDS: after N deaths within SECONDS the supervisor gives up: the service stays down, want down, and list shows it failed until start or s6-svc -u), notify-socket (empty: run gets NOTIFY_SOCKET, an sd_notify socket at supervise/notify; READY=1 marks it ready as a notification-fd line does; add a notification-fd file too for the real s6-svc -wU, which checks for it) and watchdog-timeout (milliseconds: with notify-socket, a run that sends no WATCHDOG=1 for that long is restarted); cgroup (empty) or any of the limit files memory-max, memory-high, pids-max, cpu-max, cpu-weight, io-weight (written to the cgroup interface file of the same name with a dot) make the service run in its own cgroup v2, MOUNT/merit/NAME (MOUNT is /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts; merit is replaced by the relative path in MERIT_CGROUP_BASE in the supervisor's environment), where everything left once run has died and finish has run is killed; without a writable cgroup2 hierarchy the supervisor warns and runs the service without one."),
     ("/etc/s6/services/available/NAME/dependencies.d/", "One empty regular file per service NAME needs, named after it (see DEPENDENCIES)."),
     ("/etc/s6/services/available/NAME/dependencies", "The older form: one needed service per line (see DEPENDENCIES)."),
     ("/etc/s6/services/enabled/NAME", "A link to ../available/NAME when NAME starts at boot (rc.init copies these into the scan directory)."),
@@ -339,6 +354,12 @@ pub fn man_page(version: &str) -> String {
     m += &roff("With --json, list prints an array and status prints one object. Each object has these fields, in this order; a field that does not apply is null (all but name, status and onboot when the service is not supervised):");
     m += "\n";
     for (f, ty, t) in JSON_FIELDS {
+        m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
+    }
+    m += ".PP\n";
+    m += &roff("These fields follow, only for a service with restart-delay, restart-limit, notify-socket, cgroup or a cgroup limit file in its directory:");
+    m += "\n";
+    for (f, ty, t) in JSON_EXTRA_FIELDS {
         m += &format!(".TP\n.B {}\n({}) {}\n", roff(f), roff(ty), roff(t));
     }
     m += ".PP\n";

@@ -17,6 +17,7 @@
 //! Configuration files that s6 re-reads at a given moment (`down-signal` at each stop,
 //! `timeout-kill`, `timeout-finish`, …) are read through [`ServiceConfig`] at exactly that moment.
 
+pub use crate::backoff::Decision;
 use crate::status::{DeathRecord, StatusFile};
 use crate::tai::Tain;
 
@@ -139,6 +140,13 @@ pub enum Input {
     RunDied(u16),
     /// `finish` was reaped with this wait status.
     FinishDied(u16),
+    /// The restart policy (`restart-delay`, `restart-limit`: [`crate::backoff`]) decided what
+    /// follows the death of `run` that the driver is about to feed: fed just before that
+    /// [`Input::RunDied`], only for services that have one of those files.
+    Backoff(Decision),
+    /// `run` of a service with `notify-socket` and `watchdog-timeout` sent no `WATCHDOG=1`
+    /// within the timeout (or sent `WATCHDOG=trigger`): restart it.
+    WatchdogExpired,
 }
 
 /// Something the driver must do, in the order given.
@@ -297,6 +305,16 @@ pub struct Supervisor {
     deadline: Option<u64>,
     /// Monotonic time of the last readiness notification + 1 s, during the current life of `run`.
     ready_restart_at: Option<u64>,
+    /// What the restart policy decided for the current death of `run` ([`Input::Backoff`]):
+    /// restart not before this monotonic time, or give up.
+    after_death: Option<AfterDeath>,
+}
+
+/// The restart policy's answer to one death, kept until the service is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterDeath {
+    NotBefore(u64),
+    GiveUp,
 }
 
 impl Supervisor {
@@ -317,6 +335,7 @@ impl Supervisor {
             },
             deadline: Some(now.mono),
             ready_restart_at: None,
+            after_death: None,
         };
         let mut fx = Effects::new();
         fx.push(Effect::WriteStatus);
@@ -356,6 +375,8 @@ impl Supervisor {
             Input::FinishSpawned(child) => self.on_finish_spawned(child, now, cfg, &mut fx),
             Input::RunDied(wstat) => self.on_run_died(wstat, now, &mut fx),
             Input::FinishDied(wstat) => self.on_finish_died(wstat, now, &mut fx),
+            Input::Backoff(decision) => self.on_backoff(decision, now),
+            Input::WatchdogExpired => self.on_watchdog(now, cfg, &mut fx),
         }
         fx
     }
@@ -509,6 +530,7 @@ impl Supervisor {
                     self.status.ready = false;
                     self.status.stamp = now.wall;
                     self.ready_restart_at = None;
+                    self.after_death = None;
                     self.deadline = None;
                     fx.push(Effect::WriteStatus);
                     fx.push(Effect::Event(b"u"));
@@ -571,6 +593,42 @@ impl Supervisor {
         self.set_down_and_ready(now, if permanent { b"OD" } else { b"D" }, last, fx);
     }
 
+    /// The restart policy's decision on the death of `run` about to be fed: kept until the
+    /// service is down ([`Supervisor::set_down_and_ready`]). Only `run`'s life has a death to
+    /// decide on; elsewhere it is a driver bug, ignored.
+    fn on_backoff(&mut self, decision: Decision, now: Now) {
+        use State as S;
+        match self.state {
+            S::Up | S::LastUp => {
+                self.after_death = Some(match decision {
+                    Decision::Restart { delay_ms } => AfterDeath::NotBefore(now.mono + u64::from(delay_ms) * MILLI),
+                    Decision::GiveUp { .. } => AfterDeath::GiveUp,
+                });
+            }
+            S::Down | S::Finish | S::LastFinish => {}
+        }
+    }
+
+    /// The watchdog of `run` expired: as `r` (down-signal, then SIGCONT), and SIGKILL after
+    /// `timeout-kill` (5 s when it is 0: a service that stopped pinging may not answer its
+    /// down-signal either). Nothing to do when `run` is not alive.
+    fn on_watchdog(&mut self, now: Now, cfg: &mut dyn ServiceConfig, fx: &mut Effects) {
+        use State as S;
+        match self.state {
+            S::Up | S::LastUp => {
+                let pid = self.status.pid;
+                fx.push(Effect::Kill { pid, sig: cfg.down_signal() });
+                fx.push(Effect::Kill { pid, sig: SIGCONT });
+                let t = match cfg.timeout_kill() {
+                    0 => KILL_REPEAT,
+                    ms => u64::from(ms) * MILLI,
+                };
+                self.deadline = Some(now.mono + t);
+            }
+            S::Down | S::Finish | S::LastFinish => {}
+        }
+    }
+
     /// `x` (or SIGHUP, or SIGTERM in Finish): exit once the service is down, and let go of
     /// the terminal now.
     fn become_last(&mut self, last: State, fx: &mut Effects) {
@@ -620,6 +678,18 @@ impl Supervisor {
         self.status.finishing = false;
         self.status.ready = true;
         self.status.readystamp = now.wall;
+        let after_death = self.after_death.take();
+        // Given up: down for good, as when `finish` exits 125 (want down, event `O`), until
+        // `u` (merit-state says why).
+        let give_up = after_death == Some(AfterDeath::GiveUp) && !last;
+        let event: &'static [u8] = match (give_up, event) {
+            (true, b"dD") => b"dOD",
+            (true, b"D") => b"OD",
+            (_, event) => event,
+        };
+        if give_up {
+            self.status.wantup = false;
+        }
         fx.push(Effect::WriteStatus);
         fx.push(Effect::Event(event));
         if last {
@@ -627,7 +697,14 @@ impl Supervisor {
             return;
         }
         self.state = State::Down;
-        let at = self.ready_restart_at.take().unwrap_or(now.mono + RESTART_DELAY);
+        if give_up {
+            self.deadline = None;
+            return;
+        }
+        let mut at = self.ready_restart_at.take().unwrap_or(now.mono + RESTART_DELAY);
+        if let Some(AfterDeath::NotBefore(t)) = after_death {
+            at = at.max(t);
+        }
         self.deadline = Some(at.max(now.mono));
     }
 

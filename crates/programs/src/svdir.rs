@@ -163,11 +163,15 @@ pub fn read_status(dir: &Path) -> Result<StatusFile> {
 
 /// Whether `DIR/notification-fd` exists (`access(F_OK)`): `Ok(false)` on ENOENT.
 pub fn notification_fd_present(dir: &Path) -> Result<bool> {
-    match std::fs::metadata(sub(dir, "notification-fd")) {
-        Ok(_) => Ok(true),
-        Err(e) if errno(&e) == errno::ENOENT => Ok(false),
-        Err(e) => Err(e),
+    // merit's notify-socket (sd_notify READY=1) reports readiness as notification-fd does.
+    for f in ["notification-fd", "notify-socket"] {
+        match std::fs::metadata(sub(dir, f)) {
+            Ok(_) => return Ok(true),
+            Err(e) if errno(&e) == errno::ENOENT => {}
+            Err(e) => return Err(e),
+        }
     }
+    Ok(false)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ pub struct Spawn<'a> {
     pub lock_wait: Option<RawFd>,
     /// Become a session (and process group) leader.
     pub setsid: bool,
+    /// A `cgroup.procs` file open for writing: the child writes `0` to it first, joining that
+    /// cgroup before anything else (so that whatever it starts is in it too). A failed write
+    /// leaves the child where it was.
+    pub cgroup_procs: Option<RawFd>,
 }
 
 /// Why a spawn failed.
@@ -238,6 +242,10 @@ unsafe fn child(s: &Spawn, argv: &[*const libc::c_char], failure: Failure) -> ! 
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    if let Some(fd) = s.cgroup_procs {
+        // Before the moves, which may overwrite this descriptor's number.
+        libc::write(fd, b"0".as_ptr().cast(), 1);
+    }
     for &(from, to) in s.fd_moves {
         if from == to {
             if libc::fcntl(to, libc::F_SETFD, 0) < 0 {

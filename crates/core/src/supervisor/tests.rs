@@ -79,6 +79,10 @@ fn all_inputs() -> Vec<Input> {
         Input::RunDied(9),
         Input::FinishDied(0),
         Input::FinishDied(125 << 8),
+        Input::Backoff(Decision::Restart { delay_ms: 0 }),
+        Input::Backoff(Decision::Restart { delay_ms: 4000 }),
+        Input::Backoff(Decision::GiveUp { deaths: 3, window_s: 10 }),
+        Input::WatchdogExpired,
     ]);
     v
 }
@@ -118,9 +122,11 @@ fn row(input: &Input) -> usize {
         Input::FinishSpawned(None) => 23,
         Input::RunDied(_) => 24,
         Input::FinishDied(_) => 25,
+        Input::Backoff(_) => 26,
+        Input::WatchdogExpired => 27,
     }
 }
-const ROWS: usize = 26;
+const ROWS: usize = 28;
 
 /// The column of a state, also without wildcard: a new state does not compile here.
 fn column(state: State) -> usize {
@@ -241,7 +247,7 @@ fn random_walks_through_the_driver_protocol() {
             _ => loop {
                 let i = inputs[next(inputs.len())];
                 let answer = matches!(i, Input::RunSpawned(_) | Input::FinishSpawned(_));
-                let death = matches!(i, Input::RunDied(_) | Input::FinishDied(_));
+                let death = matches!(i, Input::RunDied(_) | Input::FinishDied(_) | Input::Backoff(_));
                 let signal = matches!(i, Input::Signal(_)) && next(4) != 0;
                 if !answer && !death && !signal && i != Input::Timeout {
                     break i;
@@ -251,6 +257,12 @@ fn random_walks_through_the_driver_protocol() {
         // Configuration as read at that moment: escalation and finish timeouts on or off.
         let c = &mut Cfg { down_signal: SIGTERM, timeout_kill: [0, 250][next(2)], timeout_finish: [0, 5000][next(2)] };
         let mut queue = InputQueue::default();
+        // A restart policy's decision comes just before the death of run it is about.
+        if matches!(external, Input::RunDied(_)) && next(2) == 0 {
+            let d = [Decision::Restart { delay_ms: 0 }, Decision::Restart { delay_ms: 4000 }];
+            let d = [d[0], d[1], Decision::GiveUp { deaths: 3, window_s: 10 }][next(3)];
+            assert!(queue.push(Input::Backoff(d)));
+        }
         assert!(queue.push(external));
         while let Some(input) = queue.pop() {
             let before = s.clone();
@@ -299,7 +311,7 @@ fn random_walks_through_the_driver_protocol() {
         for (r, &visited) in cells[column(st)].iter().enumerate() {
             let reachable = match r {
                 18..=21 => st == State::Down,
-                22..=24 => matches!(st, State::Up | State::LastUp),
+                22..=24 | 26 => matches!(st, State::Up | State::LastUp),
                 25 => matches!(st, State::Finish | State::LastFinish),
                 _ => true,
             };
@@ -662,5 +674,80 @@ fn ready_outside_up_only_closes() {
     for st in [State::Down, State::Finish, State::LastFinish] {
         let mut s = in_state(st);
         assert_eq!(s.step(Input::Ready, at(20), &mut cfg()).as_slice(), &[E::CloseNotification]);
+    }
+}
+
+/// `restart-delay`: the decision fed before the death holds the restart until death + delay,
+/// on top of s6's one-second rule.
+#[test]
+fn backoff_delays_the_restart() {
+    let c = &mut cfg();
+    let mut s = in_state(State::Up);
+    s.step(Input::Backoff(Decision::Restart { delay_ms: 4000 }), at(10), c);
+    s.step(Input::RunDied(0x0300), at(10), c);
+    s.step(Input::FinishSpawned(None), at(10), c);
+    assert_eq!(s.state(), State::Down);
+    assert_eq!(s.deadline(), Some(14 * SECOND));
+    // A short delay leaves s6's rule (one second).
+    let mut s = in_state(State::Up);
+    s.step(Input::Backoff(Decision::Restart { delay_ms: 10 }), at(10), c);
+    s.step(Input::RunDied(0x0300), at(10), c);
+    s.step(Input::FinishSpawned(None), at(10), c);
+    assert_eq!(s.deadline(), Some(11 * SECOND));
+    // The next life starts without a decision.
+    s.step(Input::Timeout, at(11), c);
+    s.step(Input::RunSpawned(SpawnOutcome::Spawned(RUN)), at(11), c);
+    s.step(Input::RunDied(0x0300), at(12), c);
+    let fx = s.step(Input::FinishSpawned(None), at(12), c);
+    assert_eq!(s.deadline(), Some(13 * SECOND));
+    assert!(fx.as_slice().contains(&E::Event(b"dD")));
+}
+
+/// `restart-limit`: giving up is down for good, want down, event `O`, no timer; `u` starts
+/// again.
+#[test]
+fn giving_up_stays_down_until_u() {
+    let c = &mut cfg();
+    for finish in [false, true] {
+        let mut s = in_state(State::Up);
+        s.step(Input::Backoff(Decision::GiveUp { deaths: 3, window_s: 10 }), at(10), c);
+        s.step(Input::RunDied(0x0300), at(10), c);
+        let fx = if finish {
+            s.step(Input::FinishSpawned(Some(FIN)), at(10), c);
+            s.step(Input::FinishDied(0), at(10), c)
+        } else {
+            s.step(Input::FinishSpawned(None), at(10), c)
+        };
+        assert_eq!(s.state(), State::Down);
+        assert_eq!(s.deadline(), None);
+        assert!(!s.status().wantup);
+        let ev = if finish { E::Event(b"OD") } else { E::Event(b"dOD") };
+        assert!(fx.as_slice().contains(&ev), "{:?}", fx.as_slice());
+        let fx = s.step(Input::Control(Control::Up), at(20), c);
+        assert!(fx.as_slice().contains(&E::SpawnRun));
+    }
+    // In Down (a driver bug) it changes nothing.
+    let mut s = in_state(State::Down);
+    let before = s.clone();
+    let fx = s.step(Input::Backoff(Decision::GiveUp { deaths: 3, window_s: 10 }), at(10), c);
+    assert!(fx.as_slice().is_empty());
+    assert_eq!(s.deadline(), before.deadline());
+}
+
+/// The watchdog: down-signal and SIGCONT to run, SIGKILL after 5 s (timeout-kill 0); nothing
+/// once run is dead.
+#[test]
+fn watchdog_restarts_run() {
+    let c = &mut cfg();
+    let mut s = in_state(State::Up);
+    let fx = s.step(Input::WatchdogExpired, at(10), c);
+    assert_eq!(fx.as_slice(), &[E::Kill { pid: RUN, sig: SIGTERM }, E::Kill { pid: RUN, sig: SIGCONT }]);
+    assert_eq!(s.deadline(), Some(15 * SECOND));
+    assert!(s.status().wantup, "restarted, not stopped");
+    let fx = s.step(Input::Timeout, at(15), c);
+    assert_eq!(fx.as_slice(), &[E::Kill { pid: RUN, sig: SIGKILL }]);
+    for st in [State::Down, State::Finish, State::LastFinish] {
+        let mut s = in_state(st);
+        assert!(s.step(Input::WatchdogExpired, at(10), c).as_slice().is_empty());
     }
 }

@@ -29,8 +29,11 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+mod backoff;
+mod cgroup;
 mod config;
 mod deps;
+mod notify;
 mod setup;
 mod spawn;
 
@@ -58,6 +61,14 @@ struct Driver {
     pending: Option<Pending>,
     /// The first start's wait for the services this one needs (module `deps`).
     gate: Option<Box<deps::Gate>>,
+    /// `restart-delay` / `restart-limit` (module `backoff`), when the service has one.
+    restart: Option<Box<backoff::Restart>>,
+    /// The sd_notify socket (module `notify`), when the service has `notify-socket`.
+    notify: Option<Box<notify::Notify>>,
+    /// The service's own cgroup (module `cgroup`), when it has one.
+    cgroup: Option<Box<cgroup::Cgroup>>,
+    /// What `supervise/merit-state` says (written only for services with the new files).
+    merit: backoff::State,
 }
 
 impl Driver {
@@ -117,6 +128,10 @@ impl Driver {
                 }
             }
             Effect::Event(bytes) => {
+                // Down (run dead, finish over): what is left in the service's cgroup goes.
+                if self.cgroup.is_some() && bytes.contains(&b'D') {
+                    self.cgroup_after_down();
+                }
                 if let Err(e) = fifodir::notify(Path::new("event"), bytes) {
                     self.diag.warn_err("unable to notify event directory", &e);
                 }
@@ -196,7 +211,10 @@ impl Driver {
                     } else if Some(r.pid as u64) == self.sup.child_pid() {
                         use merit_core::supervisor::State::*;
                         match self.sup.state() {
-                            Up | LastUp => self.feed(Input::RunDied(wstat)),
+                            Up | LastUp => {
+                                self.backoff_before_run_died(wstat);
+                                self.feed(Input::RunDied(wstat));
+                            }
                             Finish | LastFinish => self.feed(Input::FinishDied(wstat)),
                             Down => {}
                         }
@@ -263,6 +281,7 @@ impl Driver {
                 Ok(n) => {
                     for &b in buf.get(..n).unwrap_or(&[]) {
                         if let Some(c) = Control::from_byte(b) {
+                            self.backoff_sees_control(c);
                             self.feed(Input::Control(c));
                         }
                     }
@@ -289,19 +308,29 @@ impl Driver {
                 self.feed(Input::Timeout);
                 continue;
             }
+            // Only for a service with notify-socket and watchdog-timeout.
+            let timeout = match (timeout, self.watchdog_timeout()) {
+                (_, Some(0)) => {
+                    self.check_watchdog();
+                    continue;
+                }
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let mut set = [
                 fd::PollFd::new(sigfd.as_raw_fd()),
                 fd::PollFd::new(control.as_raw_fd()),
                 fd::PollFd::new(self.notification.as_ref().map_or(-1, |f| f.as_raw_fd())),
                 fd::PollFd::new(self.pending.as_ref().map_or(-1, |p| p.report.as_raw_fd())),
+                fd::PollFd::new(self.notify_fd()),
                 fd::PollFd::new(self.gate_fd()),
             ];
             // The gate's descriptor and timer only while there is a gate.
-            let (n, timeout) = if self.gate.is_some() { (5, self.gate_timeout(timeout)) } else { (4, timeout) };
+            let (n, timeout) = if self.gate.is_some() { (6, self.gate_timeout(timeout)) } else { (5, timeout) };
             if let Err(e) = fd::poll(set.get_mut(..n).unwrap_or(&mut []), timeout) {
                 self.diag.fatal_err(111, "unable to poll", &e);
             }
-            let [signals, control_ready, notification, report, gate] = set.map(|p| p.ready);
+            let [signals, control_ready, notification, report, notify, gate] = set.map(|p| p.ready);
             if self.gate.is_some() {
                 self.gate_turn(gate);
             }
@@ -315,6 +344,9 @@ impl Driver {
             if report {
                 self.settle_pending(None);
             }
+            if notify {
+                self.read_notify();
+            }
             if control_ready {
                 self.read_control(control);
             }
@@ -322,6 +354,9 @@ impl Driver {
                 if clock::mono_ns() >= d {
                     self.feed(Input::Timeout);
                 }
+            }
+            if self.notify.is_some() {
+                self.check_watchdog();
             }
         }
     }
@@ -338,18 +373,36 @@ mod open_flags {
     pub const CONTROL_WRITE: i32 = O_WRONLY | O_NONBLOCK | O_CLOEXEC;
 }
 
-#[link_section = ".text.hot.merit"]
-pub fn main() {
-    let (diag, dir_arg) = setup::enter_service_dir();
-    // Held for the life of the supervisor: the lock, and our own writer of the control FIFO.
-    let _lock = setup::make_supervise(&diag);
-    let (control, _control_w) = setup::open_control(&diag);
-    let sigfd = setup::open_signals(&diag);
-    let want_up = setup::reset_tally_and_read_down(&diag);
+merit_sys::hot! {
+    pub fn main() {
+        let (diag, dir_arg) = setup::enter_service_dir();
+        // Held for the life of the supervisor: the lock, and our own writer of the control FIFO.
+        let _lock = setup::make_supervise(&diag);
+        let (control, _control_w) = setup::open_control(&diag);
+        let sigfd = setup::open_signals(&diag);
+        let want_up = setup::reset_tally_and_read_down(&diag);
 
-    let (sup, fx) = Supervisor::start(want_up, now());
-    let gate = deps::Gate::load(&diag, &dir_arg);
-    let mut drv = Driver { diag, dir_arg, sup, queue: InputQueue::default(), notification: None, pending: None, gate };
-    drv.carry_out(fx.as_slice());
-    drv.run(&sigfd, &control)
+        let (sup, fx) = Supervisor::start(want_up, now());
+        let gate = deps::Gate::load(&diag, &dir_arg);
+        let restart = backoff::load(&diag);
+        let notify = notify::load(&diag);
+        let cgroup = cgroup::load(&diag);
+        let mut drv = Driver {
+            diag,
+            dir_arg,
+            sup,
+            queue: InputQueue::default(),
+            notification: None,
+            pending: None,
+            gate,
+            restart,
+            notify,
+            cgroup,
+            merit: backoff::State::default(),
+        };
+        drv.merit.cgroup = drv.cgroup_path();
+        drv.start_merit_state();
+        drv.carry_out(fx.as_slice());
+        drv.run(&sigfd, &control)
+    }
 }

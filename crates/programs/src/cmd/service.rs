@@ -6,9 +6,11 @@
 
 use crate::svdir::{self, ControlError, Deadline, State, Waiter};
 use crate::tree::{self, Present, Tree};
+use merit_core::backoff::MeritState;
 use merit_core::deps::{DepError, Graph, Relation};
 use merit_core::service::{
-    doc, parse_words, render_list, verdict, Colour, Command, Invocation, JsonStatus, ListRow, RunState, UsageError,
+    doc, json_string, parse_words, render_list, verdict, Colour, Command, Invocation, JsonStatus, ListRow, RunState,
+    UsageError,
 };
 use merit_core::status::StatusFile;
 use merit_core::svstat::View;
@@ -204,9 +206,73 @@ fn run_state_in(tree: &Tree, name: &str, present: Option<&Present>) -> Result<(R
     let dir = tree.supervised_dir(name);
     match svdir::read_status(&dir) {
         Ok(st) if st.is_up() => Ok((RunState::Up, Some(st))),
+        Ok(st) if !st.wantup && merit_state(&dir).is_some_and(|m| m.failed) => Ok((RunState::Failed, Some(st))),
         Ok(st) => Ok((RunState::Down, Some(st))),
         Err(e) => Err(Failure::io("read the status of", &dir, &e)),
     }
+}
+
+/// merit's own state of a supervised service (`supervise/merit-state`), written only by a
+/// supervisor of a service with merit's files (restart-delay, restart-limit, notify-socket).
+fn merit_state(dir: &Path) -> Option<MeritState> {
+    let b = std::fs::read(dir.join("supervise").join(merit_core::backoff::MERIT_STATE_FILE)).ok()?;
+    MeritState::decode(&b).ok()
+}
+
+/// The lines `status` adds for a service with merit's files.
+fn merit_lines(m: &MeritState) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(r) = m.failure_reason() {
+        v.push(r);
+    } else if m.delay_ms > 0 {
+        v.push(format!("restart delay: {} ms", m.delay_ms));
+    }
+    if let Some(p) = m.notify {
+        v.push(format!("notify: {}", p.word()));
+    }
+    if let Some(text) = &m.status {
+        v.push(format!("status: {text}"));
+    }
+    if let Some(p) = m.mainpid {
+        v.push(format!("main pid: {p}"));
+    }
+    if let Some(c) = &m.cgroup {
+        let u = merit_sys::cgroup::usage(Path::new(c));
+        let mut parts = Vec::new();
+        if let Some(b) = u.memory_bytes {
+            parts.push(format!("memory {:.1} MiB", b as f64 / 1048576.0));
+        }
+        if let Some(n) = u.pids {
+            parts.push(format!("{n} pids"));
+        }
+        if let Some(us) = u.cpu_usec {
+            parts.push(format!("cpu {:.2} s", us as f64 / 1e6));
+        }
+        let usage = if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) };
+        v.push(format!("cgroup: {c}{usage}"));
+        if let Some(n) = m.cgroup_left.filter(|&n| n > 0) {
+            v.push(format!("left behind at the last stop: {n} processes, killed"));
+        }
+    }
+    v
+}
+
+/// The JSON fields `status` and `list` add for a service with merit's files.
+fn merit_json(m: &MeritState) -> Vec<(&'static str, String)> {
+    let usage = m.cgroup.as_deref().map(|c| merit_sys::cgroup::usage(Path::new(c)));
+    let opt_json = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |n| n.to_string());
+    vec![
+        ("failed", m.failure_reason().map_or_else(|| "null".to_string(), |r| json_string(&r))),
+        ("restart_delay_ms", m.delay_ms.to_string()),
+        ("notify", m.notify.map_or_else(|| "null".to_string(), |p| json_string(p.word()))),
+        ("notify_status", m.status.as_deref().map_or_else(|| "null".to_string(), json_string)),
+        ("main_pid", m.mainpid.map_or_else(|| "null".to_string(), |p| p.to_string())),
+        ("cgroup", m.cgroup.as_deref().map_or_else(|| "null".to_string(), json_string)),
+        ("cgroup_left", opt_json(m.cgroup_left.map(u64::from))),
+        ("memory_current", opt_json(usage.and_then(|u| u.memory_bytes))),
+        ("pids_current", opt_json(usage.and_then(|u| u.pids))),
+        ("cpu_usec", opt_json(usage.and_then(|u| u.cpu_usec))),
+    ]
 }
 
 fn is_enabled_in(tree: &Tree, name: &str, present: Option<&Present>) -> bool {
@@ -229,6 +295,9 @@ fn json_status(tree: &Tree, name: &str, present: Option<&Present>) -> Result<Jso
         if !v.isup {
             j.exit_code = v.wait.exited().then(|| v.wait.exitstatus());
             j.signal = v.wait.signaled().then(|| v.wait.termsig());
+        }
+        if let Some(m) = merit_state(&tree.supervised_dir(name)) {
+            j.extra = merit_json(&m);
         }
     }
     Ok(j)
@@ -791,6 +860,11 @@ fn status(s: &Settings, name: &str) -> i32 {
     };
     let normally_up = std::fs::symlink_metadata(dir.join("down")).is_err();
     println!("{}", View::new(&st, now_tain(), normally_up).legacy(true));
+    if let Some(m) = merit_state(&dir) {
+        for l in merit_lines(&m) {
+            println!("{l}");
+        }
+    }
     if !s.no_deps {
         if let Some(line) = needs_line(s, name) {
             println!("{line}");
@@ -883,7 +957,7 @@ fn writes_scan_dir(s: &Settings, c: Command, name: &str) -> bool {
         Command::Start | Command::Restart => !s.tree.is_supervised(name),
         Command::Resup => true,
         Command::Unsup => has_copy,
-        Command::Enable => run_state(&s.tree, name).0 == RunState::Down,
+        Command::Enable => run_state(&s.tree, name).0.is_down(),
         _ => false,
     }
 }
@@ -1075,7 +1149,7 @@ fn start_with_deps(s: &Settings, name: &str) -> i32 {
 fn running(t: &Tree, name: &str) -> Result<bool, Failure> {
     Ok(match run_state_in(t, name, None)? {
         (RunState::Up, _) => true,
-        (RunState::Down, Some(st)) => st.wantup,
+        (RunState::Down | RunState::Failed, Some(st)) => st.wantup,
         _ => false,
     })
 }
@@ -1219,7 +1293,7 @@ pub fn main() {
             s.tree.enable(&name).map_err(|e| Failure::io("create the link", &s.tree.link(&name), &e))?;
             // A supervised but down copy is stale: drop it, so that the next start
             // supervises the current definition.
-            if run_state(&s.tree, &name).0 == RunState::Down {
+            if run_state(&s.tree, &name).0.is_down() {
                 stop_supervision(&s, &name)?;
             }
             Ok(())

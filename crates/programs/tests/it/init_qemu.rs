@@ -288,6 +288,24 @@ s6-svwait -u -t 10000 /s6/run/crasher 2>/dev/null
 clock_case back -3600
 clock_case forward 7200
 echo "boot-test: clock steps done"
+# A cgroup per service (init mounted cgroup2 on /sys/fs/cgroup).
+echo "boot-test: cgroup2: $(grep -c ' /sys/fs/cgroup cgroup2 ' /proc/mounts) mount(s)"
+s6-svwait -u -t 10000 /s6/run/dfork
+sleep 0.5
+before=$(ps -o args | grep -c '^sleep 7777$')
+service dfork stop >/dev/null
+sleep 0.3
+after=$(ps -o args | grep -c '^sleep 7777$')
+echo "boot-test: dfork: $before daemon(s) before stop, $after after, $(service dfork status | grep '^left behind')"
+n=0
+until [ "$(grep -s '^oom_kill ' /sys/fs/cgroup/merit/hog/memory.events | cut -d' ' -f2)" -ge 2 ] 2>/dev/null; do
+    n=$((n+1)); [ "$n" -gt 60 ] && break; sleep 0.5
+done
+echo "boot-test: hog: oom_kill $(grep '^oom_kill ' /sys/fs/cgroup/merit/hog/memory.events | cut -d' ' -f2), $(( $(wc -c < /s6/run/hog/supervise/death_tally) / 14 )) deaths"
+sleep 1
+echo "boot-test: bomb: pids.current $(cat /sys/fs/cgroup/merit/bomb/pids.current) max 20, pids.events $(cat /sys/fs/cgroup/merit/bomb/pids.events | tr ' ' '=')"
+service bomb stop >/dev/null
+echo "boot-test: bomb stopped: pids.current $(cat /sys/fs/cgroup/merit/bomb/pids.current)"
 sleep 1.5
 echo "boot-test: ticker log: $(tail -n 1 /var/log/ticker/current 2>/dev/null || tail -n 1 /var/log/ticker)"
 echo "boot-test: el log: $(tail -n 1 /var/log/el/current 2>/dev/null || tail -n 1 /var/log/el)"
@@ -407,6 +425,16 @@ fn initramfs(dist: &Path, stage: &Path) -> Result<Vec<u8>, String> {
     std::fs::set_permissions(avail.join("base/run"), std::fs::Permissions::from_mode(0o755))
         .map_err(|e| e.to_string())?;
     std::fs::write(avail.join("base/notification-fd"), "3\n").map_err(|e| e.to_string())?;
+    // A cgroup each: a daemon that double-forks, one over memory-max, a fork bomb under pids-max.
+    svc("dfork", "#!/bin/sh\n( setsid sleep 7777 & )\nexec sleep 100000\n")?;
+    std::fs::write(avail.join("dfork/cgroup"), "").map_err(|e| e.to_string())?;
+    svc("hog", "#!/bin/sh\nexec dd if=/dev/zero of=/dev/null bs=64M count=100000\n")?;
+    std::fs::write(avail.join("hog/memory-max"), "16M\n").map_err(|e| e.to_string())?;
+    svc(
+        "bomb",
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 100 ]; do sleep 100000 & i=$((i+1)); done 2>/dev/null\nexec sleep 100000\n",
+    )?;
+    std::fs::write(avail.join("bomb/pids-max"), "20\n").map_err(|e| e.to_string())?;
     let rc_init = std::fs::read_to_string(etc.join("rc.init")).map_err(|e| e.to_string())?;
     std::fs::write(etc.join("rc.init"), format!("{rc_init}echo 'rc.init: hello, catch-all'\n/etc/s6/boot-test\n"))
         .map_err(|e| e.to_string())?;
@@ -584,6 +612,9 @@ fn qemu_boot_service_list_stop_start_poweroff() {
         "boot-test: app started after base was ready",
         "boot-test: pulled in: 1 line(s)",
         "base: stopped after app was down",
+        "boot-test: cgroup2: 1 mount(s)",
+        "boot-test: dfork: 1 daemon(s) before stop, 0 after, left behind at the last stop: 1 processes, killed",
+        "boot-test: bomb stopped: pids.current 0",
         "rc.shutdown: poweroff",
         "init: all services stopped, filesystems unmounted: powering off",
         "reboot: Power down",
@@ -592,6 +623,15 @@ fn qemu_boot_service_list_stop_start_poweroff() {
     }
     assert!(!console.contains("FAILED"), "{}", show());
     assert!(!console.contains("unable to open /s6/uncaught-logs"), "{}", show());
+    // memory-max: the hog was OOM-killed in its cgroup, and restarted (then killed again).
+    let hog = console.lines().find_map(|l| l.split("boot-test: hog: oom_kill ").nth(1)).unwrap_or("");
+    let nums: Vec<u64> = hog.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert!(nums.len() == 2 && nums[0] >= 2 && nums[1] >= 2, "hog: {hog:?}\n{}", show());
+    // pids-max: the fork bomb hit the limit (pids.events max > 0) and never went past it (a
+    // shell whose fork fails gives up: it may be between two lives, 0 processes).
+    let bomb = console.lines().find_map(|l| l.split("boot-test: bomb: pids.current ").nth(1)).unwrap_or("");
+    let nums: Vec<u64> = bomb.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert!(nums.len() == 3 && nums[0] <= 20 && nums[1] == 20 && nums[2] >= 1, "bomb: {bomb:?}\n{}", show());
     let secs = |k: &str| marks.get(k).map_or("?".to_string(), |d| format!("{:.1}", d.as_secs_f64()));
     eprintln!(
         "qemu: boot times (s since QEMU started, TCG): kernel banner {}, /sbin/init {}, all services up {}, telinit 7 {}, power down {}, QEMU exited {:.1}",

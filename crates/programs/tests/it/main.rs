@@ -14,6 +14,7 @@ mod common;
 mod initns;
 mod service_common;
 
+mod beyond;
 mod boot_order;
 mod client_tools;
 mod faults;

@@ -69,6 +69,7 @@ fn spawn_shell(console: i32) -> Option<i32> {
         fd_moves: &[(console, 0), (console, 1), (console, 2)],
         lock_wait: None,
         setsid: true,
+        cgroup_procs: None,
     }) {
         Ok(pid) => Some(pid),
         Err(e) => {

@@ -58,6 +58,7 @@ fn run(l: &Layout, spawn: bool) {
                 fd_moves: &[],
                 lock_wait: None,
                 setsid: true,
+                cgroup_procs: None,
             })
             .map(drop)
             .map_err(|e| spawn_error(&e))

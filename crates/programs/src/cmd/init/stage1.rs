@@ -179,6 +179,10 @@ impl Stage1 {
         }
         self.mount_api("proc", "/proc", "proc", None);
         self.mount_api("sysfs", "/sys", "sysfs", None);
+        // cgroup v2 for the services' own cgroups (s6-supervise, a `cgroup` file): only when
+        // nothing is mounted there (Mere's rc.init later mounts its v1 tmpfs over it; the
+        // supervisors then find no usable cgroup2 and run their services without one).
+        self.mount_api("cgroup2", "/sys/fs/cgroup", "cgroup2", None);
         self.mount_api("devtmpfs", "/dev", "devtmpfs", Some("mode=0755"));
         self.mount_api("devpts", "/dev/pts", "devpts", Some("gid=5,mode=620"));
         self.mount_api("tmpfs", "/dev/shm", "tmpfs", Some("mode=1777"));

@@ -70,7 +70,14 @@ impl Driver {
         let lock_target = lock_file.as_ref().map(|l| l.1);
         drop(lock_file);
         let argv = [CString::new("run").unwrap_or_default(), self.dir_arg.clone()];
-        let sp = Spawn { path: c"./run", argv: &argv, fd_moves: fds.moves(), lock_wait: lock_target, setsid: true };
+        let sp = Spawn {
+            path: c"./run",
+            argv: &argv,
+            fd_moves: fds.moves(),
+            lock_wait: lock_target,
+            setsid: true,
+            cgroup_procs: self.cgroup_procs_fd(),
+        };
         if lock_target.is_some() {
             let result = merit_sys::process::spawn_pending(&sp);
             drop(fds);
@@ -183,7 +190,14 @@ impl Driver {
             CString::new(sig.to_string()).unwrap_or_default(),
             self.dir_arg.clone(),
         ];
-        let result = spawn(&Spawn { path: c"./finish", argv: &argv, fd_moves: &[], lock_wait: None, setsid: true });
+        let result = spawn(&Spawn {
+            path: c"./finish",
+            argv: &argv,
+            fd_moves: &[],
+            lock_wait: None,
+            setsid: true,
+            cgroup_procs: self.cgroup_procs_fd(),
+        });
         match result {
             Ok(pid) => self.answer(Input::FinishSpawned(Some(pid as u64))),
             // No (executable) finish: s6's child exits 127 at once; the finishing phase still

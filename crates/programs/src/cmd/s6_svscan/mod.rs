@@ -275,7 +275,14 @@ fn read_control(control: &OwnedFd, wants: &mut Wants) {
 fn run_signal_script(name: &str) -> bool {
     let path = format!(".s6-svscan/{name}");
     let Ok(c) = CString::new(path.clone()) else { return false };
-    match spawn(&Spawn { path: &c, argv: std::slice::from_ref(&c), fd_moves: &[], lock_wait: None, setsid: false }) {
+    match spawn(&Spawn {
+        path: &c,
+        argv: std::slice::from_ref(&c),
+        fd_moves: &[],
+        lock_wait: None,
+        setsid: false,
+        cgroup_procs: None,
+    }) {
         Ok(_) => true,
         Err(SpawnError::Exec(_, e)) => {
             if !merit_sys::errno::is(&e, merit_sys::errno::ENOENT) {

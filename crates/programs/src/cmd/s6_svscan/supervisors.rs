@@ -201,7 +201,8 @@ merit_sys::hot! {
     fn spawn_supervisor(sup: &CString, exec_fail: &[u8], arg: &[u8], moves: &[(RawFd, RawFd)]) -> Option<i32> {
         let Ok(carg) = CString::new(arg) else { return None };
         let argv = [c"s6-supervise".into(), carg];
-        let spawn = Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false };
+        let spawn =
+            Spawn { path: sup, argv: &argv, fd_moves: moves, lock_wait: None, setsid: false, cgroup_procs: None };
         match merit_sys::process::spawn_detached(&spawn, exec_fail, 111) {
             Ok(pid) => Some(pid),
             Err(e) => {

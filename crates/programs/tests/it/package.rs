@@ -133,13 +133,15 @@ fn make_root(r: &Path) {
 
 /// An administrator's service in the root: `run` says it is up (with its PATH) and that it got
 /// SIGTERM; with `log`, its logger writes /var/log/NAME.
+/// A service that answers TERM at once and leaves nothing behind (its `sleep` is killed with
+/// it: an orphan would be systemd's to kill, KillMode=mixed, not the tree's).
 fn admin_service(r: &Path, name: &str, log: bool) {
     let d = r.join("etc/s6/services/available").join(name);
     std::fs::create_dir_all(&d).unwrap();
     write_exec(
         &d.join("run"),
         &format!(
-            "#!/bin/sh\nexec 2>&1\ntrap 'echo \"{name}: got TERM\"; exit 0' TERM\necho \"{name}: up, PATH=$PATH\"\n\
+            "#!/bin/sh\nexec 2>&1\ntrap 'kill $! 2>/dev/null; echo \"{name}: got TERM\"; exit 0' TERM\necho \"{name}: up, PATH=$PATH\"\n\
              while :; do sleep 1 & wait $!; done\n"
         ),
     );
@@ -457,7 +459,11 @@ fn deb_install_run_upgrade_remove_purge() {
     assert!(journal.contains("beta: got TERM"), "{journal}");
     assert!(std::fs::read_to_string(&alpha_log).unwrap().contains("alpha: got TERM"), "alpha's logger not flushed");
     assert!(took < Duration::from_secs(10), "stop took {took:?}");
-    assert!(processes_under(&r).is_empty(), "left running: {:?}", processes_under(&r));
+    let left: Vec<String> = processes_under(&r)
+        .iter()
+        .map(|p| format!("{p} {}", std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default()))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}\n{journal}");
     assert!(!r.join("s6").exists() && !r.join("run/merit").exists(), "/s6 or /run/merit left behind");
 
     // Remove: the programs go, the configuration, the services and their logs stay.

@@ -60,7 +60,12 @@ fn first_request(l: &Layout) -> bool {
     let _ = std::fs::create_dir_all(l.state());
     let marker = l.state().join("shutting-down");
     match merit_sys::fd::open(&marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) {
-        Ok(_) => true,
+        Ok(f) => {
+            // Our pid, so that the last stage outside PID 1 can wait for us (see
+            // `wait_for_shutdown`).
+            let _ = merit_sys::fd::write(f.as_raw_fd(), format!("{}\n", merit_sys::getpid()).as_bytes());
+            true
+        }
         Err(e) if e.raw_os_error() == Some(merit_sys::errno::EEXIST) => false,
         Err(e) => {
             say(&format!(
@@ -223,6 +228,9 @@ pub(super) fn last_stage(l: &Layout, container: bool, action: String) -> ! {
     }
     system::sync();
     if container || !pid1 {
+        if !pid1 {
+            wait_for_shutdown(l);
+        }
         let code = if container { exit_code } else { 0 };
         say(&format!("all services stopped ({action}): exiting {code}"));
         std::process::exit(code);
@@ -244,6 +252,25 @@ pub(super) fn last_stage(l: &Layout, container: bool, action: String) -> ! {
             std::thread::sleep(Duration::from_secs(10));
         }
     }
+}
+
+/// Outside PID 1 (merit.service on a host) our exit ends the tree for its manager, which then
+/// kills what is left (systemd's KillMode=mixed): the `init shutdown` that asked for this end
+/// may still be finishing its last look at the loggers. Wait for it (its pid is in the
+/// `shutting-down` marker, checked to still be an `init shutdown`), at most 3 s.
+fn wait_for_shutdown(l: &Layout) {
+    let Some(pid) = std::fs::read_to_string(l.state().join("shutting-down"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|&p| p > 0 && p != merit_sys::getpid())
+    else {
+        return;
+    };
+    let is_shutdown = || {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.split(|&b| b == 0).nth(1).is_some_and(|a| a == b"shutdown"))
+    };
+    Deadline::after_ms(3000).wait_until(STEP, || !is_shutdown());
 }
 
 /// `/etc/s6/rc.shutdown ACTION`, if there is one, bounded by the grace period (at least 1 s).

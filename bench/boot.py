@@ -42,6 +42,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import child_setup, log
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIST = os.environ.get("MERIT_BIN", os.path.join(ROOT, "dist", "bin"))
 REAL = os.environ.get("MERIT_REAL_BIN", "/usr/bin")
@@ -53,10 +55,6 @@ TAI_OFFSETS = (37, 10)
 tmpdirs = []
 mounts = []  # tmpfs mounted by us, unmounted at the end
 namespaces = []  # (unshare Popen, pid1)
-
-
-def log(msg=""):
-    print(msg, flush=True)
 
 
 def cleanup():
@@ -138,13 +136,6 @@ def services(dirpath, n):
         write_exec(os.path.join(dirpath, name, "run"), "#!/bin/sh\nexec sleep 100000\n")
         names.append(name)
     return names
-
-
-def child_setup():
-    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP,
-              signal.SIGCHLD):
-        signal.signal(s, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def ns_run(argv, scan_of_pid1, names, timeout=30.0):

@@ -34,61 +34,14 @@ import sys
 import tempfile
 import time
 
+from benchlib import children, child_setup, is_tmpfs, log, sweep
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATUS_SIZE = 35
 FLAG_READY = 8
 # skalibs' TAI64 labels are 2^62 + unix seconds + 10 (or + 37 when it counts leap seconds).
 TAI_OFFSETS = (10, 37)
 SHM = "/dev/shm"
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-def child_setup():
-    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
-        signal.signal(s, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-
-def is_tmpfs(path):
-    path = os.path.realpath(path)
-    best, fstype = "", None
-    try:
-        with open("/proc/mounts") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 3:
-                    mnt = parts[1].replace("\\040", " ")
-                    if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
-                        best, fstype = mnt, parts[2]
-    except OSError:
-        return False
-    return fstype == "tmpfs" and os.access(path, os.W_OK)
-
-
-def sweep(top):
-    """SIGKILLs every process whose cwd is inside `top`, never us."""
-    me = os.getpid()
-    for _ in range(10):
-        found = False
-        for e in os.listdir("/proc"):
-            if not e.isdigit() or int(e) == me:
-                continue
-            try:
-                cwd = os.readlink("/proc/%s/cwd" % e)
-            except OSError:
-                continue
-            if cwd == top or cwd.startswith(top + "/"):
-                found = True
-                try:
-                    os.kill(int(e), signal.SIGKILL)
-                except OSError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.05)
 
 
 def make_tree(scan, chains, length, ready_ms, ordered):
@@ -135,22 +88,6 @@ def cpu_ns(pids):
         except (OSError, ValueError, IndexError):
             pass
     return total
-
-
-def children(ppid):
-    out = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % e) as f:
-                st = f.read()
-        except OSError:
-            continue
-        rest = st.rsplit(")", 1)[-1].split()
-        if len(rest) > 1 and int(rest[1]) == ppid:
-            out.append(int(e))
-    return out
 
 
 def one_boot(bindir, scan, names, timeout=120.0):

@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import child_setup as _child_setup, children, cwd_of, log, sweep, under
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATUS_SIZE = 35
 
@@ -49,56 +51,13 @@ scanners = []    # (Popen, svscanctl, scan dir) of every scanner started
 procs = []       # every other Popen (loggers)
 
 
-def log(msg=""):
-    print(msg, flush=True)
-
-
 # --- processes ---------------------------------------------------------------------------------
-
-def _child_setup():
-    # Default dispositions and an empty mask whatever we inherited; start_new_session gives the
-    # child its own session.
-    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP,
-              signal.SIGCHLD):
-        signal.signal(s, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
 
 def spawn(argv, **kw):
     kw.setdefault("stdin", subprocess.DEVNULL)
     kw.setdefault("stdout", subprocess.DEVNULL)
     kw.setdefault("stderr", subprocess.DEVNULL)
     return subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
-
-
-def cwd_of(pid):
-    try:
-        return os.readlink("/proc/%d/cwd" % pid)
-    except OSError:
-        return None
-
-
-def under(path, top):
-    return path is not None and (path == top or path.startswith(top + "/"))
-
-
-def sweep(top):
-    """SIGKILLs every process whose cwd is inside `top` (checked just before), never us."""
-    me = os.getpid()
-    for _ in range(10):
-        found = False
-        for e in os.listdir("/proc"):
-            if not e.isdigit() or int(e) == me:
-                continue
-            if under(cwd_of(int(e)), top):
-                found = True
-                try:
-                    os.kill(int(e), signal.SIGKILL)
-                except OSError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.05)
 
 
 def stop_scanner(entry, timeout=60.0):
@@ -148,22 +107,6 @@ def smaps_kib(pid, key="Pss"):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     raise RuntimeError("no %s in /proc/%d/smaps_rollup" % (key, pid))
-
-
-def children(ppid):
-    out = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % e) as f:
-                s = f.read()
-        except OSError:
-            continue
-        f = s[s.rfind(")") + 2:].split()
-        if int(f[1]) == ppid and f[0] != "Z":
-            out.append(int(e))
-    return out
 
 
 # --- bring-up ----------------------------------------------------------------------------------

@@ -35,43 +35,11 @@ import sys
 import tempfile
 import time
 
+from benchlib import child_setup as _child_setup, is_tmpfs, log, sweep
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCAN, AVAIL, ENABL = "s6/run", "etc/s6/services/available", "etc/s6/services/enabled"
 STATUS_SIZE = 35
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-def _child_setup():
-    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP,
-              signal.SIGCHLD):
-        signal.signal(s, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-
-def sweep(top):
-    """SIGKILLs every process whose cwd is inside `top`, never us."""
-    me = os.getpid()
-    for _ in range(5):
-        found = False
-        for e in os.listdir("/proc"):
-            if not e.isdigit() or int(e) == me:
-                continue
-            try:
-                cwd = os.readlink("/proc/%s/cwd" % e)
-            except OSError:
-                continue
-            if cwd == top or cwd.startswith(top + "/"):
-                found = True
-                try:
-                    os.kill(int(e), signal.SIGKILL)
-                except OSError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.05)
 
 
 def is_up(svcdir):
@@ -87,24 +55,6 @@ def is_up(svcdir):
 
 
 SHM = "/dev/shm"
-
-
-def is_tmpfs(path):
-    """Is `path` on a tmpfs (longest mount point prefix in /proc/mounts)?"""
-    path = os.path.realpath(path)
-    best, fstype = "", None
-    try:
-        with open("/proc/mounts") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) < 3:
-                    continue
-                mnt = parts[1].replace("\\040", " ")
-                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
-                    best, fstype = mnt, parts[2]
-    except OSError:
-        return False
-    return fstype == "tmpfs" and os.access(path, os.W_OK)
 
 
 def wait_for(cond, timeout=60.0):

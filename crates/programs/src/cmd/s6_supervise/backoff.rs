@@ -15,7 +15,6 @@ use merit_core::backoff::{
 use merit_core::status::WaitStatus;
 use merit_core::supervisor::{Control, Input, SIGINT, SIGKILL, SIGQUIT, SIGTERM};
 use merit_sys::{clock, fd};
-use std::ffi::CString;
 use std::path::Path;
 
 /// The restart policy of a service that has one.
@@ -33,20 +32,8 @@ fn read_policy<T>(
     name: &str,
     parse: fn(&[u8]) -> Result<T, merit_core::config::ConfigError>,
 ) -> Option<T> {
-    use merit_sys::fs::Small;
-    let c = CString::new(name).ok()?;
-    match merit_sys::fs::read_small(&c, POLICY_FILE_MAX + 1) {
-        Ok(Small::Data(b)) => parse(&b).map_err(|_| diag.warn(&format!("invalid {name}, ignoring it"))).ok(),
-        Ok(Small::Absent) => None,
-        Ok(Small::NotRegular) => {
-            diag.warn(&format!("{name} is not a regular file, ignoring it"));
-            None
-        }
-        Err(e) => {
-            diag.warn_err(&format!("unable to open {name}"), &e);
-            None
-        }
-    }
+    let b = super::config::read_small(diag, name, POLICY_FILE_MAX + 1)?;
+    parse(&b).map_err(|_| diag.warn(&format!("invalid {name}, ignoring it"))).ok()
 }
 
 /// Reads `restart-delay` and `restart-limit` (one open each, at start-up).

@@ -43,7 +43,7 @@ impl Diag {
 /// Reads a small configuration file of the service directory: `None` when absent, or when it
 /// cannot be read or is not a regular file (warned: a FIFO or a device in its place must not
 /// freeze the supervisor, and is ignored as s6 ignores an unreadable file).
-fn read_small(diag: &Diag, name: &str, max: usize) -> Option<Vec<u8>> {
+pub(super) fn read_small(diag: &Diag, name: &str, max: usize) -> Option<Vec<u8>> {
     use merit_sys::fs::Small;
     let c = CString::new(name).ok()?;
     match merit_sys::fs::read_small(&c, max) {

@@ -438,3 +438,44 @@ fn refused_limit_or_no_cgroup_warns_and_runs() {
         let _ = std::fs::remove_dir(mount.join(&base));
     }
 }
+
+/// The same in a PID namespace booted by our init (where the host has a writable cgroup2):
+/// init mounts cgroup2 on ROOT/sys/fs/cgroup (nothing is mounted there in the new mount
+/// namespace), the supervisor makes the service's cgroup below it, and `service stop` from
+/// inside the namespace leaves nothing of the double-forking daemon.
+#[test]
+fn cgroup_in_a_pid_namespace() {
+    use crate::initns::*;
+    if !can_unshare("a cgroup per service in a PID namespace") {
+        return;
+    }
+    if let Err(e) = merit_sys::cgroup::find(Path::new("/")) {
+        eprintln!("SKIP: a cgroup per service in a PID namespace: {e}");
+        return;
+    }
+    let t = TempDir::new("beyond-cgns");
+    let root = t.path().to_path_buf();
+    skeleton(&root);
+    let base = format!("merit-test-ns-{}", std::process::id());
+    std::fs::write(root.join("etc/s6/env/MERIT_CGROUP_BASE"), format!("{base}\n")).unwrap();
+    for d in ["sys", "proc", "dev"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let tag = format!("{}", 6_000_000 + std::process::id() % 1_000_000);
+    let d = service(&root, "dfork", &format!("( setsid sleep {tag} & )\nexec sleep 100000"));
+    std::fs::write(d.join("cgroup"), "").unwrap();
+    let mut b = boot(&root, Boot::default());
+    b.wait_up(&["dfork"]);
+    assert!(wait_until(PROMPT, || pids_running(&["sleep", &tag]).len() == 1), "the grandchild did not start");
+    let out = b.nsenter(&[ours("service").to_str().unwrap(), "dfork", "status"]);
+    let status = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(status.lines().any(|l| l.starts_with("cgroup: ") && l.contains(&base)), "{status}\n{}", b.console_text());
+    let out = b.nsenter(&[ours("service").to_str().unwrap(), "stop", "dfork"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Stopping dfork... OK\n", "{out:?}");
+    assert!(wait_until(PROMPT, || pids_running(&["sleep", &tag]).is_empty()), "the grandchild outlived stop");
+    b.halt_cleanly("cgroup test");
+    if let Ok(m) = merit_sys::cgroup::find(Path::new("/")) {
+        let _ = std::fs::remove_dir(m.join(&base).join("dfork"));
+        let _ = std::fs::remove_dir(m.join(&base));
+    }
+}

@@ -1285,8 +1285,9 @@ pub fn main() {
     };
     let writable = || guard.writable(&s, inv.command, &name);
     let code = match inv.command {
+        // Each of these has returned above; answered here too, so that no command can panic.
         Command::List | Command::Graph | Command::Start | Command::Stop | Command::Needs | Command::NeededBy => {
-            unreachable!("handled above")
+            EXIT_FAILED
         }
         Command::Enable => announce(&s, &format!("Enabling {name} to launch at boot"), || {
             writable()?;

@@ -12,7 +12,9 @@ pub(super) fn telinit(arg: Option<&str>) -> i32 {
         Some("6") => ("reboot", signal::SIGINT),
         Some("7") => ("poweroff", signal::SIGUSR1),
         other => {
-            println!("Unsupported signal: {}", other.unwrap_or(""));
+            // On stdout, as Mere's telinit says it; a write error must not panic.
+            let line = format!("Unsupported signal: {}\n", other.unwrap_or(""));
+            let _ = merit_sys::fd::write_all(1, line.as_bytes());
             return 1;
         }
     };

@@ -94,3 +94,41 @@ macro_rules! hot {
         $vis fn $($rest)*
     };
 }
+
+/// Drops from this process's page tables the executable text it has touched so far (the
+/// start-up: option parsing, set-up, their library helpers), for a long-running process about
+/// to enter its loop. Each page fault maps a 64 KiB window of the binary (the kernel's
+/// fault-around); those the start-up touched alone stay mapped for the life of the process and
+/// count in its Pss. After this call the loop faults back only the windows it runs (most of
+/// them in `.text.hot`, shared with every supervisor). The pages stay in the page cache: this
+/// costs a few minor faults, never a read.
+///
+/// Only our own executable's text mapping is touched: the `r-x` private mapping of
+/// /proc/self/maps that contains this very function, which is never written to, so that
+/// MADV_DONTNEED drops nothing but page-table entries. Best effort: nothing happens when the
+/// mapping cannot be found.
+pub fn drop_startup_text() {
+    let here = drop_startup_text as fn() as usize;
+    let maps = match crate::fs::read_small(c"/proc/self/maps", 256 * 1024) {
+        Ok(crate::fs::Small::Data(b)) => b,
+        _ => return,
+    };
+    for line in maps.split(|&b| b == b'\n') {
+        let mut fields = line.split(|&b| b == b' ');
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else { continue };
+        if perms != b"r-xp" {
+            continue;
+        }
+        let mut ends = range
+            .split(|&b| b == b'-')
+            .map(|h| std::str::from_utf8(h).ok().and_then(|h| usize::from_str_radix(h, 16).ok()));
+        let (Some(Some(start)), Some(Some(end))) = (ends.next(), ends.next()) else { continue };
+        if start <= here && here < end {
+            // SAFETY: [start, end) is a whole mapping of ours, private, read-only and
+            // executable: MADV_DONTNEED only drops its page-table entries, which the next
+            // access faults back from the page cache, unchanged.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+            return;
+        }
+    }
+}

@@ -420,6 +420,37 @@ pub enum DepsError {
     Bad(merit_core::deps::DepError),
 }
 
+/// The entries of a `dependencies.d/` directory, sorted, with their kinds (not following
+/// symbolic links). Listed with `merit_sys::fs::Dir` and the kernel's `d_type` (an `lstat` only
+/// where the file system does not say): every gated s6-supervise reads one at start-up.
+fn list_dependencies_d(d: &Path) -> std::io::Result<Vec<(String, merit_core::deps::EntryKind)>> {
+    use merit_core::deps::EntryKind;
+    use merit_sys::fs::{DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
+    let c = merit_sys::cstr(d)?;
+    let mut dir: merit_sys::fs::Dir<1024> = merit_sys::fs::Dir::open(&c)?;
+    let mut v = Vec::new();
+    while let Some(entry) = dir.next_entry() {
+        let (name, t) = entry?;
+        let name = name.to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = String::from_utf8_lossy(name).into_owned();
+        let t = if t == DT_UNKNOWN { merit_sys::fs::lstat(&d.join(&name))?.d_type() } else { t };
+        let kind = match t {
+            DT_REG => EntryKind::Regular,
+            DT_DIR => EntryKind::Directory,
+            DT_LNK => EntryKind::Symlink,
+            DT_FIFO => EntryKind::Fifo,
+            DT_SOCK => EntryKind::Socket,
+            _ => EntryKind::Device,
+        };
+        v.push((name, kind));
+    }
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(v)
+}
+
 /// What the definition in `dir` (of the service `name`) says it needs: `dir/dependencies.d/`
 /// and `dir/dependencies`, in the source format of s6-rc (see `merit_core::deps`). Neither
 /// present: nothing. The file is opened without blocking and must be a regular file.
@@ -442,19 +473,8 @@ pub fn read_dependencies(dir: &Path, name: &str) -> std::result::Result<Vec<Stri
         }
     };
     let d = dir.join(deps::DIR);
-    let listing = match std::fs::read_dir(&d) {
-        Ok(rd) => {
-            let mut v = Vec::new();
-            for e in rd {
-                let e = e.map_err(|e| DepsError::Io(d.clone(), e))?;
-                // Not followed: a symbolic link is refused, as anything but a regular file.
-                let t = e.file_type().map_err(|err| DepsError::Io(e.path(), err))?;
-                let kind = kind_of(t);
-                v.push((e.file_name().to_string_lossy().into_owned(), kind));
-            }
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            Some(v)
-        }
+    let listing = match list_dependencies_d(&d) {
+        Ok(v) => Some(v),
         Err(e) if e.kind() == ErrorKind::NotFound => None,
         Err(e) if e.raw_os_error() == Some(merit_sys::errno::ENOTDIR) => {
             let kind = std::fs::symlink_metadata(&d).map(|m| kind_of(m.file_type())).unwrap_or(EntryKind::Regular);

@@ -80,6 +80,19 @@ impl FileStat {
     pub fn is_fifo(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFIFO
     }
+    /// The type as a directory entry gives it (`DT_*`, see [`Dir::next_entry`]).
+    pub fn d_type(&self) -> u8 {
+        match self.mode & libc::S_IFMT {
+            libc::S_IFREG => libc::DT_REG,
+            libc::S_IFDIR => libc::DT_DIR,
+            libc::S_IFLNK => libc::DT_LNK,
+            libc::S_IFIFO => libc::DT_FIFO,
+            libc::S_IFSOCK => libc::DT_SOCK,
+            libc::S_IFCHR => libc::DT_CHR,
+            libc::S_IFBLK => libc::DT_BLK,
+            _ => libc::DT_UNKNOWN,
+        }
+    }
 }
 
 /// `stat(path)` (following symlinks).
@@ -90,6 +103,17 @@ pub fn stat<P: CPath + ?Sized>(path: &P) -> Result<FileStat> {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: valid C string and a valid out-pointer.
         cvt(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+        Ok(FileStat::from(&st))
+    })
+}
+
+/// `lstat(path)` (not following a symlink: a link is described itself).
+pub fn lstat<P: CPath + ?Sized>(path: &P) -> Result<FileStat> {
+    path.with_cstr(|c| {
+        // SAFETY: an all-zero `struct stat` is valid; the kernel fills it in.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: valid C string and a valid out-pointer.
+        cvt(unsafe { libc::lstat(c.as_ptr(), &mut st) })?;
         Ok(FileStat::from(&st))
     })
 }
@@ -256,6 +280,25 @@ pub fn read_small(path: &CStr, max: usize) -> Result<Small> {
     Ok(Small::Data(buf))
 }
 
+/// Reads the start of a small file of fixed size (a `supervise/status`) into `buf` with one
+/// open, one read and one close: `None` when the file does not exist. The open does not block
+/// (a FIFO planted in its place reads as empty: no writer, no data), and no `fstat` is made:
+/// for a caller that looks often (a start held for a dependency), each saved call counts. A
+/// short count means the file was shorter (a regular file's read returns all it can).
+pub fn read_into(path: &CStr, buf: &mut [u8]) -> Result<Option<usize>> {
+    let f = match crate::fd::open_c(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC, 0) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    use std::os::fd::AsRawFd;
+    match crate::fd::read(f.as_raw_fd(), buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Ok(Some(0)),
+        Err(e) => Err(e),
+    }
+}
+
 /// `readlink(path)`: the link's target bytes (any length).
 pub fn readlink(path: &CStr) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; 256];
@@ -288,6 +331,14 @@ pub struct Dir<const N: usize = 2048> {
     len: usize,
     pos: usize,
 }
+
+/// The entry types [`Dir::next_entry`] gives (`d_type`).
+pub const DT_UNKNOWN: u8 = libc::DT_UNKNOWN;
+pub const DT_FIFO: u8 = libc::DT_FIFO;
+pub const DT_DIR: u8 = libc::DT_DIR;
+pub const DT_REG: u8 = libc::DT_REG;
+pub const DT_LNK: u8 = libc::DT_LNK;
+pub const DT_SOCK: u8 = libc::DT_SOCK;
 
 /// 8-byte aligned, as `struct linux_dirent64` needs.
 #[repr(C, align(8))]
@@ -339,6 +390,12 @@ impl<const N: usize> Dir<N> {
     /// The next entry's name (`.` and `..` included, as the kernel gives them); `None` at the
     /// end. The name borrows the buffer, so it lives until the next call.
     pub fn next_name(&mut self) -> Option<Result<&CStr>> {
+        self.next_entry().map(|r| r.map(|(name, _)| name))
+    }
+
+    /// The next entry's name and type (`d_type`: one of the `DT_*` constants, [`DT_UNKNOWN`]
+    /// when the file system does not say: then ask `lstat`); `None` at the end.
+    pub fn next_entry(&mut self) -> Option<Result<(&CStr, u8)>> {
         if self.pos >= self.len {
             match self.fill() {
                 Err(e) => return Some(Err(e)),
@@ -357,7 +414,8 @@ impl<const N: usize> Dir<N> {
         }
         self.pos += reclen;
         let rec = &self.bytes()[pos..pos + reclen];
-        Some(CStr::from_bytes_until_nul(&rec[19..]).map_err(|_| Error::from_raw_os_error(libc::EIO)))
+        let kind = rec.get(18).copied().unwrap_or(DT_UNKNOWN);
+        Some(CStr::from_bytes_until_nul(&rec[19..]).map(|n| (n, kind)).map_err(|_| Error::from_raw_os_error(libc::EIO)))
     }
 }
 
@@ -407,6 +465,43 @@ mod tests {
             n += name.unwrap().to_bytes().starts_with(b"entry-with-a-longish-name-") as usize;
         }
         assert_eq!(n, 300);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn entry_types_and_fixed_size_reads() {
+        let d = scratch("types");
+        std::fs::write(d.join("f"), b"0123456789").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink("f", d.join("l")).unwrap();
+        crate::mkfifo(&d.join("p"), 0o600).unwrap();
+        let c = |p: &std::path::Path| crate::cstr(p).unwrap();
+        let mut dir: Dir = Dir::open(&c(&d)).unwrap();
+        let mut seen = Vec::new();
+        while let Some(e) = dir.next_entry() {
+            let (name, t) = e.unwrap();
+            let name = name.to_string_lossy().into_owned();
+            // Where the file system does not say, lstat does (as callers do).
+            let t = if t == DT_UNKNOWN { lstat(&d.join(&name)).unwrap().d_type() } else { t };
+            seen.push((name, t));
+        }
+        seen.sort();
+        let want: Vec<(String, u8)> =
+            [(".", DT_DIR), ("..", DT_DIR), ("f", DT_REG), ("l", DT_LNK), ("p", DT_FIFO), ("sub", DT_DIR)]
+                .iter()
+                .map(|(n, t)| (n.to_string(), *t))
+                .collect();
+        assert_eq!(seen, want);
+        assert_eq!(lstat(&d.join("l")).unwrap().d_type(), DT_LNK);
+        assert_eq!(stat(&d.join("l")).unwrap().d_type(), DT_REG);
+
+        let mut buf = [0u8; 4];
+        assert_eq!(read_into(&c(&d.join("f")), &mut buf).unwrap(), Some(4));
+        assert_eq!(&buf, b"0123");
+        assert_eq!(read_into(&c(&d.join("nope")), &mut buf).unwrap(), None);
+        // A FIFO in place of the file: no writer, no data, no blocking.
+        assert_eq!(read_into(&c(&d.join("p")), &mut buf).unwrap(), Some(0));
+        assert!(read_into(&c(&d.join("sub")), &mut buf).is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

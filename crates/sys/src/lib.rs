@@ -58,10 +58,24 @@ pub fn strerror(e: &Error) -> String {
     }
 }
 
+/// The umask as last set through [`umask`] (`u32::MAX`: never set by this process, unknown).
+/// merit's programs are single-threaded and change the umask only through [`umask`].
+static KNOWN_UMASK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(u32::MAX);
+
 /// Sets the umask, returning the previous one.
 pub fn umask(mask: u32) -> u32 {
+    KNOWN_UMASK.store(mask & 0o777, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: umask cannot fail and touches no memory.
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// The current umask when this process has set it through [`umask`] (no call needed to know
+/// it), else `None`.
+pub fn known_umask() -> Option<u32> {
+    match KNOWN_UMASK.load(std::sync::atomic::Ordering::Relaxed) {
+        u32::MAX => None,
+        m => Some(m),
+    }
 }
 
 /// The current umask (read by setting and restoring it).

@@ -38,6 +38,7 @@ mod setup;
 mod spawn;
 
 use config::{Diag, DirConfig};
+use deps::GateTurn;
 use spawn::Pending;
 
 const PROG: &str = "s6-supervise";
@@ -60,7 +61,7 @@ struct Driver {
     /// A `run` child waiting for its `lock-fd` lock before its exec.
     pending: Option<Pending>,
     /// The first start's wait for the services this one needs (module `deps`).
-    gate: Option<Box<deps::Gate>>,
+    gate: Option<deps::Gate>,
     /// `restart-delay` / `restart-limit` (module `backoff`), when the service has one.
     restart: Option<Box<backoff::Restart>>,
     /// The sd_notify socket (module `notify`), when the service has `notify-socket`.
@@ -111,6 +112,18 @@ impl Driver {
         }
     }
 
+    /// Whether an event is told to the starts held for this service (`deps.rs`): only when
+    /// it may let them go, that is when this service is now up and, with a notification pipe,
+    /// ready (their condition), or is not coming (wanted down, given up, its supervisor
+    /// leaving). A `u` that readiness will follow, or a death that a restart will follow,
+    /// wakes nobody; the gate reads the status file itself before it lets a start go.
+    fn event_may_release_gates(&self, bytes: &[u8]) -> bool {
+        let st = self.sup.status();
+        bytes.iter().any(|b| matches!(b, b'U' | b'x' | b'O'))
+            || !st.wantup
+            || (st.is_up() && (st.ready || self.notification.is_none()))
+    }
+
     fn effect(&mut self, e: Effect) {
         match e {
             Effect::Kill { pid, sig } => {
@@ -132,7 +145,7 @@ impl Driver {
                 if self.cgroup.is_some() && bytes.contains(&b'D') {
                     self.cgroup_after_down();
                 }
-                if let Err(e) = fifodir::notify(Path::new("event"), bytes) {
+                if let Err(e) = fifodir::notify(Path::new("event"), bytes, self.event_may_release_gates(bytes)) {
                     self.diag.warn_err("unable to notify event directory", &e);
                 }
             }
@@ -280,7 +293,10 @@ impl Driver {
                 Ok(0) => break,
                 Ok(n) => {
                     for &b in buf.get(..n).unwrap_or(&[]) {
-                        if let Some(c) = Control::from_byte(b) {
+                        // A dependency's supervisor telling our held start (deps.rs).
+                        if b == fifodir::GATE_WAKE {
+                            self.gate_turn(GateTurn::Told);
+                        } else if let Some(c) = Control::from_byte(b) {
                             self.backoff_sees_control(c);
                             self.feed(Input::Control(c));
                         }
@@ -332,7 +348,7 @@ impl Driver {
             }
             let [signals, control_ready, notification, report, notify, gate] = set.map(|p| p.ready);
             if self.gate.is_some() {
-                self.gate_turn(gate);
+                self.gate_turn(if gate { GateTurn::Fifo } else { GateTurn::Timer });
             }
             // Signals first; the FIFO is read on the next turn, as s6 does.
             if signals && self.read_signals(sigfd) {

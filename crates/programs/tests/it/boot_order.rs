@@ -372,3 +372,190 @@ fn shutdown_stops_dependents_first() {
     // solo, which nobody needs, went down with the first layer, not at the end.
     assert!(s("solo.term") < s("db.term"), "solo was not stopped with the first layer");
 }
+
+// ---------------------------------------------------------------------------------------------
+// How a held start listens: a gate's entry in the dependency's `event/` (merit-gate:@...), told
+// by the dependency's supervisor only at the events that may let it go.
+// ---------------------------------------------------------------------------------------------
+
+/// The start gates' entries in `event`: (name, what lstat says).
+fn gate_entries(event: &Path) -> Vec<(String, merit_sys::fs::FileStat)> {
+    let mut v: Vec<_> = std::fs::read_dir(event)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_else(|_| Vec::new())
+        .into_iter()
+        .filter(|n: &String| n.starts_with("merit-gate:@"))
+        .filter_map(|n| merit_sys::fs::lstat(&event.join(&n)).ok().map(|st| (n, st)))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// A service whose run waits for `go` in its directory, then says it is ready (fd 3).
+fn waits_for_go(scan: &Path, name: &str) -> PathBuf {
+    let d = scan.join(name);
+    make_service(&d, "while [ ! -e go ]; do sleep 0.02; done\ndate +%s%N > ready\necho >&3\nexec sleep 1000");
+    std::fs::write(d.join("notification-fd"), "3\n").unwrap();
+    d
+}
+
+/// While db's start is held for net, net/event holds one gate entry: a hard link to db's own
+/// supervise/control (same inode), named `merit-gate:@<TAI64N label>:<6>` (43 bytes). Once net
+/// is ready, db starts and the entry is gone.
+#[test]
+fn a_held_start_listens_through_a_link_to_its_control_fifo() {
+    let t = TempDir::new("boot-order-link");
+    let scan = t.join("scan");
+    let net = waits_for_go(&scan, "net");
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    let err = || std::fs::read_to_string(t.join("err")).unwrap_or_default();
+    assert!(wait_until(PROMPT, || gate_entries(&net.join("event")).len() == 1), "no gate entry: {}", err());
+    let control = merit_sys::fs::lstat(&db.join("supervise/control")).unwrap();
+    let entries = gate_entries(&net.join("event"));
+    let (name, st) = &entries[0];
+    assert_eq!(name.len(), 43, "{name}");
+    assert_eq!(&name[12..13], "4", "a TAI64N label: {name}");
+    assert!(st.is_fifo() && (st.dev, st.ino) == (control.dev, control.ino), "{name}: {st:?} vs {control:?}");
+    assert!(stamp(&db, "start").is_none());
+    std::fs::write(net.join("go"), "").unwrap();
+    assert!(wait_ready(&[&net, &db]), "{}", err());
+    assert!(stamp(&db, "start").unwrap() >= stamp(&net, "ready").unwrap());
+    assert!(gate_entries(&net.join("event")).is_empty(), "{:?}", gate_entries(&net.join("event")));
+    assert!(!err().contains("warning"), "{}", err());
+    stop_scanner(Impl::Ours, &scan, d);
+}
+
+/// net's `event/` on another file system than db's `supervise/` (a symlink into /dev/shm): no
+/// hard link can be made there (EXDEV), so db's held start subscribes a FIFO of its own under
+/// the gate's name, and still starts once net is ready.
+#[test]
+fn a_held_start_across_file_systems_listens_through_a_fifo() {
+    let t = TempDir::new("boot-order-xdev");
+    let shm = Path::new("/dev/shm");
+    let dev = |p: &Path| merit_sys::fs::stat(p).map(|s| s.dev).ok();
+    if dev(shm).is_none() || dev(shm) == dev(t.path()) {
+        cannot_run(
+            "a_held_start_across_file_systems_listens_through_a_fifo",
+            "no /dev/shm on another file system than the temp dir",
+        );
+        return;
+    }
+    let away =
+        shm.join(format!("merit-test-xdev-{}-{}", std::process::id(), t.path().file_name().unwrap().to_string_lossy()));
+    std::fs::create_dir(&away).unwrap();
+    let scan = t.join("scan");
+    let net = waits_for_go(&scan, "net");
+    std::os::unix::fs::symlink(&away, net.join("event")).unwrap();
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let d = scanner(Impl::Ours, &scan, &t.join("err"));
+    let err = || std::fs::read_to_string(t.join("err")).unwrap_or_default();
+    let found = wait_until(PROMPT, || gate_entries(&net.join("event")).len() == 1);
+    let entries = gate_entries(&net.join("event"));
+    let control = merit_sys::fs::lstat(&db.join("supervise/control")).unwrap();
+    std::fs::write(net.join("go"), "").unwrap();
+    let ready = wait_ready(&[&net, &db]);
+    stop_scanner(Impl::Ours, &scan, d);
+    let _ = std::fs::remove_dir_all(&away);
+    assert!(found, "no gate entry in {}: {}", away.display(), err());
+    let (name, st) = &entries[0];
+    assert!(st.is_fifo() && st.ino != control.ino, "{name}: {st:?}");
+    assert!(ready, "{}", err());
+    assert!(stamp(&db, "start").unwrap() >= stamp(&net, "ready").unwrap());
+}
+
+/// net under the REAL s6-supervise, db under ours: s6 writes nothing to a gate's entry, so
+/// db's held start finds net ready by looking again (after 1 s, then 2 s, ...), and starts
+/// after net's ready stamp.
+#[test]
+fn a_held_start_waits_for_a_dependency_under_the_real_s6_supervise() {
+    if !have_real_s6() {
+        return;
+    }
+    let t = TempDir::new("boot-order-mixed");
+    let scan = t.join("scan");
+    let net = waits_for_go(&scan, "net");
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let real_sup = start_supervisor(Impl::Real, &net);
+    let our_sup = start_supervisor(Impl::Ours, &db);
+    assert!(wait_until(PROMPT, || gate_entries(&net.join("event")).len() == 1));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(stamp(&db, "start").is_none(), "db started before net was ready");
+    std::fs::write(net.join("go"), "").unwrap();
+    assert!(wait_until(Duration::from_secs(20), || stamp(&db, "ready").is_some()), "db never started");
+    assert!(stamp(&db, "start").unwrap() >= stamp(&net, "ready").unwrap());
+    for (imp, dir, sup) in [(Impl::Ours, &db, our_sup), (Impl::Real, &net, real_sup)] {
+        let _ = run(imp.bin("s6-svc"), &["-x", dir.to_str().unwrap()], &scan);
+        let mut sup = sup;
+        sup.wait_timeout(Duration::from_secs(10));
+    }
+}
+
+/// What our s6-supervise tells each kind of listener in its `event/`: an s6 subscriber every
+/// event; a start gate `!` only when the service may let it go (ready here, not the `u` before
+/// it; then wanted down); a stale gate FIFO (no reader) is removed; an entry under a
+/// listener's name that is not a FIFO (a hard link to a file, a symlink) is never written.
+#[test]
+fn events_tell_start_gates_only_what_may_let_them_go() {
+    use merit_sys::fifodir::{Listener, Subscription};
+    let t = TempDir::new("boot-order-tell");
+    let net = waits_for_go(t.path(), "net");
+    let event = net.join("event");
+    let label = |k: u8| {
+        let (s, ns) = merit_sys::clock::wall();
+        let mut l = merit_core::tai::Tain::from_unix(s, ns).label();
+        l[24] = k;
+        l
+    };
+    let s6 = Subscription::with(&event, &label(b'0'), Listener::Ftrig).unwrap();
+    let gate = Subscription::with(&event, &label(b'1'), Listener::Gate).unwrap();
+    // Planted under listeners' names: a stale gate FIFO, a hard link to a regular file, a
+    // symlink to another regular file.
+    let lbl = String::from_utf8(label(b'2').to_vec()).unwrap();
+    let stale = event.join(format!("merit-gate:{lbl}:staleF"));
+    merit_sys::mkfifo(&stale, 0o600).unwrap();
+    let victim = t.join("victim");
+    std::fs::write(&victim, "").unwrap();
+    std::fs::hard_link(&victim, event.join(format!("merit-gate:{lbl}:linkdF"))).unwrap();
+    let victim2 = t.join("victim2");
+    std::fs::write(&victim2, "").unwrap();
+    std::os::unix::fs::symlink(&victim2, event.join(format!("ftrig1:{lbl}:symlnk"))).unwrap();
+    let read = |s: &Subscription, got: &mut Vec<u8>| {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = s.read_events(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    let (mut got_s6, mut got_gate) = (Vec::new(), Vec::new());
+    let mut sup = start_supervisor(Impl::Ours, &net);
+    assert!(wait_until(PROMPT, || {
+        read(&s6, &mut got_s6);
+        got_s6.ends_with(b"u")
+    }));
+    std::thread::sleep(Duration::from_millis(100));
+    read(&gate, &mut got_gate);
+    assert_eq!(String::from_utf8_lossy(&got_gate), "", "s6 got {:?}", String::from_utf8_lossy(&got_s6));
+    std::fs::write(net.join("go"), "").unwrap();
+    assert!(wait_until(PROMPT, || {
+        read(&gate, &mut got_gate);
+        !got_gate.is_empty()
+    }));
+    read(&s6, &mut got_s6);
+    assert_eq!(String::from_utf8_lossy(&got_s6), "suU");
+    assert_eq!(String::from_utf8_lossy(&got_gate), "!");
+    assert!(!stale.exists(), "the stale gate FIFO is still there");
+    let out = run(ours("s6-svc"), &["-wd", "-d", net.to_str().unwrap()], t.path());
+    assert!(out.status.success(), "{out:?}");
+    assert!(wait_until(PROMPT, || {
+        read(&gate, &mut got_gate);
+        got_gate.len() >= 2
+    }));
+    assert!(got_gate.iter().all(|b| *b == b'!'), "{got_gate:?}");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"", "a hard link to a file was written to");
+    assert_eq!(std::fs::read(&victim2).unwrap(), b"", "a symlink was followed");
+    let _ = run(ours("s6-svc"), &["-x", net.to_str().unwrap()], t.path());
+    sup.wait_timeout(Duration::from_secs(10));
+}

@@ -10,9 +10,15 @@
 //! state machine waits for its `RunSpawned` answer, the service is "down, want up", `d` (or
 //! anything that turns "wanted up" off, but `o`) cancels the hold, commands and signals keep
 //! working. While held, the gate subscribes to the `event/` fifodir of the first unsatisfied
-//! dependency (as s6-svwait does, creating `event/` when that one's supervisor has not made it
-//! yet) and looks again at every event; should the subscription fail, it looks again every
-//! [`RECHECK_MS`] ms.
+//! dependency (creating `event/` when that one's supervisor has not made it yet, as s6-svwait
+//! does) as a start gate (`merit_sys::fifodir::Listener::Gate`): a hard link to our own
+//! `supervise/control` (a FIFO of our own where the link cannot be made), to which that
+//! dependency's supervisor writes `!` only at the events that may let us go
+//! (`Driver::event_may_release_gates`). So a held supervisor wakes once, not at each `s`, `u`
+//! and `U`: at a boot of a thousand services, each wake-up of a process is what ordering costs
+//! most (bench/deps.py). It looks again after [`FALLBACK_FIRST_MS`], then less and less often,
+//! for a dependency under the real s6-supervise (which tells s6's listeners only); should the
+//! subscription fail, it looks again every [`RECHECK_MS`] ms.
 //!
 //! A dependency that is not in the scan directory, or that is wanted down, is not waited for:
 //! it is not coming up by itself (`service --no-deps NAME start` starts NAME alone; init copies
@@ -27,7 +33,18 @@ use super::Driver;
 use merit_core::status::{StatusFile, STATUS_SIZE};
 use merit_core::supervisor::Effect;
 use merit_sys::clock;
-use merit_sys::fifodir::Subscription;
+use merit_sys::fifodir::{GateLink, Listener, Subscription};
+
+/// Why the gate is looked at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum GateTurn {
+    /// Our FIFO is readable.
+    Fifo,
+    /// [`GATE_WAKE`](merit_sys::fifodir::GATE_WAKE) came on the control FIFO.
+    Told,
+    /// The loop turned: a timer may be due.
+    Timer,
+}
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -35,13 +52,19 @@ use std::path::{Path, PathBuf};
 
 /// How often a dependency is looked at again when its `event/` cannot be subscribed to.
 pub(super) const RECHECK_MS: u64 = 150;
+/// While subscribed, the dependency is looked at again after this long, then after twice as
+/// long each time up to [`FALLBACK_MAX_MS`]: only a supervisor that is not merit's (the real
+/// s6-supervise, which writes nothing to a gate's FIFO) or a change that sends no event (`d`
+/// given to a service between two restarts) needs it.
+pub(super) const FALLBACK_FIRST_MS: u64 = 1000;
+pub(super) const FALLBACK_MAX_MS: u64 = 8000;
 /// How long a start is held before the gate looks for a dependency cycle through this service
 /// (reading the siblings' dependency files costs more than the wait of an ordinary boot).
 pub(super) const CYCLE_CHECK_MS: u64 = 1000;
 
 pub(super) struct Gate {
-    /// The services needed, by name (`../NAME`).
-    needs: Vec<String>,
+    /// The services needed.
+    needs: Vec<Need>,
     /// A start is being held.
     held: bool,
     /// The cycle check is done (at the first hold: the siblings may not be there at start-up).
@@ -51,12 +74,34 @@ pub(super) struct Gate {
     /// Dependencies not waited for (absent, wanted down) already warned about.
     warned: BTreeSet<String>,
     /// The subscription to the event fifodir of the dependency waited for: (its index, it).
-    sub: Option<(usize, Subscription)>,
-    /// Whether the dependency subscribed to declares `notification-fd`: then its `u` (up, not
-    /// ready yet) is no reason to look again.
-    sub_notifies: bool,
-    /// When to look again (monotonic ns), while no subscription is possible.
+    sub: Option<(usize, Sub)>,
+    /// When to look again (monotonic ns), and the interval before that look.
     recheck_at: Option<u64>,
+    recheck_ms: u64,
+}
+
+/// How a held start listens to the dependency it waits for.
+enum Sub {
+    /// A hard link to our `supervise/control` in its `event/`: told through our control FIFO
+    /// (the [`GATE_WAKE`](merit_sys::fifodir::GATE_WAKE) byte), which the loop reads anyway.
+    Link(#[allow(dead_code)] GateLink), // held for its drop, which unlinks it
+    /// A FIFO of our own, when the link cannot be made (another file system, a control FIFO
+    /// we do not own under `fs.protected_hardlinks`).
+    Fifo(Subscription),
+}
+
+/// One service needed, with the paths the gate looks at, made once: a held start looks at
+/// them at every event of that service, in each of the supervisors a boot holds.
+struct Need {
+    name: String,
+    /// `../NAME`.
+    dir: CString,
+    /// `../NAME/supervise/status`.
+    status: CString,
+    /// Whether `../NAME/notification-fd` exists (then being up is not enough: ready is
+    /// awaited, and its `u` event is no reason to look again); looked at once, when first
+    /// needed.
+    notifies: Option<bool>,
 }
 
 /// What one dependency is now.
@@ -68,30 +113,57 @@ enum Dep {
     Absent(&'static str),
 }
 
-fn dep_dir(name: &str) -> PathBuf {
-    Path::new("..").join(name)
-}
+impl Need {
+    fn new(name: &str) -> Option<Need> {
+        // Built by hand: format! brings in code that nothing else a supervisor runs needs
+        // (a page fault more in each of a boot's held supervisors).
+        let mut dir = Vec::with_capacity(name.len() + 3);
+        dir.extend_from_slice(b"../");
+        dir.extend_from_slice(name.as_bytes());
+        let mut status = Vec::with_capacity(dir.len() + 18);
+        status.extend_from_slice(&dir);
+        status.extend_from_slice(b"/supervise/status");
+        Some(Need {
+            name: name.to_string(),
+            dir: CString::new(dir).ok()?,
+            status: CString::new(status).ok()?,
+            notifies: None,
+        })
+    }
 
-/// Satisfied: up (a pid, not finishing) and, with `notification-fd`, ready.
-fn dep_state(name: &str) -> Dep {
-    use merit_sys::fs::Small;
-    let dir = dep_dir(name);
-    let status = CString::new(dir.join("supervise/status").as_os_str().as_bytes()).ok();
-    let st = status.and_then(|c| match merit_sys::fs::read_small(&c, STATUS_SIZE) {
-        Ok(Small::Data(b)) => StatusFile::decode(&b),
-        _ => None,
-    });
-    match st {
-        Some(s) if s.is_up() && (s.ready || std::fs::symlink_metadata(dir.join("notification-fd")).is_err()) => {
-            Dep::Satisfied
+    fn notifies(&mut self) -> bool {
+        *self.notifies.get_or_insert_with(|| {
+            let mut p = self.dir.as_bytes().to_vec();
+            p.extend_from_slice(b"/notification-fd");
+            CString::new(p).is_ok_and(|c| merit_sys::fs::lstat(c.as_c_str()).is_ok())
+        })
+    }
+
+    /// Satisfied: up (a pid, not finishing) and, with `notification-fd`, ready. One open, one
+    /// read and one close when its status says it all. `present`: its directory is known to
+    /// be there (we subscribed to its `event/`), so that no status yet means it is starting.
+    fn state(&mut self, present: bool) -> Dep {
+        let mut buf = [0u8; STATUS_SIZE];
+        let st = match merit_sys::fs::read_into(&self.status, &mut buf) {
+            Ok(Some(STATUS_SIZE)) => StatusFile::decode(&buf),
+            _ => None,
+        };
+        match st {
+            Some(s) if s.is_up() && (s.ready || !self.notifies()) => Dep::Satisfied,
+            Some(s) if !s.wantup => Dep::Absent("which is wanted down"),
+            Some(_) => Dep::Waiting,
+            // No status yet: its supervisor is starting, or there is no such service.
+            None if present => Dep::Waiting,
+            None => match merit_sys::fs::stat(self.dir.as_c_str()) {
+                Ok(m) if m.is_dir() => Dep::Waiting,
+                _ => Dep::Absent("which is not in the scan directory"),
+            },
         }
-        Some(s) if !s.wantup => Dep::Absent("which is wanted down"),
-        Some(_) => Dep::Waiting,
-        // No status yet: its supervisor is starting, or there is no such service.
-        None => match std::fs::metadata(&dir) {
-            Ok(m) if m.is_dir() => Dep::Waiting,
-            _ => Dep::Absent("which is not in the scan directory"),
-        },
+    }
+
+    /// `../NAME/event`.
+    fn event_dir(&self) -> PathBuf {
+        Path::new(std::ffi::OsStr::from_bytes(self.dir.as_bytes())).join("event")
     }
 }
 
@@ -99,7 +171,7 @@ impl Gate {
     /// The gate of the service directory we are in (`dir_arg`, our argument), read once at
     /// start-up; `None` when it declares nothing (or is a logger, or its files are refused:
     /// warned, no gate).
-    pub(super) fn load(diag: &Diag, dir_arg: &CString) -> Option<Box<Gate>> {
+    pub(super) fn load(diag: &Diag, dir_arg: &CString) -> Option<Gate> {
         let arg = dir_arg.as_bytes();
         if arg == b"log" || arg.ends_with(b"/log") || arg.ends_with(b"/log/") {
             return None;
@@ -116,30 +188,34 @@ impl Gate {
                 return None;
             }
         };
-        Some(Box::new(Gate {
-            needs,
+        // Names are checked when read (no NUL): `Need::new` cannot fail on them.
+        let mut list = Vec::with_capacity(needs.len());
+        list.extend(needs.iter().filter_map(|n| Need::new(n)));
+        Some(Gate {
+            needs: list,
             held: false,
             checked: false,
             cycle_at: None,
             warned: BTreeSet::new(),
             sub: None,
-            sub_notifies: false,
             recheck_at: None,
-        }))
+            recheck_ms: RECHECK_MS,
+        })
     }
 
     /// The first dependency waited for (its index), warning once about each one that is not
     /// coming (absent, wanted down).
     fn first_unsatisfied(&mut self, diag: &Diag, me: &str) -> Option<usize> {
         let mut first = None;
-        for (i, name) in self.needs.iter().enumerate() {
-            match dep_state(name) {
+        let subscribed = self.sub.as_ref().map(|(i, _)| *i);
+        for (i, need) in self.needs.iter_mut().enumerate() {
+            match need.state(subscribed == Some(i)) {
                 Dep::Satisfied => {}
                 Dep::Waiting => first = first.or(Some(i)),
                 Dep::Absent(why) => {
-                    if !self.warned.contains(name) {
-                        self.warned.insert(name.clone());
-                        diag.warn(&format!("{me} needs {name}, {why}: not waiting for it"));
+                    if !self.warned.contains(&need.name) {
+                        self.warned.insert(need.name.clone());
+                        diag.warn(&format!("{me} needs {}, {why}: not waiting for it", need.name));
                     }
                 }
             }
@@ -147,11 +223,16 @@ impl Gate {
         first
     }
 
-    /// Whether every dependency is satisfied now; else, subscribes to the event fifodir of the
-    /// first one that is not (creating its `event/` when its supervisor has not yet, as
-    /// s6-svwait does: the supervisor's first event then wakes us), or, should that fail, arms
-    /// the timer.
+    /// Whether every dependency is satisfied now; else, subscribes as a gate
+    /// ([`Listener::Gate`]) to the event fifodir of the first one that is not (creating its
+    /// `event/` when its supervisor has not yet, as s6-svwait does) and arms the fallback
+    /// timer, or, should that fail, arms the short one.
     fn satisfied(&mut self, diag: &Diag, me: &str) -> bool {
+        // Subscribed before the first look, to the first dependency: a boot holds most starts,
+        // and a look before subscribing would be one look more for each.
+        if self.sub.is_none() && !self.needs.is_empty() {
+            self.subscribe(0);
+        }
         // Bounded: dependencies that change state under our feet are looked at again later.
         for _ in 0..=self.needs.len() {
             let Some(i) = self.first_unsatisfied(diag, me) else {
@@ -162,36 +243,50 @@ impl Gate {
             if self.sub.as_ref().is_some_and(|(j, _)| *j == i) {
                 return false;
             }
-            self.sub = None;
-            self.recheck_at = None;
-            let (s, ns) = clock::wall();
-            let label = merit_core::tai::Tain::from_unix(s, ns).label();
-            let dir = self.needs.get(i).map(|n| dep_dir(n).join("event"));
-            if let Some(Ok(sub)) = dir.map(|d| Subscription::new(&d, &label)) {
-                // The state may have changed before the subscription: look once more.
-                self.sub = Some((i, sub));
-                self.sub_notifies = self
-                    .needs
-                    .get(i)
-                    .is_some_and(|n| std::fs::symlink_metadata(dep_dir(n).join("notification-fd")).is_ok());
-                continue;
+            if !self.subscribe(i) {
+                break;
             }
-            break;
+            // The state may have changed before the subscription: look once more.
         }
-        self.recheck_at = Some(clock::mono_ns() + RECHECK_MS * 1_000_000);
+        self.arm(RECHECK_MS);
         false
+    }
+
+    /// Subscribes to the `event/` of dependency `i` (a link to our control FIFO, else a FIFO
+    /// of our own), arming the fallback timer; false when neither can be made.
+    fn subscribe(&mut self, i: usize) -> bool {
+        self.sub = None;
+        self.recheck_at = None;
+        let (s, ns) = clock::wall();
+        let label = merit_core::tai::Tain::from_unix(s, ns).label();
+        let dir = self.needs.get(i).map(Need::event_dir);
+        let sub = dir.and_then(|d| match GateLink::new(&d, &label, c"supervise/control") {
+            Ok(l) => Some(Sub::Link(l)),
+            Err(_) => Subscription::with(&d, &label, Listener::Gate).ok().map(Sub::Fifo),
+        });
+        let Some(sub) = sub else { return false };
+        self.sub = Some((i, sub));
+        self.arm(FALLBACK_FIRST_MS);
+        true
+    }
+
+    /// The next look in `ms`.
+    fn arm(&mut self, ms: u64) {
+        self.recheck_ms = ms;
+        self.recheck_at = Some(clock::mono_ns() + ms * 1_000_000);
     }
 
     /// Whether this service is in a dependency cycle (then: warned, not gated).
     fn in_cycle(&self, diag: &Diag, me: &str) -> bool {
-        let roots = self.needs.iter().cloned();
+        let names: Vec<String> = self.needs.iter().map(|n| n.name.clone()).collect();
         // A sibling that is up waits for nobody: no deadlock goes through it.
-        let (mut graph, _) = crate::tree::dependency_graph(roots, |n| {
-            let d = dep_dir(n);
-            (n != me && !matches!(dep_state(n), Dep::Satisfied | Dep::Absent(_)) && d.is_dir()).then_some(d)
+        let (mut graph, _) = crate::tree::dependency_graph(names.iter().cloned(), |n| {
+            let mut need = Need::new(n)?;
+            let d = Path::new("..").join(n);
+            (n != me && !matches!(need.state(false), Dep::Satisfied | Dep::Absent(_)) && d.is_dir()).then_some(d)
         });
-        graph.add(me, &self.needs);
-        let reach = graph.needs_closure(&self.needs.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+        graph.add(me, &names);
+        let reach = graph.needs_closure(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>());
         if !reach.contains(me) {
             return false;
         }
@@ -261,9 +356,12 @@ impl Driver {
         }
     }
 
-    /// The descriptor to poll while a start is held (-1: none).
+    /// The descriptor to poll while a start is held (-1: none, or the control FIFO tells).
     pub(super) fn gate_fd(&self) -> i32 {
-        self.gate.as_ref().and_then(|g| g.sub.as_ref()).map_or(-1, |(_, s)| s.fd())
+        match self.gate.as_ref().and_then(|g| g.sub.as_ref()) {
+            Some((_, Sub::Fifo(s))) => s.fd(),
+            _ => -1,
+        }
     }
 
     /// `timeout` (ms), shortened to the gate's next look when that comes first.
@@ -280,29 +378,29 @@ impl Driver {
         Some(timeout.map_or(ms, |t| t.min(ms)))
     }
 
-    /// An event from the dependency waited for, or the time to look again: starts `run`
-    /// when every dependency is satisfied.
-    pub(super) fn gate_turn(&mut self, event: bool) {
+    /// An event from the dependency waited for (`GateTurn::Fifo`: our FIFO is readable;
+    /// `GateTurn::Told`: [`GATE_WAKE`](merit_sys::fifodir::GATE_WAKE) came on the control FIFO), or the time to look again:
+    /// starts `run` when every dependency is satisfied.
+    pub(super) fn gate_turn(&mut self, turn: GateTurn) {
         let Some(g) = self.gate.as_mut() else { return };
-        if event {
-            // Only an event that may make the dependency satisfied (or not coming) is worth a
-            // look: not `u` when it will say `U` once ready. (`s`, its supervisor started, is:
-            // a `down` file makes it wanted down.)
+        // The notifier tells only what may let us go (`event_may_release_gates`): `Told` and
+        // a byte on our FIFO are worth a look.
+        if turn == GateTurn::Fifo {
             let mut look = false;
-            if let Some((_, s)) = &g.sub {
+            if let Some((_, Sub::Fifo(s))) = &g.sub {
                 let mut buf = [0u8; 64];
                 while let Ok(n) = s.read_events(&mut buf) {
-                    if n == 0 {
+                    look |= n > 0;
+                    // A short read emptied the FIFO: no second read to be told so.
+                    if n < buf.len() {
                         break;
                     }
-                    let quiet = |b: &u8| *b == b'u' && g.sub_notifies;
-                    look |= !buf.get(..n).unwrap_or(&[]).iter().all(quiet);
                 }
             }
             if !look {
                 return;
             }
-        } else {
+        } else if turn == GateTurn::Timer {
             let now = clock::mono_ns();
             if g.held && g.cycle_at.is_some_and(|at| now >= at) {
                 g.cycle_at = None;
@@ -315,6 +413,10 @@ impl Driver {
             }
             if !g.recheck_at.is_some_and(|at| now >= at) {
                 return;
+            }
+            // Subscribed: the fallback looks less and less often.
+            if g.sub.is_some() {
+                g.arm((g.recheck_ms * 2).min(FALLBACK_MAX_MS));
             }
         }
         if !g.held {

@@ -743,6 +743,58 @@ fn unclean_restart() {
     }
 }
 
+/// A `current` left by a killed instance with an unfinished last line (a write cut by SIGKILL
+/// at a page boundary): from a pipe, ours archives it without the fragment, since the whole line
+/// comes again from the pipe it had not consumed (the real s6-log keeps the fragment: having read
+/// ahead, the rest of that line is lost); from a file, whose bytes were consumed when read, ours
+/// keeps the fragment too.
+#[test]
+fn unfinished_line_of_a_killed_instance() {
+    let w = TempDir::new("log-unfinished");
+    let archive = |d: &Path| -> Vec<u8> {
+        let mut u: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".u"))
+            .collect();
+        assert_eq!(u.len(), 1, "{u:?}");
+        std::fs::read(u.pop().unwrap()).unwrap()
+    };
+    let left = |name: &str, content: &[u8]| -> PathBuf {
+        let d = w.join(name);
+        std::fs::create_dir(&d).unwrap();
+        // Mode 0644: not the 0744 of a clean stop.
+        std::fs::write(d.join("current"), content).unwrap();
+        d
+    };
+    for (who, bin) in bins() {
+        let d = left(&format!("{who}-pipe"), b"one\ntwo\nthr");
+        let o = run_in(&bin, &[d.to_str().unwrap()], w.path(), b"three\n");
+        assert!(o.status.success(), "{who}: {o:?}");
+        let want: &[u8] = if who == "ours" { b"one\ntwo\n" } else { b"one\ntwo\nthr" };
+        assert_eq!(String::from_utf8_lossy(&archive(&d)), String::from_utf8_lossy(want), "{who}");
+        assert_eq!(std::fs::read(d.join("current")).unwrap(), b"three\n", "{who}");
+    }
+    let d = left("ours-one-fragment", b"fragment");
+    let o = run_in(&ours("s6-log"), &[d.to_str().unwrap()], w.path(), b"fragment complete\n");
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(archive(&d), b"");
+    assert_eq!(std::fs::read(d.join("current")).unwrap(), b"fragment complete\n");
+    // stdin a regular file: the fragment stays.
+    let d = left("ours-file", b"one\ntwo\nthr");
+    std::fs::write(w.join("input"), b"three\n").unwrap();
+    let st = command(ours("s6-log"))
+        .arg(&d)
+        .current_dir(w.path())
+        .stdin(std::fs::File::open(w.join("input")).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(archive(&d), b"one\ntwo\nthr");
+}
+
 #[test]
 fn logdir_errors_vs_real() {
     let w = TempDir::new("log-errs");

@@ -339,9 +339,15 @@ fn deb_install_run_upgrade_remove_purge() {
         assert!(s6.lines().any(|l| l == "/usr/bin/s6-svscan"), "Debian's s6 has /usr/bin/s6-svscan");
     }
     let conffiles = ok(Command::new("dpkg-deb").args(["-I"]).arg(&deb1).arg("conffiles"));
-    for f in ["/etc/s6/rc.init", "/etc/s6/rc.shutdown", "/etc/s6/env/TZ", "/etc/s6/init-services/.s6-svscan/SIGTERM"] {
+    for f in ["/etc/s6/rc.init", "/etc/s6/rc.shutdown", "/etc/s6/init-services/.s6-svscan/SIGTERM"] {
         assert!(conffiles.lines().any(|l| l == f), "{f} not a conffile:\n{conffiles}");
     }
+    // On a host, the services keep the host's time zone: no TZ=UTC in the envdir.
+    assert!(!paths.iter().any(|p| p == "/etc/s6/env/TZ"), "/etc/s6/env/TZ in the .deb:\n{contents}");
+    assert!(
+        contents.lines().any(|l| l.starts_with('d') && l.ends_with(" ./etc/s6/env/")),
+        "no /etc/s6/env/:\n{contents}"
+    );
 
     // Installed into a throw-away root.
     let r = t.join("root");

@@ -152,10 +152,7 @@ impl Stage1 {
         let me = merit_sys::getpid();
         let recorded = std::fs::read_to_string(l.state().join("pid")).ok().and_then(|s| s.trim().parse::<i32>().ok());
         let Some(pid) = recorded.filter(|&p| p > 0 && p != me) else { return };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-        if matches!(comm.trim(), "init" | "s6-svscan" | "merit") && cwd.is_some() && cwd == l.scan().canonicalize().ok()
-        {
+        if super::telinit::is_our_init(pid, &l.scan()) {
             say(&format!("fatal: init is already running (pid {pid}, scanning {})", l.scan().display()));
             std::process::exit(100);
         }

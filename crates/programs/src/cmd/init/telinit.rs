@@ -52,9 +52,12 @@ pub(super) fn target_pid(l: &Layout) -> i32 {
     }
 }
 
-/// `pid` runs our init (or the scanner it became) with `scan` as its working directory.
-fn is_our_init(pid: i32, scan: &Path) -> bool {
+/// `pid` runs our init (or the scanner it became) with `scan` as its working directory: named
+/// `init`, `s6-svscan`, or `merit` (`merit init`, the multi-call binary called by its own
+/// name, until its exec of the scanner). One check for telinit's target and for init's refusal
+/// of a second instance.
+pub(super) fn is_our_init(pid: i32, scan: &Path) -> bool {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-    matches!(comm.trim(), "init" | "s6-svscan") && cwd.is_some() && cwd == scan.canonicalize().ok()
+    matches!(comm.trim(), "init" | "s6-svscan" | "merit") && cwd.is_some() && cwd == scan.canonicalize().ok()
 }

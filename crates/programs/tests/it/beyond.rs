@@ -121,6 +121,49 @@ fn restart_limit_gives_up() {
     t.shutdown();
 }
 
+/// The policy files are read again at `s6-svc -u`: a `restart-limit` added to a crash-looping
+/// service takes effect there (it gives up after 2 deaths), and one removed there stops the
+/// giving up (the service restarts past the old limit), without restarting the supervisor.
+#[test]
+fn policy_files_are_read_again_at_up() {
+    let mut t = Tree::new("beyond-reread");
+    // Each life leaves a line in `lives` (run's working directory is the service directory).
+    t.add("crashy", Spec { exec: Some("echo x >> lives; exit 3".into()), ..Default::default() });
+    t.enable("crashy");
+    t.install("crashy");
+    t.boot(Impl::Ours, &[]);
+    let svc = t.svc("crashy");
+    let failed = || {
+        std::fs::read(svc.join("supervise/merit-state"))
+            .ok()
+            .and_then(|b| merit_core::backoff::MeritState::decode(&b).ok())
+            .is_some_and(|m| m.failed)
+    };
+    let lives = || std::fs::read_to_string(svc.join("lives")).map(|s| s.lines().count()).unwrap_or(0);
+    // Crash-looping, no policy: no merit-state, never gives up.
+    assert!(wait_until(PROMPT, || lives() >= 2));
+    assert!(!svc.join("supervise/merit-state").exists());
+    std::fs::write(svc.join("restart-limit"), "2 30\n").unwrap();
+    let up = |svc: &Path| {
+        let st = std::process::Command::new(ours("s6-svc")).args(["-u"]).arg(svc).status().unwrap();
+        assert!(st.success());
+    };
+    up(&svc);
+    assert!(
+        wait_until(Duration::from_secs(20), || failed() && status(&svc).is_some_and(|s| !s.is_up() && !s.wantup)),
+        "the added restart-limit did not apply"
+    );
+    assert!(t.svok("crashy"));
+    // Removed: `u` clears the failure and the service loops again past 2 deaths.
+    std::fs::remove_file(svc.join("restart-limit")).unwrap();
+    let before = lives();
+    up(&svc);
+    assert!(wait_until(PROMPT, || !svc.join("supervise/merit-state").exists()), "merit-state left");
+    assert!(wait_until(Duration::from_secs(20), || lives() >= before + 4), "stopped restarting after {}", lives());
+    assert!(status(&svc).unwrap().wantup);
+    t.shutdown();
+}
+
 // ------------------------------------------------------------------------------------------
 // notify-socket
 

@@ -1,6 +1,7 @@
-//! Restart back-off and giving up (issue 13): `restart-delay` and `restart-limit`, read once at
-//! start-up. A service without them pays nothing in its loop: `Driver::restart` stays `None`
-//! and no decision is ever fed to the state machine.
+//! Restart back-off and giving up (issue 13): `restart-delay` and `restart-limit`, read at
+//! start-up and again at each `u` or `U` (`s6-svc -u`, `service NAME start`: an edit takes
+//! effect there, as a fresh start), not at each death. A service without them pays nothing in
+//! its loop: `Driver::restart` stays `None` and no decision is ever fed to the state machine.
 //!
 //! The decisions are `merit_core::backoff::Backoff`'s; the state machine hears them as
 //! `Input::Backoff`, fed just before the death of `run` they are about. What `service` shows
@@ -73,22 +74,35 @@ impl Driver {
         }
     }
 
-    /// A control letter is about to be fed: `u` and `U` clear a failure and the back-off; a
-    /// letter that kills `run` marks its death as asked for.
+    /// A control letter is about to be fed: `u` and `U` read the policy files again (edited,
+    /// added or removed since) and clear a failure and the back-off; a letter that kills `run`
+    /// marks its death as asked for.
     pub(super) fn backoff_sees_control(&mut self, c: Control) {
-        let Some(r) = self.restart.as_mut() else { return };
         match c {
             Control::Up | Control::UpPermanent => {
-                r.backoff.clear();
-                if self.merit.failed || self.merit.delay_ms != 0 || self.merit.deaths != 0 {
-                    self.merit.failed = false;
-                    self.merit.deaths = 0;
-                    self.merit.delay_ms = 0;
+                let had = self.restart.is_some();
+                self.restart = load(&self.diag);
+                let stale = self.merit.failed || self.merit.delay_ms != 0 || self.merit.deaths != 0;
+                self.merit.failed = false;
+                self.merit.deaths = 0;
+                self.merit.delay_ms = 0;
+                if had != self.restart.is_some() {
+                    // Written or removed, as at start-up.
+                    self.start_merit_state();
+                } else if stale && self.restart.is_some() {
                     self.write_merit_state();
                 }
             }
-            Control::Restart => r.asked = true,
-            Control::Signal(s) if s == SIGKILL || s == SIGTERM || s == SIGINT || s == SIGQUIT => r.asked = true,
+            Control::Restart => {
+                if let Some(r) = self.restart.as_mut() {
+                    r.asked = true;
+                }
+            }
+            Control::Signal(s) if s == SIGKILL || s == SIGTERM || s == SIGINT || s == SIGQUIT => {
+                if let Some(r) = self.restart.as_mut() {
+                    r.asked = true;
+                }
+            }
             _ => {}
         }
     }

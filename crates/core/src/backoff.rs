@@ -246,6 +246,8 @@ pub struct MeritState {
     pub cgroup_left: Option<u32>,
     /// `MAINPID=` accepted from the service's own processes.
     pub mainpid: Option<i32>,
+    /// The last `ERRNO=` it sent (not 0: `ERRNO=0` clears it), its failure reason as an errno.
+    pub errno: Option<i32>,
     /// The service's cgroup (a directory path), when it runs in one.
     pub cgroup: Option<String>,
 }
@@ -292,6 +294,9 @@ impl MeritState {
         }
         if let Some(p) = self.mainpid {
             s.push_str(&format!("mainpid {p}\n"));
+        }
+        if let Some(e) = self.errno {
+            s.push_str(&format!("errno {e}\n"));
         }
         if let Some(c) = &self.cgroup {
             // A path has no newline (the supervisor refuses one).
@@ -357,6 +362,7 @@ impl MeritState {
                 b"cgroup-left" => st.cgroup_left = Some(num(value).ok_or_else(bad)?),
                 b"cgroup" => st.cgroup = Some(String::from_utf8_lossy(value).into_owned()),
                 b"mainpid" => st.mainpid = Some(num(value).and_then(|p| i32::try_from(p).ok()).ok_or_else(bad)?),
+                b"errno" => st.errno = Some(num(value).and_then(|e| i32::try_from(e).ok()).ok_or_else(bad)?),
                 _ => {}
             }
         }
@@ -587,6 +593,7 @@ mod tests {
             status: Some("listening on :80".into()),
             cgroup_left: Some(2),
             mainpid: Some(1234),
+            errno: Some(110),
             cgroup: Some("/sys/fs/cgroup/merit/web".into()),
         }
     }
@@ -596,7 +603,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(full().encode()).unwrap(),
             "merit-state 1\nfailed 1\ndeaths 5 10\nlast exit 3\ndelay 400\nnotify ready\n\
-             status listening on :80\ncgroup-left 2\nmainpid 1234\ncgroup /sys/fs/cgroup/merit/web\n"
+             status listening on :80\ncgroup-left 2\nmainpid 1234\nerrno 110\ncgroup /sys/fs/cgroup/merit/web\n"
         );
         assert_eq!(
             String::from_utf8(MeritState::default().encode()).unwrap(),

@@ -233,6 +233,9 @@ fn merit_lines(m: &MeritState) -> Vec<String> {
     if let Some(text) = &m.status {
         v.push(format!("status: {text}"));
     }
+    if let Some(e) = m.errno {
+        v.push(format!("errno: {e} ({})", merit_sys::strerror(&std::io::Error::from_raw_os_error(e))));
+    }
     if let Some(p) = m.mainpid {
         v.push(format!("main pid: {p}"));
     }
@@ -266,6 +269,7 @@ fn merit_json(m: &MeritState) -> Vec<(&'static str, String)> {
         ("restart_delay_ms", m.delay_ms.to_string()),
         ("notify", m.notify.map_or_else(|| "null".to_string(), |p| json_string(p.word()))),
         ("notify_status", m.status.as_deref().map_or_else(|| "null".to_string(), json_string)),
+        ("notify_errno", m.errno.map_or_else(|| "null".to_string(), |e| e.to_string())),
         ("main_pid", m.mainpid.map_or_else(|| "null".to_string(), |p| p.to_string())),
         ("cgroup", m.cgroup.as_deref().map_or_else(|| "null".to_string(), json_string)),
         ("cgroup_left", opt_json(m.cgroup_left.map(u64::from))),

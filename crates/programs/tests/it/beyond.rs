@@ -202,7 +202,10 @@ fn systemd_notify_from_the_run_script() {
         return;
     }
     let mut t = Tree::new("beyond-notify");
-    let pre = format!("sleep 1\n{n} --status='listening on :80'\n{n} MAINPID=$$\n{n} --ready", n = SYSTEMD_NOTIFY);
+    let pre = format!(
+        "sleep 1\n{n} --status='listening on :80'\n{n} ERRNO=110\n{n} MAINPID=$$\n{n} --ready",
+        n = SYSTEMD_NOTIFY
+    );
     t.add("web", Spec { pre, ..Default::default() });
     std::fs::write(t.def("web").join("notify-socket"), "").unwrap();
     t.boot(Impl::Ours, &[]);
@@ -215,16 +218,17 @@ fn systemd_notify_from_the_run_script() {
     let r = t.service(&["web", "status"]);
     let lines: Vec<&str> = r.out.lines().collect();
     assert!(lines[0].starts_with(&format!("up (pid {}) ", st.pid)), "{}", r.out);
+    let errno = format!("errno: 110 ({})", merit_sys::strerror(&std::io::Error::from_raw_os_error(110)));
     assert_eq!(
         &lines[1..],
-        ["notify: ready", "status: listening on :80", &format!("main pid: {}", st.pid)],
+        ["notify: ready", "status: listening on :80", &errno, &format!("main pid: {}", st.pid)],
         "{}",
         r.out
     );
     let j = t.service(&["--json", "web", "status"]);
     assert!(
         j.out.contains(&format!(
-            ",\"notify\":\"ready\",\"notify_status\":\"listening on :80\",\"main_pid\":{},\"cgroup\":null,\
+            ",\"notify\":\"ready\",\"notify_status\":\"listening on :80\",\"notify_errno\":110,\"main_pid\":{},\"cgroup\":null,\
              \"cgroup_left\":null,\"memory_current\":null,\"pids_current\":null,\"cpu_usec\":null}}",
             st.pid
         )),

@@ -122,10 +122,12 @@ impl Driver {
         n.life = pid;
         n.last_ping_ms = mono_ms();
         n.fired = false;
-        if self.merit.notify.is_some() || self.merit.status.is_some() || self.merit.mainpid.is_some() {
+        let m = &self.merit;
+        if m.notify.is_some() || m.status.is_some() || m.mainpid.is_some() || m.errno.is_some() {
             self.merit.notify = None;
             self.merit.status = None;
             self.merit.mainpid = None;
+            self.merit.errno = None;
             self.write_merit_state();
         }
     }
@@ -211,6 +213,11 @@ impl Driver {
                 let text = (!text.is_empty()).then_some(text);
                 changed |= self.merit.status != text;
                 self.merit.status = text;
+            }
+            if let Some(e) = msg.errno {
+                let e = (e != 0).then_some(e);
+                changed |= self.merit.errno != e;
+                self.merit.errno = e;
             }
             if let Some(p) = msg.mainpid {
                 if self.sent_by_the_service(got.cred) {

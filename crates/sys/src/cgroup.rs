@@ -34,6 +34,9 @@ pub enum Unavailable {
     NotWritable(PathBuf, Error),
     /// `/proc/self/mountinfo` could not be read.
     Mountinfo(Error),
+    /// A cgroup2 hierarchy was mounted at this path, but another file system is mounted over
+    /// it now (Mere's rc.init mounts a tmpfs over /sys/fs/cgroup for its cgroup v1 hierarchies).
+    Covered(PathBuf),
 }
 
 impl std::fmt::Display for Unavailable {
@@ -44,6 +47,9 @@ impl std::fmt::Display for Unavailable {
                 write!(f, "cgroup2 hierarchy {} not writable: {}", p.display(), crate::strerror(e))
             }
             Unavailable::Mountinfo(e) => write!(f, "unable to read /proc/self/mountinfo: {}", crate::strerror(e)),
+            Unavailable::Covered(p) => {
+                write!(f, "the cgroup2 hierarchy at {} is covered by another mount", p.display())
+            }
         }
     }
 }
@@ -66,21 +72,43 @@ pub fn cgroup2_mounts(mountinfo: &[u8]) -> Vec<PathBuf> {
     out
 }
 
-/// The cgroup2 hierarchy to use below `root` according to `mountinfo`, before checking that
-/// it is writable: `ROOT/sys/fs/cgroup` if cgroup2 is mounted there, else
-/// `ROOT/sys/fs/cgroup/unified`.
-pub fn choose(mountinfo: &[u8], root: &Path) -> Option<PathBuf> {
+/// The cgroup2 hierarchies below `root` that `mountinfo` lists, in order of preference:
+/// `ROOT/sys/fs/cgroup`, then `ROOT/sys/fs/cgroup/unified` (before checking that they are still
+/// visible and writable).
+pub fn candidates(mountinfo: &[u8], root: &Path) -> Vec<PathBuf> {
     let mounts = cgroup2_mounts(mountinfo);
     let base = root.join("sys/fs/cgroup");
-    [base.clone(), base.join("unified")].into_iter().find(|want| mounts.iter().any(|m| m == want))
+    [base.clone(), base.join("unified")].into_iter().filter(|want| mounts.iter().any(|m| m == want)).collect()
 }
 
 /// A usable cgroup2 hierarchy below `root` (`/` for the running system): its mount point.
+/// What mountinfo lists is checked against what the path shows now (statfs): a file system
+/// mounted over the hierarchy later hides it, and a directory made there would be no cgroup.
 pub fn find(root: &Path) -> std::result::Result<PathBuf, Unavailable> {
     let info = std::fs::read("/proc/self/mountinfo").map_err(Unavailable::Mountinfo)?;
-    let mount = choose(&info, root).ok_or(Unavailable::NotMounted)?;
+    let listed = candidates(&info, root);
+    let mount = match listed.iter().find(|m| is_cgroup2(m)) {
+        Some(m) => m.clone(),
+        None => return Err(listed.into_iter().next().map_or(Unavailable::NotMounted, Unavailable::Covered)),
+    };
     writable(&mount).map_err(|e| Unavailable::NotWritable(mount.clone(), e))?;
     Ok(mount)
+}
+
+/// Whether `path` shows a cgroup2 file system now (statfs's f_type, CGROUP2_SUPER_MAGIC).
+pub fn is_cgroup2(path: &Path) -> bool {
+    const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+    let Ok(c) = crate::cstr(path) else { return false };
+    // SAFETY: an all-zero `struct statfs` is valid; the kernel fills it in.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and a valid out-pointer.
+    if crate::cvt(unsafe { libc::statfs(c.as_ptr(), &mut st) }).is_err() {
+        return false;
+    }
+    // The type of f_type differs between targets.
+    #[allow(clippy::unnecessary_cast)]
+    let t = st.f_type as u64;
+    t == CGROUP2_SUPER_MAGIC
 }
 
 /// `access(path, W_OK)`.
@@ -272,13 +300,13 @@ mod tests {
     #[test]
     fn finds_the_hierarchy_in_mountinfo() {
         assert_eq!(cgroup2_mounts(HYBRID), [PathBuf::from("/sys/fs/cgroup/unified")]);
-        assert_eq!(choose(HYBRID, Path::new("/")), Some(PathBuf::from("/sys/fs/cgroup/unified")));
-        assert_eq!(choose(UNIFIED, Path::new("/")), Some(PathBuf::from("/sys/fs/cgroup")));
+        assert_eq!(candidates(HYBRID, Path::new("/")), [PathBuf::from("/sys/fs/cgroup/unified")]);
+        assert_eq!(candidates(UNIFIED, Path::new("/")), [PathBuf::from("/sys/fs/cgroup")]);
         // Under a root prefix (escapes decoded), with optional fields before the dash.
-        assert_eq!(choose(UNIFIED, Path::new("/srv/root x")), Some(PathBuf::from("/srv/root x/sys/fs/cgroup")));
-        assert_eq!(choose(UNIFIED, Path::new("/srv/other")), None);
-        assert_eq!(choose(V1, Path::new("/")), None);
-        assert_eq!(choose(b"", Path::new("/")), None);
+        assert_eq!(candidates(UNIFIED, Path::new("/srv/root x")), [PathBuf::from("/srv/root x/sys/fs/cgroup")]);
+        assert!(candidates(UNIFIED, Path::new("/srv/other")).is_empty());
+        assert!(candidates(V1, Path::new("/")).is_empty());
+        assert!(candidates(b"", Path::new("/")).is_empty());
         // Garbage never matches nor panics.
         assert!(cgroup2_mounts(b"- cgroup2\n1 2 - cgroup2\n\n \\\n").is_empty());
     }

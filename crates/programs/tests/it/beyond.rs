@@ -490,6 +490,48 @@ fn refused_limit_or_no_cgroup_warns_and_runs() {
 /// init mounts cgroup2 on ROOT/sys/fs/cgroup (nothing is mounted there in the new mount
 /// namespace), the supervisor makes the service's cgroup below it, and `service stop` from
 /// inside the namespace leaves nothing of the double-forking daemon.
+/// Mere's rc.init mounts a tmpfs over /sys/fs/cgroup (for its cgroup v1 hierarchies) after
+/// init mounted cgroup2 there. A supervisor started then (in a private mount namespace here:
+/// the host keeps its mounts) finds the cgroup2 hierarchy that mountinfo lists covered, says
+/// so, and runs its service without a cgroup: no directory made in that tmpfs, no merit-state
+/// cgroup. (Before, it made /sys/fs/cgroup/merit/NAME in the tmpfs and failed on its
+/// cgroup.procs.)
+#[test]
+fn a_covered_cgroup2_hierarchy_is_not_used() {
+    if !can_unshare("a covered cgroup2 hierarchy") {
+        return;
+    }
+    if let Err(e) = merit_sys::cgroup::find(Path::new("/")) {
+        eprintln!("SKIP: a covered cgroup2 hierarchy: {e}");
+        return;
+    }
+    let t = TempDir::new("beyond-covered");
+    let svc = t.join("svc");
+    make_service(&svc, "echo started > started\nexec sleep 100000");
+    std::fs::write(svc.join("cgroup"), "").unwrap();
+    let script = "mount -t tmpfs cgroupfs /sys/fs/cgroup || exit 1\n\"$0\" svc\n\
+                  ls -A /sys/fs/cgroup > cgroup-listing";
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(ours("s6-supervise"))
+        .current_dir(t.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(t.join("err")).unwrap());
+    let mut d = Daemon::spawn(cmd);
+    let err = || std::fs::read_to_string(t.join("err")).unwrap_or_default();
+    assert!(wait_until(PROMPT, || svc.join("started").exists()), "{}", err());
+    let st = std::process::Command::new(ours("s6-svc")).args(["-dx"]).arg(&svc).status().unwrap();
+    assert!(st.success());
+    assert!(d.wait_timeout(Duration::from_secs(10)).is_some_and(|s| s.success()), "{}", err());
+    let e = err();
+    assert!(e.contains("is covered by another mount): running the service without its own cgroup"), "{e}");
+    assert_eq!(std::fs::read_to_string(t.join("cgroup-listing")).unwrap(), "", "made in the tmpfs");
+    let m = std::fs::read(svc.join("supervise/merit-state"))
+        .ok()
+        .and_then(|b| merit_core::backoff::MeritState::decode(&b).ok());
+    assert!(m.as_ref().map_or(true, |m| m.cgroup.is_none()), "{m:?}");
+}
+
 #[test]
 fn cgroup_in_a_pid_namespace() {
     use crate::initns::*;

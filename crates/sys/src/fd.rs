@@ -1,7 +1,7 @@
 //! File descriptors: opening, pipes (and peeking at one with `tee`), non-blocking flags, raw
 //! reads and writes, poll, dup2, close, never-blocking diagnostics.
 
-use crate::{cvt, cvt_retry, Error, Result};
+use crate::{cvt, cvt_retry, Result};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// `pipe2(O_CLOEXEC [| O_NONBLOCK])`: (read end, write end).
@@ -253,20 +253,6 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> Result<OwnedFd> {
 pub fn truncate(fd: RawFd) -> Result<()> {
     // SAFETY: plain integers.
     cvt(unsafe { libc::ftruncate(fd, 0) }).map(drop)
-}
-
-/// `ftruncate(fd, len)`.
-pub fn truncate_to(fd: RawFd, len: u64) -> Result<()> {
-    let len = libc::off_t::try_from(len).map_err(|_| Error::from_raw_os_error(libc::EFBIG))?;
-    // SAFETY: plain integers.
-    cvt(unsafe { libc::ftruncate(fd, len) }).map(drop)
-}
-
-/// `pread(fd, buf, offset)`, retried on EINTR: the bytes read.
-pub fn pread(fd: RawFd, buf: &mut [u8], offset: u64) -> Result<usize> {
-    let off = libc::off_t::try_from(offset).map_err(|_| Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: the buffer is valid for buf.len() writable bytes.
-    cvt_retry(|| unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), off) }).map(|n| n as usize)
 }
 
 /// `access(path, F_OK)`: `Ok(false)` on ENOENT/ENOTDIR.

@@ -744,55 +744,33 @@ fn unclean_restart() {
 }
 
 /// A `current` left by a killed instance with an unfinished last line (a write cut by SIGKILL
-/// at a page boundary): from a pipe, ours archives it without the fragment, since the whole line
-/// comes again from the pipe it had not consumed (the real s6-log keeps the fragment: having read
-/// ahead, the rest of that line is lost); from a file, whose bytes were consumed when read, ours
-/// keeps the fragment too.
+/// at a page boundary) is archived as `.u` as it is, fragment included, as the real s6-log does:
+/// whether the rest of that line comes again depends on who read it (ours had not consumed it;
+/// the real s6-log reads ahead; a pipe made anew has lost it), and a fragment is data.
 #[test]
-fn unfinished_line_of_a_killed_instance() {
+fn unfinished_line_of_a_killed_instance_is_kept() {
     let w = TempDir::new("log-unfinished");
-    let archive = |d: &Path| -> Vec<u8> {
-        let mut u: Vec<_> = std::fs::read_dir(d)
+    let mut archives = Vec::new();
+    for (who, bin) in bins() {
+        let d = w.join(who);
+        std::fs::create_dir(&d).unwrap();
+        // Mode 0644: not the 0744 of a clean stop.
+        std::fs::write(d.join("current"), b"one\ntwo\nthr").unwrap();
+        let o = run_in(&bin, &[d.to_str().unwrap()], w.path(), b"three\n");
+        assert!(o.status.success(), "{who}: {o:?}");
+        let u: Vec<_> = std::fs::read_dir(&d)
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.to_string_lossy().ends_with(".u"))
             .collect();
-        assert_eq!(u.len(), 1, "{u:?}");
-        std::fs::read(u.pop().unwrap()).unwrap()
-    };
-    let left = |name: &str, content: &[u8]| -> PathBuf {
-        let d = w.join(name);
-        std::fs::create_dir(&d).unwrap();
-        // Mode 0644: not the 0744 of a clean stop.
-        std::fs::write(d.join("current"), content).unwrap();
-        d
-    };
-    for (who, bin) in bins() {
-        let d = left(&format!("{who}-pipe"), b"one\ntwo\nthr");
-        let o = run_in(&bin, &[d.to_str().unwrap()], w.path(), b"three\n");
-        assert!(o.status.success(), "{who}: {o:?}");
-        let want: &[u8] = if who == "ours" { b"one\ntwo\n" } else { b"one\ntwo\nthr" };
-        assert_eq!(String::from_utf8_lossy(&archive(&d)), String::from_utf8_lossy(want), "{who}");
+        assert_eq!(u.len(), 1, "{who}: {u:?}");
+        let archive = std::fs::read(&u[0]).unwrap();
+        assert_eq!(String::from_utf8_lossy(&archive), "one\ntwo\nthr", "{who}");
         assert_eq!(std::fs::read(d.join("current")).unwrap(), b"three\n", "{who}");
+        archives.push(archive);
     }
-    let d = left("ours-one-fragment", b"fragment");
-    let o = run_in(&ours("s6-log"), &[d.to_str().unwrap()], w.path(), b"fragment complete\n");
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(archive(&d), b"");
-    assert_eq!(std::fs::read(d.join("current")).unwrap(), b"fragment complete\n");
-    // stdin a regular file: the fragment stays.
-    let d = left("ours-file", b"one\ntwo\nthr");
-    std::fs::write(w.join("input"), b"three\n").unwrap();
-    let st = command(ours("s6-log"))
-        .arg(&d)
-        .current_dir(w.path())
-        .stdin(std::fs::File::open(w.join("input")).unwrap())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert_eq!(archive(&d), b"one\ntwo\nthr");
+    archives.dedup();
+    assert_eq!(archives.len(), 1);
 }
 
 #[test]
@@ -1027,17 +1005,31 @@ fn kill_run(bin: &Path, who: &str) -> (usize, usize, usize, usize) {
     let mut next_new = 0;
     let (mut dups, mut total) = (0, 0);
     let strict = who == "ours";
+    let expected = |m: usize| format!("line {m:06} {}", "y".repeat(m % 50));
     for n in &names {
         let data = std::fs::read(d.join(n)).unwrap();
-        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            total += 1;
+        let pieces: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+        let unterminated = pieces.len() - 1;
+        for (k, line) in pieces.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
             let s = String::from_utf8_lossy(line);
+            if k == unterminated {
+                // The end of a `current` whose write the SIGKILL cut short (the kernel stops a
+                // write to a file at a page boundary when a fatal signal is pending): kept, as
+                // the real s6-log keeps it, in that current's `.u` archive. Ours had not
+                // consumed that line: it comes again whole (checked by `lost`).
+                if strict {
+                    assert!(n.ends_with(".u"), "an unfinished line {s:?} in {n}");
+                    assert!((0..LINES).any(|m| expected(m).starts_with(s.as_ref())), "garbled fragment {s:?} in {n}");
+                }
+                continue;
+            }
+            total += 1;
             let Some(num) = s.get(5..11).and_then(|x| x.parse::<usize>().ok()).filter(|&n| n < LINES) else {
                 assert!(!strict, "garbled line {s:?} in {n}");
                 continue;
             };
             if strict {
-                assert_eq!(s, format!("line {num:06} {}", "y".repeat(num % 50)), "garbled line in {n}");
+                assert_eq!(s, expected(num), "garbled line in {n}");
             }
             if seen[num] {
                 dups += 1;

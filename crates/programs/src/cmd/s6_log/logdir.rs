@@ -135,45 +135,6 @@ fn take_lock(dir: &Path, d: &[u8]) -> Result<OwnedFd, Vec<u8>> {
     }
 }
 
-/// Cuts the end of `current` after its last newline: a line whose write a SIGKILL interrupted
-/// (the kernel stops a write to a file at a page boundary when a fatal signal is pending).
-/// merit's s6-log consumes its input only once it is written out, so the next instance
-/// writes that whole line again: the fragment would be a garbled line in the `.u` archive, and
-/// nothing is lost without it. (The real s6-log keeps the fragment; having read ahead, it has
-/// lost the rest of the line.) A `current` that ends with a newline, or is empty, is left alone.
-fn drop_unfinished_line(path: &Path) -> std::io::Result<()> {
-    use merit_sys::flags::*;
-    let f = match fd::open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0) {
-        Ok(f) => f,
-        Err(e) if errno::is(&e, errno::ENOENT) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let st = fs::fstat(f.as_raw_fd())?;
-    if !st.is_file() {
-        return Ok(());
-    }
-    let mut end = st.size;
-    let mut buf = [0u8; 4096];
-    while end > 0 {
-        let start = end.saturating_sub(buf.len() as u64);
-        let chunk = buf.get_mut(..(end - start) as usize).unwrap_or_default();
-        let n = fd::pread(f.as_raw_fd(), chunk, start)?;
-        let got = chunk.get(..n).unwrap_or_default();
-        if n == 0 {
-            break;
-        }
-        if end == st.size && got.last() == Some(&b'\n') {
-            return Ok(());
-        }
-        if let Some(i) = got.iter().rposition(|&b| b == b'\n') {
-            return fd::truncate_to(f.as_raw_fd(), start + i as u64 + 1);
-        }
-        end = start;
-    }
-    // No newline at all: the whole file is one unfinished line.
-    fd::truncate_to(f.as_raw_fd(), 0)
-}
-
 /// Start-up after an unclean stop (s6-log.md §6.2): archive what a rotation left behind, then
 /// start a new `state`.
 fn recover(dir: &Path, spec: &LogdirSpec, start: Tain, processed_done: bool, verbosity: u32) -> Result<(), Vec<u8>> {
@@ -195,12 +156,6 @@ fn recover(dir: &Path, spec: &LogdirSpec, start: Tain, processed_done: bool, ver
     // merit gives `current` a later stamp instead.
     let later = Tain { secs: start.secs, nanos: start.nanos + 1 };
     let later = if later.nanos >= 1_000_000_000 { Tain { secs: start.secs + 1, nanos: 0 } } else { later };
-    // Only when the input is a pipe (the logger pipe s6-svscan gives): then it is the one the
-    // killed instance read too, peeked at and consumed once written out, and the whole line
-    // comes again. Other input was consumed when read: the fragment is all that is left of it.
-    if fs::fstat(0).is_ok_and(|st| st.is_fifo()) {
-        drop_unfinished_line(&dir.join("current")).map_err(|e| unable(&[b"truncate ", &dpath(d, "current")], &e))?;
-    }
     finish(dir, "current", b'u', later, spec, verbosity)
         .map_err(|e| unable(&[b"finish current .u for logdir ", d], &e))?;
     fd::open_trunc(&dir.join("state")).map_err(|e| unable(&[b"open_trunc ", &dpath(d, "state")], &e))?;

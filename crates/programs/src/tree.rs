@@ -436,7 +436,16 @@ fn list_dependencies_d(d: &Path) -> std::io::Result<Vec<(String, merit_core::dep
             continue;
         }
         let name = String::from_utf8_lossy(name).into_owned();
-        let t = if t == DT_UNKNOWN { merit_sys::fs::lstat(&d.join(&name))?.d_type() } else { t };
+        let t = if t == DT_UNKNOWN {
+            match merit_sys::fs::lstat(&d.join(&name)) {
+                Ok(st) => st.d_type(),
+                // Removed while listed: not an entry any more.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+        } else {
+            t
+        };
         let kind = match t {
             DT_REG => EntryKind::Regular,
             DT_DIR => EntryKind::Directory,

@@ -123,11 +123,17 @@ const NAME_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 /// effective group, then 03730 (mkdir(2) cannot give the setgid bit). Failures are ignored, as
 /// s6-svwait ignores them: the mkfifo that follows tells.
 fn make_fifodir(dir: &CStr) {
-    if crate::fs::mkdir(dir, 0o700).is_ok() {
-        // SAFETY: valid C string; -1 (u32::MAX) keeps the owner.
-        let _ = cvt(unsafe { libc::chown(dir.as_ptr(), u32::MAX, crate::getegid()) });
-        let _ = crate::fs::chmod(dir, 0o3730);
+    if crate::fs::mkdir(dir, 0o700).is_err() {
+        return;
     }
+    // Given its group and mode through a descriptor of the directory just made, not by path:
+    // a supervisor makes this in a sibling service's directory, where a symlink put in its
+    // place meanwhile must not be followed.
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let Ok(d) = crate::fd::open_c(dir, flags, 0) else { return };
+    // SAFETY: a valid descriptor; -1 (u32::MAX) keeps the owner.
+    let _ = cvt(unsafe { libc::fchown(d.as_raw_fd(), u32::MAX, crate::getegid()) });
+    let _ = crate::fs::fchmod(d.as_raw_fd(), 0o3730);
 }
 
 /// Six characters of a FIFO name: unique enough among the subscribers of one fifodir (a name
@@ -281,9 +287,40 @@ pub struct GateLink {
 }
 
 impl GateLink {
-    /// Links `control` as `dir/merit-gate:@<label>:<6 characters>`, creating `dir` (03730)
-    /// when it is missing, as [`Subscription::new`] does.
-    pub fn new(dir: &Path, label: &[u8; 25], control: &CStr) -> Result<GateLink> {
+    /// Links `control` (whose device and inode numbers are `id`) in `dir`, creating `dir`
+    /// (03730) when it is missing, as [`Subscription::new`] does. The name is made from `id`,
+    /// `merit-gate:@<inode, 16 hex><device, 8 hex>:linked`, so that a link left by a
+    /// supervisor killed while it held a start (its drop never ran) is found and taken over by
+    /// the next one, which reopens the same control FIFO: at most one link per control FIFO is
+    /// ever left. Should that name be another file's, `merit-gate:@<label>:<6 characters>`.
+    pub fn new(dir: &Path, label: &[u8; 25], control: &CStr, id: (u64, u64)) -> Result<GateLink> {
+        let (dev, ino) = id;
+        let mut own = Vec::with_capacity(dir.as_os_str().len() + GATE_NAME_LEN + 2);
+        own.extend_from_slice(dir.as_os_str().as_bytes());
+        own.extend_from_slice(b"/merit-gate:@");
+        push_hex(&mut own, ino, 16);
+        push_hex(&mut own, dev & 0xffff_ffff, 8);
+        own.extend_from_slice(b":linked\0");
+        let own = std::ffi::CString::from_vec_with_nul(own)
+            .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
+        let link = || {
+            // SAFETY: valid C strings.
+            cvt(unsafe { libc::link(control.as_ptr(), own.as_ptr()) }).map(drop)
+        };
+        let mut r = link();
+        if r.as_ref().is_err_and(|e| e.raw_os_error() == Some(libc::ENOENT)) {
+            make_fifodir(&crate::cstr(dir)?);
+            r = link();
+        }
+        match r {
+            Ok(()) => return Ok(GateLink { path: own }),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                if crate::fs::lstat(own.as_c_str()).is_ok_and(|st| (st.dev, st.ino) == id) {
+                    return Ok(GateLink { path: own });
+                }
+            }
+            Err(e) => return Err(e),
+        }
         let path = create_entry(dir, false, Listener::Gate, label, |p| {
             // SAFETY: valid C strings.
             cvt(unsafe { libc::link(control.as_ptr(), p.as_ptr()) }).map(drop)
@@ -302,6 +339,13 @@ impl Drop for GateLink {
     fn drop(&mut self) {
         // SAFETY: valid C string.
         unsafe { libc::unlink(self.path.as_ptr()) };
+    }
+}
+
+/// `width` lowercase hex digits of `v` (its low bits).
+fn push_hex(out: &mut Vec<u8>, v: u64, width: u32) {
+    for i in (0..width).rev() {
+        out.push(b"0123456789abcdef"[((v >> (4 * i)) & 15) as usize]);
     }
 }
 
@@ -349,7 +393,13 @@ mod tests {
         crate::mkfifo(&d.join("control"), 0o600).unwrap();
         let control_r =
             crate::fd::open(&d.join("control"), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0).unwrap();
-        let link = GateLink::new(&ev, LABEL, &crate::cstr(d.join("control")).unwrap()).unwrap();
+        let ctl = crate::fs::stat(&d.join("control")).unwrap();
+        let link = GateLink::new(&ev, LABEL, &crate::cstr(d.join("control")).unwrap(), (ctl.dev, ctl.ino)).unwrap();
+        // Its name comes from the control FIFO's numbers; a second one (a supervisor killed
+        // while holding a start left the first) takes the same entry over.
+        let again = GateLink::new(&ev, LABEL, &crate::cstr(d.join("control")).unwrap(), (ctl.dev, ctl.ino)).unwrap();
+        assert_eq!(again.path(), link.path());
+        std::mem::forget(again);
         let all = names(&ev);
         assert_eq!(all.len(), 3, "{all:?}");
         for n in &all {
@@ -360,7 +410,8 @@ mod tests {
             let tail = &b[len - 7..];
             assert_eq!(tail[0], b':', "{n}");
             assert!(tail[1..].iter().all(|c| NAME_CHARS.contains(c)), "{n}");
-            assert!(n.contains(std::str::from_utf8(LABEL).unwrap()), "{n}");
+            // Made with a label, but for the gate link named after its control FIFO.
+            assert!(n.contains(std::str::from_utf8(LABEL).unwrap()) || n.ends_with(":linked"), "{n}");
         }
         assert_eq!(s6.path().file_name().unwrap().len(), FIFO_NAME_LEN);
         let link_name = Path::new(std::ffi::OsStr::from_bytes(link.path().to_bytes())).file_name().unwrap();
@@ -392,7 +443,7 @@ mod tests {
     #[test]
     fn a_gate_link_needs_the_control_fifo() {
         let d = scratch("nolink");
-        let e = GateLink::new(&d.join("event"), LABEL, c"/nonexistent/control").err().unwrap();
+        let e = GateLink::new(&d.join("event"), LABEL, c"/nonexistent/control", (1, 2)).err().unwrap();
         assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
         std::fs::remove_dir_all(&d).unwrap();
     }

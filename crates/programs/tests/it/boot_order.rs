@@ -414,8 +414,8 @@ fn a_held_start_listens_through_a_link_to_its_control_fifo() {
     let control = merit_sys::fs::lstat(&db.join("supervise/control")).unwrap();
     let entries = gate_entries(&net.join("event"));
     let (name, st) = &entries[0];
-    assert_eq!(name.len(), 43, "{name}");
-    assert_eq!(&name[12..13], "4", "a TAI64N label: {name}");
+    // Named after the control FIFO it is: its inode and device numbers.
+    assert_eq!(*name, format!("merit-gate:@{:016x}{:08x}:linked", control.ino, control.dev & 0xffff_ffff));
     assert!(st.is_fifo() && (st.dev, st.ino) == (control.dev, control.ino), "{name}: {st:?} vs {control:?}");
     assert!(stamp(&db, "start").is_none());
     std::fs::write(net.join("go"), "").unwrap();
@@ -558,4 +558,65 @@ fn events_tell_start_gates_only_what_may_let_them_go() {
     assert_eq!(std::fs::read(&victim2).unwrap(), b"", "a symlink was followed");
     let _ = run(ours("s6-svc"), &["-x", net.to_str().unwrap()], t.path());
     sup.wait_timeout(Duration::from_secs(10));
+}
+
+/// A supervisor SIGKILLed while it holds a start leaves its gate link (its drop never ran); the
+/// next supervisor of that service reopens the same control FIFO and takes that link over,
+/// instead of adding one: one entry while held, none once the start went.
+#[test]
+fn a_gate_link_left_by_a_killed_supervisor_is_taken_over() {
+    let t = TempDir::new("boot-order-killed");
+    let scan = t.join("scan");
+    let net = waits_for_go(&scan, "net");
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let mut net_sup = start_supervisor(Impl::Ours, &net);
+    let mut first = start_supervisor(Impl::Ours, &db);
+    assert!(wait_until(PROMPT, || gate_entries(&net.join("event")).len() == 1));
+    first.signal(merit_sys::signal::SIGKILL);
+    first.wait_timeout(Duration::from_secs(10));
+    assert_eq!(gate_entries(&net.join("event")).len(), 1, "the killed supervisor's link");
+    let mut second = start_supervisor(Impl::Ours, &db);
+    // The held start of the new supervisor: still one entry, the same.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(gate_entries(&net.join("event")).len(), 1, "{:?}", gate_entries(&net.join("event")));
+    assert!(stamp(&db, "start").is_none());
+    std::fs::write(net.join("go"), "").unwrap();
+    assert!(wait_ready(&[&net, &db]));
+    assert!(
+        wait_until(PROMPT, || gate_entries(&net.join("event")).is_empty()),
+        "{:?}",
+        gate_entries(&net.join("event"))
+    );
+    for (dir, sup) in [(&db, &mut second), (&net, &mut net_sup)] {
+        let _ = run(ours("s6-svc"), &["-dx", dir.to_str().unwrap()], &scan);
+        sup.wait_timeout(Duration::from_secs(10));
+    }
+}
+
+/// A dependency whose directory goes away while a start is held for it (it had no supervisor
+/// yet) is not coming: the held start looks again (after 1 s, then every 2 s), warns that it
+/// is not in the scan directory, and goes.
+#[test]
+fn a_dependency_removed_while_waited_for_is_not_waited_for_any_longer() {
+    let t = TempDir::new("boot-order-removed");
+    let scan = t.join("scan");
+    let net = waits_for_go(&scan, "net");
+    let db = svc(&scan, "db", "0", &["net"], true);
+    let err = t.join("err");
+    let mut cmd = command(ours("s6-supervise"));
+    cmd.arg("db").current_dir(&scan).stdout(Stdio::null()).stderr(std::fs::File::create(&err).unwrap());
+    let mut d = Daemon::spawn(cmd);
+    assert!(wait_until(PROMPT, || gate_entries(&net.join("event")).len() == 1));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(stamp(&db, "start").is_none());
+    std::fs::remove_dir_all(&net).unwrap();
+    assert!(
+        wait_until(PROMPT, || stamp(&db, "ready").is_some()),
+        "still held: {}",
+        std::fs::read_to_string(&err).unwrap_or_default()
+    );
+    let e = std::fs::read_to_string(&err).unwrap();
+    assert!(e.contains("db needs net, which is not in the scan directory: not waiting for it"), "{e}");
+    let _ = run(ours("s6-svc"), &["-dx", db.to_str().unwrap()], &scan);
+    d.wait_timeout(Duration::from_secs(10));
 }

@@ -16,7 +16,7 @@
 //! dependency's supervisor writes `!` only at the events that may let us go
 //! (`Driver::event_may_release_gates`). So a held supervisor wakes once, not at each `s`, `u`
 //! and `U`: at a boot of a thousand services, each wake-up of a process is what ordering costs
-//! most (bench/deps.py). It looks again after [`FALLBACK_FIRST_MS`], then less and less often,
+//! most (bench/deps.py). It looks again after [`FALLBACK_FIRST_MS`], then every [`FALLBACK_MAX_MS`],
 //! for a dependency under the real s6-supervise (which tells s6's listeners only); should the
 //! subscription fail, it looks again every [`RECHECK_MS`] ms.
 //!
@@ -52,12 +52,13 @@ use std::path::{Path, PathBuf};
 
 /// How often a dependency is looked at again when its `event/` cannot be subscribed to.
 pub(super) const RECHECK_MS: u64 = 150;
-/// While subscribed, the dependency is looked at again after this long, then after twice as
-/// long each time up to [`FALLBACK_MAX_MS`]: only a supervisor that is not merit's (the real
-/// s6-supervise, which writes nothing to a gate's FIFO) or a change that sends no event (`d`
-/// given to a service between two restarts) needs it.
+/// While subscribed, the dependency is looked at again after this long, then every
+/// [`FALLBACK_MAX_MS`]: only a dependency under a supervisor that is not merit's (the real
+/// s6-supervise tells s6's listeners only), a change that sends no event (`d` given to a service
+/// between two restarts) or a dependency removed from the scan directory needs it. A boot's
+/// holds last less than the first interval: they wake once.
 pub(super) const FALLBACK_FIRST_MS: u64 = 1000;
-pub(super) const FALLBACK_MAX_MS: u64 = 8000;
+pub(super) const FALLBACK_MAX_MS: u64 = 2000;
 /// How long a start is held before the gate looks for a dependency cycle through this service
 /// (reading the siblings' dependency files costs more than the wait of an ordinary boot).
 pub(super) const CYCLE_CHECK_MS: u64 = 1000;
@@ -78,6 +79,9 @@ pub(super) struct Gate {
     /// When to look again (monotonic ns), and the interval before that look.
     recheck_at: Option<u64>,
     recheck_ms: u64,
+    /// Our `supervise/control`'s device and inode numbers (the name of our gate links), once
+    /// known.
+    control_id: Option<(u64, u64)>,
 }
 
 /// How a held start listens to the dependency it waits for.
@@ -140,9 +144,8 @@ impl Need {
     }
 
     /// Satisfied: up (a pid, not finishing) and, with `notification-fd`, ready. One open, one
-    /// read and one close when its status says it all. `present`: its directory is known to
-    /// be there (we subscribed to its `event/`), so that no status yet means it is starting.
-    fn state(&mut self, present: bool) -> Dep {
+    /// read and one close when its status says it all.
+    fn state(&mut self) -> Dep {
         let mut buf = [0u8; STATUS_SIZE];
         let st = match merit_sys::fs::read_into(&self.status, &mut buf) {
             Ok(Some(STATUS_SIZE)) => StatusFile::decode(&buf),
@@ -153,7 +156,6 @@ impl Need {
             Some(s) if !s.wantup => Dep::Absent("which is wanted down"),
             Some(_) => Dep::Waiting,
             // No status yet: its supervisor is starting, or there is no such service.
-            None if present => Dep::Waiting,
             None => match merit_sys::fs::stat(self.dir.as_c_str()) {
                 Ok(m) if m.is_dir() => Dep::Waiting,
                 _ => Dep::Absent("which is not in the scan directory"),
@@ -200,6 +202,7 @@ impl Gate {
             sub: None,
             recheck_at: None,
             recheck_ms: RECHECK_MS,
+            control_id: None,
         })
     }
 
@@ -207,9 +210,8 @@ impl Gate {
     /// coming (absent, wanted down).
     fn first_unsatisfied(&mut self, diag: &Diag, me: &str) -> Option<usize> {
         let mut first = None;
-        let subscribed = self.sub.as_ref().map(|(i, _)| *i);
         for (i, need) in self.needs.iter_mut().enumerate() {
-            match need.state(subscribed == Some(i)) {
+            match need.state() {
                 Dep::Satisfied => {}
                 Dep::Waiting => first = first.or(Some(i)),
                 Dep::Absent(why) => {
@@ -260,9 +262,16 @@ impl Gate {
         let (s, ns) = clock::wall();
         let label = merit_core::tai::Tain::from_unix(s, ns).label();
         let dir = self.needs.get(i).map(Need::event_dir);
-        let sub = dir.and_then(|d| match GateLink::new(&d, &label, c"supervise/control") {
-            Ok(l) => Some(Sub::Link(l)),
-            Err(_) => Subscription::with(&d, &label, Listener::Gate).ok().map(Sub::Fifo),
+        if self.control_id.is_none() {
+            self.control_id = merit_sys::fs::stat(c"supervise/control").ok().map(|st| (st.dev, st.ino));
+        }
+        let id = self.control_id;
+        let sub = dir.and_then(|d| {
+            let link = id.map(|id| GateLink::new(&d, &label, c"supervise/control", id));
+            match link {
+                Some(Ok(l)) => Some(Sub::Link(l)),
+                _ => Subscription::with(&d, &label, Listener::Gate).ok().map(Sub::Fifo),
+            }
         });
         let Some(sub) = sub else { return false };
         self.sub = Some((i, sub));
@@ -283,7 +292,7 @@ impl Gate {
         let (mut graph, _) = crate::tree::dependency_graph(names.iter().cloned(), |n| {
             let mut need = Need::new(n)?;
             let d = Path::new("..").join(n);
-            (n != me && !matches!(need.state(false), Dep::Satisfied | Dep::Absent(_)) && d.is_dir()).then_some(d)
+            (n != me && !matches!(need.state(), Dep::Satisfied | Dep::Absent(_)) && d.is_dir()).then_some(d)
         });
         graph.add(me, &names);
         let reach = graph.needs_closure(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>());

@@ -124,7 +124,7 @@ pub fn parse_file(service: &str, text: &str) -> Result<Vec<String>, DepError> {
 /// The names of a `dependencies.d` listing (entry name, kind; a name that is not UTF-8 is
 /// given lossily and refused). Dot-entries are ignored.
 pub fn parse_dir(service: &str, entries: &[(String, EntryKind)]) -> Result<Vec<String>, DepError> {
-    let mut v = Vec::new();
+    let mut v = Vec::with_capacity(entries.len());
     for (name, kind) in entries {
         if name.starts_with('.') {
             continue;
@@ -159,14 +159,18 @@ pub fn declared(
     dir: Option<&[(String, EntryKind)]>,
     file: Option<&str>,
 ) -> Result<Vec<String>, DepError> {
-    let mut set = BTreeSet::new();
-    if let Some(entries) = dir {
-        set.extend(parse_dir(service, entries)?);
-    }
+    // A vector sorted and deduplicated rather than a set: a supervisor reads this at start-up,
+    // and a set's node allocation is code nothing else it runs needs (a page fault more).
+    let mut v = match dir {
+        Some(entries) => parse_dir(service, entries)?,
+        None => Vec::new(),
+    };
     if let Some(text) = file {
-        set.extend(parse_file(service, text)?);
+        v.extend(parse_file(service, text)?);
     }
-    Ok(set.into_iter().collect())
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
 }
 
 /// A dependency graph over service names: each node with its direct needs (sorted, no

@@ -428,7 +428,8 @@ fn list_dependencies_d(d: &Path) -> std::io::Result<Vec<(String, merit_core::dep
     use merit_sys::fs::{DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN};
     let c = merit_sys::cstr(d)?;
     let mut dir: merit_sys::fs::Dir<1024> = merit_sys::fs::Dir::open(&c)?;
-    let mut v = Vec::new();
+    // Room for the usual few entries: no growth (a supervisor reads this at start-up).
+    let mut v = Vec::with_capacity(8);
     while let Some(entry) = dir.next_entry() {
         let (name, t) = entry?;
         let name = name.to_bytes();
@@ -456,7 +457,7 @@ fn list_dependencies_d(d: &Path) -> std::io::Result<Vec<(String, merit_core::dep
         };
         v.push((name, kind));
     }
-    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(v)
 }
 

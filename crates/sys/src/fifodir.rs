@@ -241,17 +241,10 @@ fn create_entry(
     mut make: impl FnMut(&CStr) -> Result<()>,
 ) -> Result<Vec<u8>> {
     let d = dir.as_os_str().as_bytes();
-    let mut path = Vec::with_capacity(d.len() + GATE_NAME_LEN + 3);
-    path.extend_from_slice(d);
-    path.push(b'/');
-    if hidden {
-        path.push(b'.');
-    }
-    path.extend_from_slice(class.stem());
-    path.extend_from_slice(label);
-    path.push(b':');
-    let suffix = path.len();
-    path.extend_from_slice(&[0; 7]);
+    let dot: &[u8] = if hidden { b"/." } else { b"/" };
+    // The name's six characters and the NUL, filled below.
+    let mut path = crate::concat_bytes(&[d, dot, class.stem(), label, b":", &[0; 7]]);
+    let suffix = path.len() - 7;
     let mut made_dir = false;
     for _ in 0..64 {
         let mut rnd = [0u8; 6];
@@ -295,12 +288,10 @@ impl GateLink {
     /// ever left. Should that name be another file's, `merit-gate:@<label>:<6 characters>`.
     pub fn new(dir: &Path, label: &[u8; 25], control: &CStr, id: (u64, u64)) -> Result<GateLink> {
         let (dev, ino) = id;
-        let mut own = Vec::with_capacity(dir.as_os_str().len() + GATE_NAME_LEN + 2);
-        own.extend_from_slice(dir.as_os_str().as_bytes());
-        own.extend_from_slice(b"/merit-gate:@");
-        push_hex(&mut own, ino, 16);
-        push_hex(&mut own, dev & 0xffff_ffff, 8);
-        own.extend_from_slice(b":linked\0");
+        let mut hex = [0u8; 24];
+        put_hex(hex.get_mut(..16).unwrap_or_default(), ino);
+        put_hex(hex.get_mut(16..).unwrap_or_default(), dev & 0xffff_ffff);
+        let own = crate::concat_bytes(&[dir.as_os_str().as_bytes(), b"/merit-gate:@", &hex, b":linked\0"]);
         let own = std::ffi::CString::from_vec_with_nul(own)
             .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
         let link = || {
@@ -342,10 +333,11 @@ impl Drop for GateLink {
     }
 }
 
-/// `width` lowercase hex digits of `v` (its low bits).
-fn push_hex(out: &mut Vec<u8>, v: u64, width: u32) {
-    for i in (0..width).rev() {
-        out.push(b"0123456789abcdef"[((v >> (4 * i)) & 15) as usize]);
+/// `v`'s low bits as lowercase hex digits, as many as `out` holds.
+fn put_hex(out: &mut [u8], v: u64) {
+    let n = out.len();
+    for (i, d) in out.iter_mut().enumerate() {
+        *d = b"0123456789abcdef"[((v >> (4 * (n - 1 - i))) & 15) as usize];
     }
 }
 

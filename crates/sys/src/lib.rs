@@ -49,6 +49,23 @@ pub fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
         .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))
 }
 
+/// The bytes of `parts` one after the other, in a vector of exactly that size (no growth). For
+/// paths built on a path that a long-running process takes rarely: a plain copy into a
+/// zeroed buffer runs code every process runs anyway (memcpy), where `Vec::extend_from_slice`
+/// is one more generic function whose page a process must fault in (bench/deps.py).
+pub fn concat_bytes(parts: &[&[u8]]) -> Vec<u8> {
+    let total = parts.iter().map(|p| p.len()).sum();
+    let mut v = vec![0u8; total];
+    let mut at = 0;
+    for p in parts {
+        if let Some(room) = v.get_mut(at..at + p.len()) {
+            room.copy_from_slice(p);
+        }
+        at += p.len();
+    }
+    v
+}
+
 /// The process's `errno`-style description, as s6 prints it (`strerror`).
 pub fn strerror(e: &Error) -> String {
     match e.raw_os_error() {

@@ -121,12 +121,8 @@ impl Need {
     fn new(name: &str) -> Option<Need> {
         // Built by hand: format! brings in code that nothing else a supervisor runs needs
         // (a page fault more in each of a boot's held supervisors).
-        let mut dir = Vec::with_capacity(name.len() + 3);
-        dir.extend_from_slice(b"../");
-        dir.extend_from_slice(name.as_bytes());
-        let mut status = Vec::with_capacity(dir.len() + 18);
-        status.extend_from_slice(&dir);
-        status.extend_from_slice(b"/supervise/status");
+        let dir = merit_sys::concat_bytes(&[b"../", name.as_bytes()]);
+        let status = merit_sys::concat_bytes(&[&dir, b"/supervise/status"]);
         Some(Need {
             name: name.to_string(),
             dir: CString::new(dir).ok()?,
@@ -137,8 +133,7 @@ impl Need {
 
     fn notifies(&mut self) -> bool {
         *self.notifies.get_or_insert_with(|| {
-            let mut p = self.dir.as_bytes().to_vec();
-            p.extend_from_slice(b"/notification-fd");
+            let p = merit_sys::concat_bytes(&[self.dir.as_bytes(), b"/notification-fd"]);
             CString::new(p).is_ok_and(|c| merit_sys::fs::lstat(c.as_c_str()).is_ok())
         })
     }

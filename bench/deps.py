@@ -9,7 +9,7 @@ Two scan directories of C*L services (default 100 chains of 10 = 1,000), each se
   ordered    service k of each chain needs service k-1 (dependencies.d/), so our s6-supervise
              holds each first start until the previous one is ready;
   unordered  the same services without dependency files.
-Each run starts our s6-svscan on one of them (alternating, R runs each, default 3, --quick 1)
+Each run starts our s6-svscan on one of them (alternating, R runs each, default 5, --quick 1)
 and measures, after every service is ready:
   boot   from the scanner's start to the last ready stamp (the readystamp of supervise/status,
          TAI64N, so the waiting does not disturb the boot): median; ratio ordered/unordered
@@ -141,7 +141,7 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--dir")
     a = ap.parse_args()
-    runs = a.runs or (1 if a.quick else 3)
+    runs = a.runs or (1 if a.quick else 5)
     bindir = os.environ.get("MERIT_BIN")
     if bindir:
         bindir = os.path.abspath(bindir)
@@ -182,6 +182,10 @@ def main():
             % (med["ordered"][0] * 1000, med["unordered"][0] * 1000, rb, "met" if rb <= 1.3 else "NOT met"))
         log("  cpu of scanner + supervisors: ordered %.1f ms, unordered %.1f ms: ratio %.3f (target <= 1.2) %s"
             % (med["ordered"][1] * 1000, med["unordered"][1] * 1000, rc, "met" if rc <= 1.2 else "NOT met"))
+        # The machine's speed drifts between runs (a VM shares its host): the ratio within each
+        # round (the two kinds back to back) shows how much of the spread is drift.
+        pairs = sorted(o[1] / u[1] for o, u in zip(res["ordered"], res["unordered"]))
+        log("  cpu ratio of each round (ordered/unordered, back to back): %s" % ", ".join("%.3f" % x for x in pairs))
     except KeyboardInterrupt:
         log("\nbench/deps: interrupted; stopping everything")
     finally:

@@ -121,19 +121,20 @@ const NAME_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 
 /// Makes a fifodir as s6's fifodir_make does: 0700 (never wider than its final mode), our
 /// effective group, then 03730 (mkdir(2) cannot give the setgid bit). Failures are ignored, as
-/// s6-svwait ignores them: the mkfifo that follows tells.
-fn make_fifodir(dir: &CStr) {
+/// s6-svwait ignores them: the mkfifo that follows tells. Whether it was made here.
+fn make_fifodir(dir: &CStr) -> bool {
     if crate::fs::mkdir(dir, 0o700).is_err() {
-        return;
+        return false;
     }
     // Given its group and mode through a descriptor of the directory just made, not by path:
     // a supervisor makes this in a sibling service's directory, where a symlink put in its
     // place meanwhile must not be followed.
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    let Ok(d) = crate::fd::open_c(dir, flags, 0) else { return };
+    let Ok(d) = crate::fd::open_c(dir, flags, 0) else { return true };
     // SAFETY: a valid descriptor; -1 (u32::MAX) keeps the owner.
     let _ = cvt(unsafe { libc::fchown(d.as_raw_fd(), u32::MAX, crate::getegid()) });
     let _ = crate::fs::fchmod(d.as_raw_fd(), 0o3730);
+    true
 }
 
 /// Six characters of a FIFO name: unique enough among the subscribers of one fifodir (a name
@@ -277,6 +278,7 @@ fn create_entry(
 /// we do not own (EPERM): the caller then subscribes a FIFO ([`Subscription::with`]).
 pub struct GateLink {
     path: std::ffi::CString,
+    made_dir: bool,
 }
 
 impl GateLink {
@@ -299,15 +301,16 @@ impl GateLink {
             cvt(unsafe { libc::link(control.as_ptr(), own.as_ptr()) }).map(drop)
         };
         let mut r = link();
+        let mut made_dir = false;
         if r.as_ref().is_err_and(|e| e.raw_os_error() == Some(libc::ENOENT)) {
-            make_fifodir(&crate::cstr(dir)?);
+            made_dir = make_fifodir(&crate::cstr(dir)?);
             r = link();
         }
         match r {
-            Ok(()) => return Ok(GateLink { path: own }),
+            Ok(()) => return Ok(GateLink { path: own, made_dir }),
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                 if crate::fs::lstat(own.as_c_str()).is_ok_and(|st| (st.dev, st.ino) == id) {
-                    return Ok(GateLink { path: own });
+                    return Ok(GateLink { path: own, made_dir });
                 }
             }
             Err(e) => return Err(e),
@@ -318,11 +321,17 @@ impl GateLink {
         })?;
         let path = std::ffi::CString::from_vec_with_nul(path)
             .map_err(|_| Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
-        Ok(GateLink { path })
+        Ok(GateLink { path, made_dir })
     }
 
     pub fn path(&self) -> &CStr {
         &self.path
+    }
+
+    /// Whether this call made `dir`: then the service it belongs to had no supervisor yet
+    /// (s6-supervise makes its `event/` first thing), so it is not up.
+    pub fn made_dir(&self) -> bool {
+        self.made_dir
     }
 }
 

@@ -88,7 +88,7 @@ pub(super) struct Gate {
 enum Sub {
     /// A hard link to our `supervise/control` in its `event/`: told through our control FIFO
     /// (the [`GATE_WAKE`](merit_sys::fifodir::GATE_WAKE) byte), which the loop reads anyway.
-    Link(#[allow(dead_code)] GateLink), // held for its drop, which unlinks it
+    Link(GateLink),
     /// A FIFO of our own, when the link cannot be made (another file system, a control FIFO
     /// we do not own under `fs.protected_hardlinks`).
     Fifo(Subscription),
@@ -229,6 +229,12 @@ impl Gate {
         // and a look before subscribing would be one look more for each.
         if self.sub.is_none() && !self.needs.is_empty() {
             self.subscribe(0);
+            // We made its `event/`: its supervisor has not started (it makes `event/` first
+            // thing), so it is not up, and its first event that matters will tell us. The
+            // other dependencies are looked at then.
+            if matches!(&self.sub, Some((0, Sub::Link(l))) if l.made_dir()) {
+                return false;
+            }
         }
         // Bounded: dependencies that change state under our feet are looked at again later.
         for _ in 0..=self.needs.len() {

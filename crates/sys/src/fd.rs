@@ -249,10 +249,11 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
-/// `ftruncate(fd, 0)`.
-pub fn truncate(fd: RawFd) -> Result<()> {
+/// `ftruncate(fd, len)`.
+pub fn truncate(fd: RawFd, len: u64) -> Result<()> {
+    let len = libc::off_t::try_from(len).map_err(|_| crate::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: plain integers.
-    cvt(unsafe { libc::ftruncate(fd, 0) }).map(drop)
+    cvt_retry(|| unsafe { libc::ftruncate(fd, len) as isize }).map(drop)
 }
 
 /// `access(path, F_OK)`: `Ok(false)` on ENOENT/ENOTDIR.

@@ -14,8 +14,12 @@ use std::path::{Path, PathBuf};
 pub(super) struct Logdir {
     spec: LogdirSpec,
     dir: PathBuf,
-    /// Records not yet written to `current`.
+    /// Records not yet written to `current` (all but the first `cut` bytes).
     pub(super) buf: Vec<u8>,
+    /// Bytes at the front of `buf` that are already at the end of `current`: the start of a
+    /// line whose write was cut short (a full disk, a file size limit), kept until the line is
+    /// complete so that a rotation can take it back ([`Logdir::take_back_cut_line`]).
+    cut: usize,
     fd: OwnedFd,
     _lock: OwnedFd,
     /// Bytes in `current`.
@@ -197,6 +201,7 @@ impl Logdir {
             spec: spec.clone(),
             dir,
             buf: Vec::new(),
+            cut: 0,
             fd,
             _lock: lock,
             b,
@@ -234,6 +239,18 @@ impl Logdir {
     /// Runs rotation steps until the rotation ends, waits for the processor, or a step fails
     /// (then it is retried after the `r` delay, from that step).
     pub(super) fn rotator(&mut self, env: &Env) {
+        if self.rstate == RotState::Sync {
+            if let Err(m) = self.take_back_cut_line() {
+                env.warn(&[&m]);
+                self.fail();
+                return;
+            }
+            if self.b == 0 {
+                // Nothing but the start of a cut line was in `current`: nothing to archive.
+                self.rstate = RotState::Writable;
+                return;
+            }
+        }
         while !matches!(self.rstate, RotState::Writable | RotState::WaitProcessor) {
             match self.rotation_step(env) {
                 Ok(()) => self.rstate = self.rstate.next(self.spec.processor.is_some()),
@@ -308,6 +325,25 @@ impl Logdir {
         }
     }
 
+    /// Before a rotation: a write cut short inside a line left the start of that line at the
+    /// end of `current` (it is also still at the front of the buffer, see `cut`). `current`
+    /// is truncated to its last complete line, so the whole line goes to the next `current`:
+    /// a rotation never splits a line between two files. (s6-log 2.11.3.2 rotates as soon as
+    /// `current` reaches `s`, inside a line or not: the archive ends with the start of the
+    /// line, the next `current` begins with its end.)
+    fn take_back_cut_line(&mut self) -> Result<(), Vec<u8>> {
+        if self.cut == 0 {
+            return Ok(());
+        }
+        let line_end = self.b.saturating_sub(self.cut as u64);
+        fd::truncate(self.fd.as_raw_fd(), line_end)
+            .map_err(|e| unable(&[b"truncate to its last complete line ", &dpath(self.d(), "current")], &e))?;
+        self.b = line_end;
+        self.kicked = self.kicked.min(line_end);
+        self.cut = 0;
+        Ok(())
+    }
+
     pub(super) fn start_rotation(&mut self, env: &Env) {
         self.rstate = RotState::Sync;
         self.deadline = 0;
@@ -338,7 +374,8 @@ impl Logdir {
                 continue;
             }
             let n = ld::write_len(&self.buf);
-            match fd::write(self.fd.as_raw_fd(), self.buf.get(..n).unwrap_or_default()) {
+            let Some(todo) = self.buf.get(self.cut..n).filter(|t| !t.is_empty()) else { return };
+            match fd::write(self.fd.as_raw_fd(), todo) {
                 Ok(0) => {
                     self.fail();
                     return;
@@ -358,12 +395,17 @@ impl Logdir {
         }
     }
 
-    /// `r` bytes of the buffer were written to `current`. Returns true when a rotation is now
-    /// due (never while `rotating`).
+    /// `r` bytes of the buffer (after `cut`) were written to `current`. Returns true when a
+    /// rotation is now due (never while `rotating`).
     fn wrote(&mut self, r: usize, rotating: bool) -> bool {
         self.b += r as u64;
-        let last = r.checked_sub(1).and_then(|i| self.buf.get(i)).copied().unwrap_or_default();
-        self.buf.drain(..r.min(self.buf.len()));
+        let end = self.cut.saturating_add(r).min(self.buf.len());
+        let written = self.buf.get(..end).unwrap_or_default();
+        let last = written.last().copied().unwrap_or_default();
+        // Complete lines leave the buffer; the start of a line cut short stays, as `cut`.
+        let done = written.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        self.cut = end - done;
+        self.buf.drain(..done);
         if self.b >= self.kicked + WRITEBACK_STEP {
             // Not a semantic change: the data only reaches the disk sooner, and the
             // rotation's fsync of a large `current` has little left to wait for.

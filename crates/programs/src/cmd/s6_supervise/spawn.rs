@@ -124,7 +124,7 @@ impl Driver {
         };
         if std::fs::metadata("supervise/service-lock").map(|m| m.len() > 0).unwrap_or(false) {
             self.diag.warn("supervise/service-lock was not empty, truncating it");
-            let _ = fd::truncate(f.as_raw_fd());
+            let _ = fd::truncate(f.as_raw_fd(), 0);
         }
         if lock::is_write_locked_by_other(f.as_raw_fd()).unwrap_or(false) {
             self.diag.warn("another instance of the service is already running, child will block");

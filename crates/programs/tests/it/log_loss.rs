@@ -761,23 +761,34 @@ fn disk_full_pruning_vs_real() {
 }
 
 /// Scenario 2, a line cut by the full disk: stdin a file of 400 lines, one page (4096 bytes)
-/// free, `s4096`. The first write is cut short at the page's end, inside a line, with
-/// `current` at exactly `s` bytes; the rotation that follows must not split that line between
-/// the archive and the next `current`. Returns each file of the logdir (archives in name
-/// order, then `current`) once the filler has gone and s6-log has read everything.
-fn cut_line_run(tmp: &TempDir, who: &str, s6log: &Path, input: &Path) -> Vec<Vec<u8>> {
+/// free. The first write is cut short at the page's end, inside a line; then a rotation comes,
+/// because `current` is at `s` (`s4096`, `alarm` false) or because of a SIGALRM (`s1000000`,
+/// `alarm` true). It must not split that line between the archive and the next `current`.
+/// Returns each file of the logdir (archives in name order, then `current`) once the filler
+/// has gone and s6-log has read everything.
+fn cut_line_run(tmp: &TempDir, who: &str, s6log: &Path, input: &Path, alarm: bool) -> Vec<Vec<u8>> {
     let stdin = Stdio::from(std::fs::File::open(input).unwrap());
-    let args = ["-b", "r50", "n10", "s4096", "./log"];
-    let ns = NsLogger::start(tmp, &format!("cut-{who}"), s6log, &args, stdin, TMPFS_BYTES - 4096);
+    let size = if alarm { "s1000000" } else { "s4096" };
+    let name = format!("cut-{}-{who}", &size[1..]);
+    let ns = NsLogger::start(tmp, &name, s6log, &["-b", "r50", "n10", size, "./log"], stdin, TMPFS_BYTES - 4096);
     assert!(
         wait_until(Duration::from_secs(30), || ns.stderr().contains("No space left on device") || ns.rc().is_some()),
-        "{who}: the disk did not fill: {}",
+        "{name}: the disk did not fill: {}",
         ns.stderr()
     );
-    assert!(ns.rc().is_none(), "{who}: s6-log exited on a full disk: {}", ns.stderr());
+    assert!(ns.rc().is_none(), "{name}: s6-log exited on a full disk: {}", ns.stderr());
+    if alarm {
+        let pid = ns.logger_pid().unwrap_or_else(|| panic!("{name}: s6-log is gone: {}", ns.stderr()));
+        merit_sys::signal::kill(pid, merit_sys::signal::SIGALRM).unwrap();
+        assert!(
+            wait_until(PROMPT, || logdir_files(&ns.inside("log")).len() > 1),
+            "{name}: no archive after SIGALRM: {}",
+            ns.stderr()
+        );
+    }
     std::fs::remove_file(ns.inside("filler")).unwrap();
-    assert!(wait_until(Duration::from_secs(30), || ns.rc().is_some()), "{who}: s6-log did not finish");
-    assert_eq!(ns.rc(), Some(0), "{who}: {}", ns.stderr());
+    assert!(wait_until(Duration::from_secs(30), || ns.rc().is_some()), "{name}: s6-log did not finish");
+    assert_eq!(ns.rc(), Some(0), "{name}: {}", ns.stderr());
     logdir_files(&ns.inside("log")).iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
@@ -795,30 +806,39 @@ fn disk_full_never_splits_a_line() {
     });
     assert!(!ends.any(|e| e == 4096), "the input has a line ending at byte 4096: the scenario needs another");
     std::fs::write(tmp.join("input"), &input).unwrap();
-    let ours_files = cut_line_run(&tmp, "ours", &ours("s6-log"), &tmp.join("input"));
-    let unfinished: Vec<usize> =
-        (0..ours_files.len()).filter(|&i| ours_files[i].last().is_some_and(|&c| c != b'\n')).collect();
-    eprintln!(
-        "disk_full_never_splits_a_line: ours: {} files of {:?} bytes, files ending inside a line: {unfinished:?}",
-        ours_files.len(),
-        ours_files.iter().map(Vec::len).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        ours_files.concat(),
-        input.as_bytes(),
-        "ours: the logdir does not hold the input exactly once, in order"
-    );
-    assert!(unfinished.is_empty(), "ours: a line is split between two files (files {unfinished:?} end inside a line)");
-    assert!(ours_files.len() >= 2, "ours: no rotation happened");
-    if have_real_s6() {
-        // The oracle shows the scenario reaches the cut: s6-log 2.11.3.2 splits that line.
-        let real_files = cut_line_run(&tmp, "real", &real("s6-log"), &tmp.join("input"));
-        assert_eq!(real_files.concat(), input.as_bytes(), "real: the logdir does not hold the input");
-        let first = real_files.first().map(Vec::len);
+    for alarm in [false, true] {
+        let how = if alarm { "SIGALRM" } else { "size" };
+        let ours_files = cut_line_run(&tmp, "ours", &ours("s6-log"), &tmp.join("input"), alarm);
+        let unfinished: Vec<usize> =
+            (0..ours_files.len()).filter(|&i| ours_files[i].last().is_some_and(|&c| c != b'\n')).collect();
         eprintln!(
-            "disk_full_never_splits_a_line: real: first archive {first:?} bytes, ends with a newline: {:?}",
-            real_files.first().and_then(|f| f.last()).map(|&c| c == b'\n')
+            "disk_full_never_splits_a_line: {how}: ours: files of {:?} bytes, files ending inside a line: {unfinished:?}",
+            ours_files.iter().map(Vec::len).collect::<Vec<_>>()
         );
-        assert_eq!(first, Some(4096), "real: the first archive is not the cut page (the scenario missed the cut)");
+        assert_eq!(
+            ours_files.concat(),
+            input.as_bytes(),
+            "{how}: ours: the logdir does not hold the input exactly once, in order"
+        );
+        assert!(
+            unfinished.is_empty(),
+            "{how}: ours: a line is split between two files (files {unfinished:?} end inside a line)"
+        );
+        assert!(ours_files.len() >= 2, "{how}: ours: no rotation happened");
+        if have_real_s6() {
+            // The oracle shows the scenario reaches the cut: s6-log 2.11.3.2 splits that line.
+            let real_files = cut_line_run(&tmp, "real", &real("s6-log"), &tmp.join("input"), alarm);
+            assert_eq!(real_files.concat(), input.as_bytes(), "{how}: real: the logdir does not hold the input");
+            let first = real_files.first().map(Vec::len);
+            eprintln!(
+                "disk_full_never_splits_a_line: {how}: real: first archive {first:?} bytes, ends with a newline: {:?}",
+                real_files.first().and_then(|f| f.last()).map(|&c| c == b'\n')
+            );
+            assert_eq!(
+                first,
+                Some(4096),
+                "{how}: real: the first archive is not the cut page (the scenario missed the cut)"
+            );
+        }
     }
 }

@@ -184,6 +184,17 @@ fn dpkg(r: &Path, args: &[&str]) -> String {
     ok(Command::new("dpkg").arg(format!("--root={}", r.display())).args(args).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// merit.service where the package put it: /lib/systemd/system up to bookworm,
+/// /usr/lib/systemd/system from trixie on (scripts/package's `unit_dir`).
+fn unit_file(r: &Path) -> PathBuf {
+    let usr = r.join("usr/lib/systemd/system/merit.service");
+    if usr.is_file() {
+        usr
+    } else {
+        r.join("lib/systemd/system/merit.service")
+    }
+}
+
 /// The unit run as systemd would: its Exec lines, each chrooted into the root, in a private
 /// mount namespace (the /s6 tmpfs and /proc mounted there stay there).
 struct Unit {
@@ -195,7 +206,7 @@ struct Unit {
 
 impl Unit {
     fn start(r: &Path, state: &Path) -> Unit {
-        let unit = std::fs::read_to_string(r.join("lib/systemd/system/merit.service")).unwrap();
+        let unit = std::fs::read_to_string(unit_file(r)).unwrap();
         let one = |k: &str| {
             let v = unit_values(&unit, k);
             assert_eq!(v.len(), 1, "{k} in merit.service: {v:?}");
@@ -365,7 +376,7 @@ fn deb_install_run_upgrade_remove_purge() {
     );
 
     if which("systemd-analyze").is_some() {
-        let unit = r.join("lib/systemd/system/merit.service");
+        let unit = unit_file(&r);
         let v = out(Command::new("systemd-analyze")
             .args(["verify", "--man=no"])
             .arg(format!("--root={}", r.display()))

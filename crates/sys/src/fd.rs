@@ -140,12 +140,13 @@ pub fn is_open(fd: RawFd) -> bool {
 pub fn ensure_stdio() {
     for fd in 0..3 {
         if !is_open(fd) {
-            let flags = if fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
+            // Opened close-on-exec like every descriptor; the copy on 0, 1 or 2 is not.
+            let flags = if fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY } | libc::O_CLOEXEC;
             if let Ok(f) = open(std::path::Path::new("/dev/null"), flags, 0) {
                 let raw = f.as_raw_fd();
                 if raw != fd {
                     let _ = dup2(raw, fd);
-                } else {
+                } else if set_cloexec(fd, false).is_ok() {
                     std::mem::forget(f);
                 }
             }
@@ -155,9 +156,9 @@ pub fn ensure_stdio() {
 
 /// Points fds 0 and 1 at `/dev/null` (s6-supervise's reaction to `x`).
 pub fn stdio_to_null() -> Result<()> {
-    let r = open(std::path::Path::new("/dev/null"), libc::O_RDONLY, 0)?;
+    let r = open(std::path::Path::new("/dev/null"), libc::O_RDONLY | libc::O_CLOEXEC, 0)?;
     dup2(r.as_raw_fd(), 0)?;
-    let w = open(std::path::Path::new("/dev/null"), libc::O_WRONLY, 0)?;
+    let w = open(std::path::Path::new("/dev/null"), libc::O_WRONLY | libc::O_CLOEXEC, 0)?;
     dup2(w.as_raw_fd(), 1)
 }
 

@@ -250,8 +250,8 @@ fn inherited(pid: i32) -> (String, String) {
     (lines.join("\n"), targets.join(", "))
 }
 
-fn probe_under(imp: Impl, tmp: &TempDir) -> (String, String) {
-    let scan = tmp.join(format!("scan-{imp:?}"));
+fn probe_under(imp: Impl, tmp: &TempDir, closed_stdio: bool) -> (String, String) {
+    let scan = tmp.join(format!("scan-{imp:?}-{closed_stdio}"));
     let svc = scan.join("a");
     make_service(&svc, "exec sleep 1000");
     let mut c = command(imp.bin("s6-svscan"));
@@ -262,8 +262,11 @@ fn probe_under(imp: Impl, tmp: &TempDir) -> (String, String) {
     // extra fd 3 to a file; the message now says where each descriptor points.)
     // SAFETY: the closure runs between fork and exec; it only makes a system call.
     unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
             merit_sys::system::cloexec_from(3);
+            if closed_stdio {
+                (0..3).for_each(merit_sys::fd::close);
+            }
             Ok(())
         });
     }
@@ -283,8 +286,14 @@ fn service_inherits_what_s6_passes() {
         return;
     }
     let tmp = TempDir::new("priv-inherit");
-    let (ours_text, ours_fds) = probe_under(Impl::Ours, &tmp);
-    let (real_text, real_fds) = probe_under(Impl::Real, &tmp);
+    let (ours_text, ours_fds) = probe_under(Impl::Ours, &tmp, false);
+    let (real_text, real_fds) = probe_under(Impl::Real, &tmp, false);
+    // Started with 0, 1 and 2 closed: the service gets /dev/null on each, as with s6.
+    let (closed_ours, closed_ours_fds) = probe_under(Impl::Ours, &tmp, true);
+    let (closed_real, closed_real_fds) = probe_under(Impl::Real, &tmp, true);
+    let null_stdio = "fd 0 -> /dev/null, fd 1 -> /dev/null, fd 2 -> /dev/null";
+    assert_eq!(closed_ours_fds, null_stdio, "ours, started with 0-2 closed");
+    assert_eq!(closed_ours, closed_real, "ours vs the real s6, started with 0-2 closed; real: {closed_real_fds}");
     println!("what run inherits (ours):\n{ours_text}");
     let same = ours_text == real_text;
     row(

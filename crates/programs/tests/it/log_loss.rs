@@ -842,3 +842,81 @@ fn disk_full_never_splits_a_line() {
         }
     }
 }
+
+/// A line longer than `s` (`-l 0`), cut short by a file size limit (RLIMIT_FSIZE 5120 bytes,
+/// SIGXFSZ ignored: the write stops at the limit) after more than `s` bytes. The line cannot fit
+/// in one file: s6 (and merit before the "never split a line" change) archives the first 5120
+/// bytes and writes the rest to the next `current`. It must not spin truncating `current` back
+/// to 0 and rewriting the same 5120 bytes forever (deaf to SIGTERM: the signalfd is never read).
+fn fsize_long_line_run(who: &str, s6log: &Path) {
+    let tmp = TempDir::new(&format!("log-fsize-long-{who}"));
+    let input = format!("a\nb\n{}\nc\nd\n", "L".repeat(10_000));
+    std::fs::write(tmp.join("input"), &input).unwrap();
+    let mut c = command("sh");
+    c.args(["-c", r#"trap "" XFSZ; ulimit -f 10 || exit 97; exec "$0" -l 0 s4096 ./log"#]).arg(s6log);
+    c.current_dir(tmp.path()).stdout(Stdio::null()).stderr(Stdio::null());
+    c.stdin(std::fs::File::open(tmp.join("input")).unwrap());
+    let mut d = Daemon { child: c.spawn().unwrap() };
+    let st = d.wait_timeout(PROMPT);
+    if st.is_none() {
+        let cpu = proc_stat(d.pid()).map(|s| s.2);
+        d.signal(merit_sys::signal::SIGTERM);
+        let after_term = d.wait_timeout(Duration::from_secs(2));
+        panic!(
+            "{who}: s6-log did not finish a 10 KB input in {PROMPT:?} (cpu ticks {cpu:?}; exited after SIGTERM: {:?}); \
+             logdir files {:?}",
+            after_term,
+            logdir_files(&tmp.join("log")).iter().map(|p| std::fs::metadata(p).map(|m| m.len()).ok()).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "{who}: exit status {st:?}");
+    let files: Vec<Vec<u8>> = logdir_files(&tmp.join("log")).iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert_eq!(files.concat(), input.as_bytes(), "{who}: the logdir does not hold the input exactly once, in order");
+}
+
+#[test]
+fn file_size_limit_long_line_does_not_spin() {
+    fsize_long_line_run("ours", &ours("s6-log"));
+    if have_real_s6() {
+        fsize_long_line_run("real", &real("s6-log"));
+    }
+}
+
+/// The same on a full disk: `-l 0`, a 20000-byte line, two pages free, `s4096`. The write is cut
+/// after 8192 bytes (more than `s`): s6-log must wait for space (asleep, retrying every `r`), not
+/// loop on truncate + write; once the filler goes, everything is there, in order.
+#[test]
+fn disk_full_long_line_does_not_spin() {
+    if !can_unshare("disk-full tests") {
+        return;
+    }
+    let tmp = TempDir::new("log-full-long");
+    let input = format!("a\nb\n{}\nc\nd\n", "L".repeat(20_000));
+    std::fs::write(tmp.join("input"), &input).unwrap();
+    let stdin = Stdio::from(std::fs::File::open(tmp.join("input")).unwrap());
+    let ns = NsLogger::start(
+        &tmp,
+        "long",
+        &ours("s6-log"),
+        &["-b", "-l", "0", "r50", "s4096", "./log"],
+        stdin,
+        TMPFS_BYTES - 8192,
+    );
+    assert!(
+        wait_until(Duration::from_secs(30), || ns.free_blocks() == 0 || ns.rc().is_some()),
+        "the disk did not fill: {}",
+        ns.stderr()
+    );
+    assert!(ns.rc().is_none(), "s6-log exited on a full disk: {}", ns.stderr());
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = ns.logger_pid().unwrap_or_else(|| panic!("s6-log is gone: {}", ns.stderr()));
+    let (_, _, cpu0) = proc_stat(pid).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, _, cpu1) = proc_stat(pid).unwrap_or_else(|| panic!("s6-log died: {}", ns.stderr()));
+    assert!(cpu1 - cpu0 < 30, "s6-log spins while the disk is full ({} ticks in 1 s)", cpu1 - cpu0);
+    std::fs::remove_file(ns.inside("filler")).unwrap();
+    assert!(wait_until(Duration::from_secs(30), || ns.rc().is_some()), "s6-log did not finish");
+    assert_eq!(ns.rc(), Some(0), "{}", ns.stderr());
+    let files: Vec<Vec<u8>> = logdir_files(&ns.inside("log")).iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert_eq!(files.concat(), input.as_bytes(), "the logdir does not hold the input exactly once, in order");
+}

@@ -245,11 +245,6 @@ impl Logdir {
                 self.fail();
                 return;
             }
-            if self.b == 0 {
-                // Nothing but the start of a cut line was in `current`: nothing to archive.
-                self.rstate = RotState::Writable;
-                return;
-            }
         }
         while !matches!(self.rstate, RotState::Writable | RotState::WaitProcessor) {
             match self.rotation_step(env) {
@@ -331,11 +326,20 @@ impl Logdir {
     /// a rotation never splits a line between two files. (s6-log 2.11.3.2 rotates as soon as
     /// `current` reaches `s`, inside a line or not: the archive ends with the start of the
     /// line, the next `current` begins with its end.)
+    ///
+    /// Unless that line is all `current` holds: then it is longer than what one file could
+    /// take (a cut at `s` or beyond, or a file size limit), a new file would cut it at the same
+    /// place again, and the rotation goes on as s6's does, the archive with the line's start.
     fn take_back_cut_line(&mut self) -> Result<(), Vec<u8>> {
         if self.cut == 0 {
             return Ok(());
         }
         let line_end = self.b.saturating_sub(self.cut as u64);
+        if line_end == 0 {
+            self.buf.drain(..self.cut.min(self.buf.len()));
+            self.cut = 0;
+            return Ok(());
+        }
         fd::truncate(self.fd.as_raw_fd(), line_end)
             .map_err(|e| unable(&[b"truncate to its last complete line ", &dpath(self.d(), "current")], &e))?;
         self.b = line_end;

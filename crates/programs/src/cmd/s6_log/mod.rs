@@ -40,7 +40,8 @@
 //!   it at a page boundary) can bring `current` to `s` bytes in the middle of a line; s6 then
 //!   rotates at once, and the archive ends with the start of the line while the next `current`
 //!   begins with its end. merit truncates `current` to its last complete line first and writes
-//!   the whole line to the next `current` (`Logdir::take_back_cut_line`).
+//!   the whole line to the next `current` (`Logdir::take_back_cut_line`). A cut line that is
+//!   all `current` holds (too long for one file) is split as s6 does.
 //! * **`execlineb` is searched for.** A `!CMD` processor runs `execlineb -Pc CMD` as s6 does,
 //!   but s6 execs the execlineb of the execline prefix it was compiled with
 //!   (`/usr/lib/execline/bin/execlineb` on Debian), which does not exist where execline lives

@@ -21,6 +21,7 @@
 //! [`MeritState`].
 
 use crate::config::ConfigError;
+use crate::notify::{cut_at_char, STATUS_MAX};
 use std::collections::VecDeque;
 
 /// At most this many bytes of `restart-delay` and `restart-limit` are read.
@@ -176,8 +177,12 @@ pub const MERIT_STATE_FILE: &str = "merit-state";
 /// The first line of the file: its name and format version. A version merit does not know is
 /// refused; fields a newer merit adds within a version are lines older ones skip.
 pub const MERIT_STATE_MAGIC: &str = "merit-state 1";
-/// The largest file decoded (a longer one is refused, not cut).
+/// The largest file decoded (a longer one is refused, not cut). What [`MeritState::encode`]
+/// writes always fits: the status is at most [`STATUS_MAX`] bytes (twice that escaped), the
+/// cgroup path at most [`CGROUP_PATH_MAX`], the other lines a few dozen bytes each.
 pub const MERIT_STATE_MAX: usize = 8192;
+/// The longest cgroup path kept (PATH_MAX).
+pub const CGROUP_PATH_MAX: usize = 4096;
 
 /// How the service's last process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,7 +285,11 @@ impl MeritState {
         s.push_str(&format!("notify {}\n", self.notify.map_or("none", NotifyPhase::word)));
         if let Some(text) = &self.status {
             s.push_str("status ");
-            for c in text.chars() {
+            let mut kept = 0;
+            for c in text.chars().take_while(|c| {
+                kept += c.len_utf8();
+                kept <= STATUS_MAX
+            }) {
                 match c {
                     '\\' => s.push_str("\\\\"),
                     '\n' => s.push_str("\\n"),
@@ -300,7 +309,7 @@ impl MeritState {
         }
         if let Some(c) = &self.cgroup {
             // A path has no newline (the supervisor refuses one).
-            s.push_str(&format!("cgroup {}\n", c.replace('\n', "?")));
+            s.push_str(&format!("cgroup {}\n", cut_at_char(c.replace('\n', "?"), CGROUP_PATH_MAX)));
         }
         s.into_bytes()
     }
@@ -358,9 +367,13 @@ impl MeritState {
                     st.notify =
                         if value == b"none" { None } else { Some(NotifyPhase::from_word(value).ok_or_else(bad)?) }
                 }
-                b"status" => st.status = Some(unescape(value)),
+                // Bounded as the supervisor bounds what it writes, so that what is decoded
+                // always encodes within MERIT_STATE_MAX again.
+                b"status" => st.status = Some(cut_at_char(unescape(value), STATUS_MAX)),
                 b"cgroup-left" => st.cgroup_left = Some(num(value).ok_or_else(bad)?),
-                b"cgroup" => st.cgroup = Some(String::from_utf8_lossy(value).into_owned()),
+                b"cgroup" => {
+                    st.cgroup = Some(cut_at_char(String::from_utf8_lossy(value).into_owned(), CGROUP_PATH_MAX))
+                }
                 b"mainpid" => st.mainpid = Some(num(value).and_then(|p| i32::try_from(p).ok()).ok_or_else(bad)?),
                 b"errno" => st.errno = Some(num(value).and_then(|e| i32::try_from(e).ok()).ok_or_else(bad)?),
                 _ => {}
@@ -645,6 +658,21 @@ mod tests {
         assert_eq!(MeritState::decode(b"merit-state 1\nlast\n"), Err(DecodeError::Invalid(2)));
         let st = MeritState::decode(b"merit-state 1\nfuture-key whatever\nfailed 1\nfailed 0\ncgroup-left 7").unwrap();
         assert_eq!(st, MeritState { cgroup_left: Some(7), ..Default::default() });
+        // Whatever the state holds, its file fits, and decodes to the bounded state.
+        let huge = MeritState {
+            status: Some("\\\n\u{fffd}".repeat(3000)),
+            cgroup: Some("/é".repeat(5000)),
+            mainpid: Some(i32::MAX),
+            errno: Some(i32::MAX),
+            cgroup_left: Some(u32::MAX),
+            ..MeritState::default()
+        };
+        let file = huge.encode();
+        assert!(file.len() <= MERIT_STATE_MAX, "{}", file.len());
+        let back = MeritState::decode(&file).unwrap();
+        assert_eq!(back.status.as_ref().map(String::len), Some(1022));
+        assert_eq!(back.cgroup.as_ref().map(String::len), Some(4096));
+        assert_eq!(MeritState::decode(&back.encode()), Ok(back));
         let big = [b"merit-state 1\n".as_slice(), &[b'x'; MERIT_STATE_MAX]].concat();
         assert_eq!(MeritState::decode(&big), Err(DecodeError::TooLong));
         assert_eq!(MeritState::decode(b"merit-state 1\nstatus \xff\\").unwrap().status.as_deref(), Some("\u{fffd}\\"));

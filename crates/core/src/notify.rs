@@ -192,7 +192,26 @@ fn decimal(v: &[u8]) -> Option<u64> {
 /// STATUS text made safe to print on a terminal and in one line of `service status`: invalid
 /// UTF-8 becomes U+FFFD, every control character (escape sequences included) becomes `?`.
 pub fn sanitize_status(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw).chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    let text: String = String::from_utf8_lossy(raw).chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+    cut_at_char(text, STATUS_MAX)
+}
+
+/// The longest `STATUS=` text kept, in bytes of UTF-8 (after [`sanitize_status`]: an invalid
+/// byte becomes a 3-byte U+FFFD, so a datagram's text can triple). A status line is one line
+/// of `service NAME status`; the bound also keeps `supervise/merit-state` within
+/// [`MERIT_STATE_MAX`](crate::backoff::MERIT_STATE_MAX) whatever the service sends.
+pub const STATUS_MAX: usize = 1024;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub fn cut_at_char(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// `watchdog-timeout`: milliseconds, a uint file as s6 reads them (first line, digits only,
@@ -268,7 +287,7 @@ mod tests {
         assert_eq!(parse(&big), Err(Malformed::Oversized(DATAGRAM_MAX + 1)));
         let mut just = b"STATUS=".to_vec();
         just.resize(DATAGRAM_MAX, b'x');
-        assert_eq!(parse(&just).unwrap().status.map(|s| s.len()), Some(DATAGRAM_MAX - 7));
+        assert_eq!(parse(&just).unwrap().status.map(|s| s.len()), Some(STATUS_MAX));
         assert_eq!(Malformed::NoEquals(2).to_string(), "line 2 is not KEY=VALUE");
         assert_eq!(Malformed::Nul(7).to_string(), "NUL byte at offset 7");
     }
@@ -303,6 +322,12 @@ mod tests {
         assert_eq!(parse(b"STATUS=\x1b[2Jgone\ttab\r").unwrap().status.as_deref(), Some("?[2Jgone?tab?"));
         assert_eq!(parse(b"STATUS=caf\xc3\xa9 \xff").unwrap().status.as_deref(), Some("café \u{fffd}"));
         assert_eq!(sanitize_status(b"\x7f\xc2\x85"), "??");
+        // Bounded, cut between characters: 400 invalid bytes are 400 U+FFFD (1200 bytes).
+        let long = sanitize_status(&[0xff; 400]);
+        assert_eq!((long.len(), long.chars().count()), (1023, 341));
+        assert_eq!(sanitize_status(&[b'a'; 5000]).len(), STATUS_MAX);
+        assert_eq!(cut_at_char("ééé".into(), 5), "éé");
+        assert_eq!(cut_at_char("abc".into(), 3), "abc");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! character, `syntax error at directive` for `f t T 1 2` with trailing characters or a bare `=`,
 //! `no action directive specified`); the second pass reads numbers and regexes (errors:
 //! `unrecognized directive` for a bad number or regex, `directive lN conflicts with previous s
-//! directive`). Logdirs are initialised during the second pass, in script order, so the caller
+//! directive`, and merit's `directive ^N: status file size over 8388608 bytes`). Logdirs are initialised during the second pass, in script order, so the caller
 //! gets the logdirs that precede a second-pass error (see [`ParseError::logdirs`]).
 
 /// Usage text (after `s6-log: usage: `).
@@ -111,6 +111,11 @@ pub const DEFAULT_TOLERANCE: u32 = 2000;
 pub const DEFAULT_RETRY_MS: u32 = 2000;
 pub const DEFAULT_ALERT_SIZE: u32 = 200;
 pub const DEFAULT_STATUS_SIZE: u32 = 1001;
+/// The largest `^N` accepted (8 MiB). s6-log 2.11.3.2 builds a status file's padding in an
+/// array on its stack, so a size much beyond the default 8 MiB stack crashes it (SIGSEGV) at
+/// the first selected line; merit refuses such a script at start instead (exit 100), rather
+/// than write (and hold in memory) hundreds of megabytes per line.
+pub const MAX_STATUS_SIZE: u32 = 8 << 20;
 
 /// A processor (`!CMD` or `?CMD`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -242,6 +247,8 @@ pub enum ScriptError {
     Syntax(Vec<u8>),
     NoAction,
     Conflict(Vec<u8>),
+    /// `^N` above [`MAX_STATUS_SIZE`].
+    StatusTooLarge(Vec<u8>),
 }
 
 impl ScriptError {
@@ -252,6 +259,9 @@ impl ScriptError {
             ScriptError::Syntax(d) => [b"syntax error at directive: ".as_slice(), d].concat(),
             ScriptError::NoAction => b"no action directive specified".to_vec(),
             ScriptError::Conflict(d) => [b"directive ".as_slice(), d, b" conflicts with previous s directive"].concat(),
+            ScriptError::StatusTooLarge(d) => {
+                [b"directive ".as_slice(), d, b": status file size over 8388608 bytes"].concat()
+            }
         }
     }
 }
@@ -372,7 +382,16 @@ pub fn parse<R>(args: &[Vec<u8>], mut compile: impl FnMut(&[u8]) -> Option<R>) -
                 }
             }
             b'E' => alert_size = parse_u32(rest).ok_or_else(|| bad(&mut script))?,
-            b'^' => status_size = parse_u32(rest).ok_or_else(|| bad(&mut script))?,
+            b'^' => {
+                status_size = parse_u32(rest).ok_or_else(|| bad(&mut script))?;
+                if status_size > MAX_STATUS_SIZE {
+                    return Err(ParseError {
+                        error: ScriptError::StatusTooLarge(a.clone()),
+                        logdirs: std::mem::take(&mut script.logdirs),
+                        extraneous,
+                    });
+                }
+            }
             b'p' => prefix = if rest.is_empty() { None } else { Some(rest.to_vec()) },
             b'!' | b'?' => {
                 processor =
@@ -500,6 +519,10 @@ mod tests {
         assert_eq!(err(&["n"]), b"no action directive specified");
         assert_eq!(err(&["nabc", "1"]), b"unrecognized directive: nabc");
         assert_eq!(err(&["s5000", "l2501", "1"]), b"directive l2501 conflicts with previous s directive");
+        // merit's bound (the real s6-log crashes on the first line instead).
+        assert_eq!(err(&["^8388609", "=st"]), b"directive ^8388609: status file size over 8388608 bytes");
+        assert_eq!(err(&["^4294967295", "=st"]), b"directive ^4294967295: status file size over 8388608 bytes");
+        assert!(parse(&[b"^8388608".to_vec(), b"=st".to_vec()], |_| Some(())).is_ok());
         assert_eq!(err(&["+(", "1"]), b"unrecognized directive: +(");
         assert_eq!(err(&["="]), b"syntax error at directive: =");
         assert_eq!(err(&["12"]), b"syntax error at directive: 12");

@@ -368,6 +368,32 @@ fn status_files() {
     }
 }
 
+/// `^N` up to 8 MiB works as with s6 (the largest the real s6-log survives with the default
+/// 8 MiB stack is a little less); above, merit refuses the script at start (exit 100) where the
+/// real s6-log builds the padding on its stack and crashes at the first line.
+#[test]
+fn status_file_size_bound() {
+    let w = TempDir::new("log-status-bound");
+    for (who, bin) in bins() {
+        let d = w.join(who);
+        std::fs::create_dir(&d).unwrap();
+        let o = run_in(&bin, &["^8000000", "=./big"], &d, b"hello\n");
+        assert!(o.status.success(), "{who}: {o:?}");
+        let big = std::fs::read(d.join("big")).unwrap();
+        assert!(big.len() == 8_000_000 && big.starts_with(b"hello\n") && big.iter().skip(5).all(|&c| c == b'\n'));
+    }
+    let d = w.join("ours");
+    let o = run_in(&ours("s6-log"), &["^8388608", "=./max"], &d, b"hello\n");
+    assert!(o.status.success() && std::fs::metadata(d.join("max")).unwrap().len() == 8_388_608, "{o:?}");
+    for n in ["^8388609", "^4294967295"] {
+        let o = run_in(&ours("s6-log"), &[n, "=./over", "1"], &d, b"hello\n");
+        assert_eq!(o.status.code(), Some(100), "{n}");
+        let want = format!("s6-log: fatal: directive {n}: status file size over 8388608 bytes\n");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), want);
+        assert!(o.stdout.is_empty() && !d.join("over").exists(), "{n}");
+    }
+}
+
 /// A logger being fed line by line.
 struct Feeder {
     child: Child,

@@ -42,6 +42,9 @@
 //!   begins with its end. merit truncates `current` to its last complete line first and writes
 //!   the whole line to the next `current` (`Logdir::take_back_cut_line`). A cut line that is
 //!   all `current` holds (too long for one file) is split as s6 does.
+//! * **`^N` is bounded.** s6 pads a status file in an array on its stack, so a size much
+//!   over 8 MiB kills it (SIGSEGV) at the first selected line; merit refuses `^N` over
+//!   [`MAX_STATUS_SIZE`](merit_core::log::script::MAX_STATUS_SIZE) at start (exit 100).
 //! * **`execlineb` is searched for.** A `!CMD` processor runs `execlineb -Pc CMD` as s6 does,
 //!   but s6 execs the execlineb of the execline prefix it was compiled with
 //!   (`/usr/lib/execline/bin/execlineb` on Debian), which does not exist where execline lives
